@@ -4,7 +4,7 @@ import PackageDescription
 /// Numeric code needs libm calls that do not set errno (so sqrt/exp vectorise) and a modern
 /// x86-64 target (AVX2/FMA); both only matter for optimised builds.
 let numericFlags: [SwiftSetting] = [
-    .unsafeFlags(["-Xcc", "-fno-math-errno", "-target-cpu", "x86-64-v3"], .when(configuration: .release)),
+    .unsafeFlags(["-Xcc", "-fno-math-errno", "-target-cpu", "haswell"], .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -1,0 +1,1 @@
+print("grok-coord: coming soon")

@@ -1,0 +1,233 @@
+/// One fully specified trial: task, model and optimiser, budget, thresholds and seed.
+///
+/// This is the contract between sweep files, the coordinator and the worker. It is decoded from
+/// JSON with defaults filled in, every unknown key or bad value rejected with its JSON path, and
+/// re-encoded in a normalised form whose canonical text defines the trial id.
+public struct TrialConfig: Hashable, Sendable {
+    public var task: TaskConfig
+    public var method: Method
+    public var target: StageConfig
+    /// Maximum optimiser steps of the target model.
+    public var budget: Int
+    /// Evaluate train/test loss and accuracy every this many steps.
+    public var evalEvery: Int
+    public var thresholds: Thresholds
+    /// Fixes initialisation, data split and batch order.
+    public var seed: Int
+
+    public enum Method: String, CaseIterable, Sendable {
+        /// Train the target from scratch.
+        case scratch
+    }
+
+    /// Accuracy thresholds defining memorisation (`train`) and grokking (`test`), each to be
+    /// held for `sustain` consecutive evaluations.
+    public struct Thresholds: Hashable, Sendable {
+        public var train: Double = 0.99
+        public var test: Double = 0.99
+        public var sustain: Int = 3
+        public init() {}
+    }
+
+    public static let canonicalExample = try! TrialConfig(json: .object([:]))
+}
+
+/// What the model learns.
+public struct TaskConfig: Hashable, Sendable {
+    public enum Kind: String, CaseIterable, Sendable { case modular }
+    /// Binary operations mod p; `divide` only for b ≠ 0; `polynomial` is a² + ab + b².
+    public enum Operation: String, CaseIterable, Sendable { case add, subtract, multiply, divide, polynomial }
+
+    public var kind: Kind = .modular
+    public var operation: Operation = .add
+    public var modulus: Int = 97
+    /// Fraction of all (a, b) pairs used for training; the rest is the test set.
+    public var trainFraction: Double = 0.5
+    public init() {}
+}
+
+/// A model and how it is trained: one training stage of a trial.
+public struct StageConfig: Hashable, Sendable {
+    public enum Architecture: String, CaseIterable, Sendable { case mlp }
+    public enum Activation: String, CaseIterable, Sendable { case relu, gelu }
+    public enum Optimizer: String, CaseIterable, Sendable { case adamw, sgd }
+    public enum Loss: String, CaseIterable, Sendable { case crossEntropy, mse }
+
+    public var architecture: Architecture = .mlp
+    public var embeddingDim: Int = 128
+    /// Hidden layer width.
+    public var width: Int = 512
+    /// Number of hidden layers.
+    public var depth: Int = 1
+    public var activation: Activation = .relu
+    /// Multiplies every initial parameter (Omnigrok's α).
+    public var initScale: Double = 1.0
+    public var bias: Bool = true
+    public var optimizer: Optimizer = .adamw
+    public var learningRate: Double = 1e-3
+    /// Decoupled for AdamW; plain L2 added to the gradient for SGD.
+    public var weightDecay: Double = 1.0
+    public var beta1: Double = 0.9
+    public var beta2: Double = 0.98
+    public var epsilon: Double = 1e-8
+    /// SGD momentum.
+    public var momentum: Double = 0
+    /// Linear learning-rate warm-up over this many steps.
+    public var warmupSteps: Int = 0
+    /// Examples per step; 0 means the full training set.
+    public var batchSize: Int = 0
+    public var loss: Loss = .crossEntropy
+    public init() {}
+}
+
+// MARK: - Decoding
+
+extension TrialConfig {
+    /// Decodes a trial from JSON, filling defaults (the canonical grokking experiment: modular
+    /// addition mod 97, half the pairs for training, MLP d 128 / 512 ReLU, AdamW 1e-3, wd 1).
+    public init(json: JSONValue) throws {
+        var reader = try ObjectReader(json)
+        task = try TaskConfig(reader: reader.object("task"), path: reader.childPath("task"))
+        method = try reader.choice("method", default: .scratch)
+        target = try StageConfig(reader: reader.object("target"), path: reader.childPath("target"))
+        budget = try reader.integer("budget", default: 20_000, in: 1...100_000_000, rangeText: "a positive integer")
+        evalEvery = try reader.integer("evalEvery", default: 10, in: 1...1_000_000, rangeText: "a positive integer")
+        thresholds = Thresholds()
+        if var limits = try reader.object("thresholds") {
+            thresholds.train = try limits.number("train", default: thresholds.train, in: 0...1)
+            thresholds.test = try limits.number("test", default: thresholds.test, in: 0...1)
+            thresholds.sustain = try limits.integer("sustain", default: thresholds.sustain, in: 1...1000)
+            try limits.finish()
+        }
+        seed = try reader.integer("seed", default: 0, in: 0...Int(Int32.max), rangeText: "an integer ≥ 0")
+        try reader.finish()
+    }
+
+    /// Decodes a trial from JSON text, attributing errors to `file`.
+    public init(text: String, file: String) throws {
+        let json: JSONValue
+        do { json = try JSONValue.parse(text) } catch let error as JSONParseError {
+            throw ConfigError(file: file, path: "$", expected: "valid JSON", found: error.description)
+        }
+        do { try self.init(json: json) } catch let error as ConfigError { throw error.inFile(file) }
+    }
+}
+
+extension TaskConfig {
+    init(reader: ObjectReader?, path: String) throws {
+        self.init()
+        guard var reader else { return }
+        kind = try reader.choice("kind", default: kind)
+        operation = try reader.choice("operation", default: operation)
+        modulus = try reader.integer("modulus", default: modulus, in: 2...2000)
+        trainFraction = try reader.number("trainFraction", default: trainFraction, in: 0.001...0.999,
+                                          rangeText: "a fraction strictly between 0 and 1")
+        try reader.finish()
+    }
+}
+
+extension StageConfig {
+    init(reader: ObjectReader?, path: String) throws {
+        self.init()
+        guard var reader else { return }
+        architecture = try reader.choice("architecture", default: architecture)
+        embeddingDim = try reader.integer("embeddingDim", default: embeddingDim, in: 1...65_536)
+        width = try reader.integer("width", default: width, in: 1...65_536)
+        depth = try reader.integer("depth", default: depth, in: 1...64)
+        activation = try reader.choice("activation", default: activation)
+        initScale = try reader.number("initScale", default: initScale, in: 1e-6...1e6, rangeText: "a number > 0")
+        bias = try reader.bool("bias", default: bias)
+        optimizer = try reader.choice("optimizer", default: optimizer)
+        learningRate = try reader.number("learningRate", default: learningRate, in: 1e-12...1e3, rangeText: "a number > 0")
+        weightDecay = try reader.number("weightDecay", default: weightDecay, in: 0...1e4, rangeText: "a number ≥ 0")
+        beta1 = try reader.number("beta1", default: beta1, in: 0...0.999_999_9, rangeText: "a number in [0, 1)")
+        beta2 = try reader.number("beta2", default: beta2, in: 0...0.999_999_9, rangeText: "a number in [0, 1)")
+        epsilon = try reader.number("epsilon", default: epsilon, in: 1e-20...1, rangeText: "a number in (0, 1]")
+        momentum = try reader.number("momentum", default: momentum, in: 0...0.999_999_9, rangeText: "a number in [0, 1)")
+        warmupSteps = try reader.integer("warmupSteps", default: warmupSteps, in: 0...100_000_000)
+        batchSize = try reader.integer("batchSize", default: batchSize, in: 0...100_000_000,
+                                       rangeText: "an integer ≥ 0 (0 = full batch)")
+        loss = try reader.choice("loss", default: loss)
+        try reader.finish()
+    }
+}
+
+// MARK: - Encoding
+
+extension TrialConfig {
+    /// The normalised JSON form: every field present, defaults included.
+    public var json: JSONValue {
+        .object([
+            "task": task.json,
+            "method": .string(method.rawValue),
+            "target": target.json,
+            "budget": .number(Double(budget)),
+            "evalEvery": .number(Double(evalEvery)),
+            "thresholds": .object([
+                "train": .number(thresholds.train),
+                "test": .number(thresholds.test),
+                "sustain": .number(Double(thresholds.sustain)),
+            ]),
+            "seed": .number(Double(seed)),
+        ])
+    }
+
+    /// Hash of the canonical normalised config: equal trials have equal ids wherever they are
+    /// expanded, however their numbers were written.
+    public var id: String { StableHash.hex(of: json.canonicalText) }
+
+    /// The trial's cell: the same config with the seed removed, as canonical text.
+    public var cellKey: String {
+        var copy = self
+        copy.seed = 0
+        return StableHash.hex(of: copy.json.canonicalText)
+    }
+}
+
+extension TaskConfig {
+    public var json: JSONValue {
+        .object([
+            "kind": .string(kind.rawValue),
+            "operation": .string(operation.rawValue),
+            "modulus": .number(Double(modulus)),
+            "trainFraction": .number(trainFraction),
+        ])
+    }
+}
+
+extension StageConfig {
+    public var json: JSONValue {
+        .object([
+            "architecture": .string(architecture.rawValue),
+            "embeddingDim": .number(Double(embeddingDim)),
+            "width": .number(Double(width)),
+            "depth": .number(Double(depth)),
+            "activation": .string(activation.rawValue),
+            "initScale": .number(initScale),
+            "bias": .bool(bias),
+            "optimizer": .string(optimizer.rawValue),
+            "learningRate": .number(learningRate),
+            "weightDecay": .number(weightDecay),
+            "beta1": .number(beta1),
+            "beta2": .number(beta2),
+            "epsilon": .number(epsilon),
+            "momentum": .number(momentum),
+            "warmupSteps": .number(Double(warmupSteps)),
+            "batchSize": .number(Double(batchSize)),
+            "loss": .string(loss.rawValue),
+        ])
+    }
+}
+
+/// FNV-1a, 64 bit: a stable, dependency-free hash for ids (not for security).
+public enum StableHash {
+    public static func hex(of text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
