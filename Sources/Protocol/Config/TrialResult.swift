@@ -119,8 +119,10 @@ extension TrialResult {
 extension CurvePoint {
     /// Compact form `[step, trainLoss, trainAccuracy, testLoss, testAccuracy]`: curves are the
     /// bulk of every result message and journal line.
+    /// Non-finite values (a diverged loss) are written as null: JSON has no NaN.
     public var json: JSONValue {
-        .array([.number(Double(step)), .number(trainLoss), .number(trainAccuracy), .number(testLoss), .number(testAccuracy)])
+        let finite = { (value: Double) -> JSONValue in value.isFinite ? .number(value) : .null }
+        return .array([.number(Double(step)), finite(trainLoss), finite(trainAccuracy), finite(testLoss), finite(testAccuracy)])
     }
 
     public init(json: JSONValue, path: String) throws {
@@ -130,6 +132,7 @@ extension CurvePoint {
         }
         var numbers: [Double] = []
         for field in fields {
+            if case .null = field { numbers.append(.nan); continue }
             guard case .number(let number) = field else {
                 throw ConfigError(path: path, expected: "numbers only", found: field.kindDescription)
             }
