@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Elementwise nonlinearities. ReLU works in place and differentiates from its output (so no
+/// pre-activation copy is kept); GELU is the exact (erf) form and needs its input.
+public enum Activation {
+    /// out = max(0, x); `out` may equal `x`.
+    public static func reluForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
+        for index in 0..<count { out[index] = max(x[index], 0) }
+    }
+
+    /// dx = dout · [out > 0]; `dx` may equal `dout`.
+    public static func reluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                    out: UnsafePointer<Float>, count: Int) {
+        for index in 0..<count { dx[index] = out[index] > 0 ? dout[index] : 0 }
+    }
+
+    /// out = x · Φ(x), Φ the standard normal CDF.
+    public static func geluForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
+        for index in 0..<count {
+            let value = x[index]
+            out[index] = 0.5 * value * (1 + erff(value * Float(0.5.squareRoot())))
+        }
+    }
+
+    /// dx = dout · (Φ(x) + x · φ(x)); `dx` may equal `dout`.
+    public static func geluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                    x: UnsafePointer<Float>, count: Int) {
+        let inverseSqrtTwoPi = Float(1 / (2 * Double.pi).squareRoot())
+        for index in 0..<count {
+            let value = x[index]
+            let cdf = 0.5 * (1 + erff(value * Float(0.5.squareRoot())))
+            let density = inverseSqrtTwoPi * expf(-0.5 * value * value)
+            dx[index] = dout[index] * (cdf + value * density)
+        }
+    }
+}
