@@ -6,7 +6,7 @@ struct GrokWorker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grok-worker",
         abstract: "Run GrokSweep trials on the CPU training engine.",
-        subcommands: [TrialCommand.self]
+        subcommands: [TrialCommand.self, BenchCommand.self]
     )
 }
 

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import Testing
 
 /// Tasks, split, optimiser, threshold tracking and run determinism.
@@ -89,5 +90,21 @@ struct TrainingTests {
         let outcome = TrialRunner(plan: plan, data: data).run()
         #expect(outcome.status == .diverged)
         #expect(outcome.steps < plan.budget)
+    }
+}
+
+/// The inlined exponential used by softmax agrees with libm's.
+struct FastMathTests {
+    @Test func expMatchesLibm() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let exact = Float(Foundation.exp(Double(x)))
+            worst = max(worst, abs(FastMath.exp(x) - exact) / exact)
+            x += 0.013
+        }
+        #expect(worst < 4e-7)
+        #expect(FastMath.exp(0) == 1)
+        #expect(FastMath.exp(-200) >= 0 && FastMath.exp(-200) < 1e-37)
     }
 }

@@ -67,6 +67,52 @@ public enum EmbeddingLinear {
         }
     }
 
+    /// Fused gather, bias and ReLU: out[n] = max(0, bias + Σ_position tables[position][tokens[n, position]]).
+    /// One pass over the n × H activations instead of two.
+    public static func gatherReLU(
+        out: UnsafeMutablePointer<Float>, tables: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        tokens: UnsafePointer<Int32>, count n: Int, vocabulary v: Int, tokensPerExample t: Int, outputs h: Int
+    ) {
+        guard t == 2, let bias else {
+            gather(out: out, tables: tables, bias: bias, tokens: tokens, count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+            Activation.reluForward(out: out, x: out, count: n * h)
+            return
+        }
+        for example in 0..<n {
+            let line = out + example * h
+            let first = tables + Int(tokens[2 * example]) * h
+            let second = tables + (v + Int(tokens[2 * example + 1])) * h
+            for column in 0..<h { line[column] = max(bias[column] + first[column] + second[column], 0) }
+        }
+    }
+
+    /// Fused ReLU backward and scatter: with g = dout[n] · [out[n] > 0],
+    /// dtables[position][tokens[n, position]] += g and dbias += g. dtables must be zeroed.
+    public static func scatterReLU(
+        dtables: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
+        out: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count n: Int, vocabulary v: Int,
+        tokensPerExample t: Int, outputs h: Int
+    ) {
+        guard t == 2, let dbias else {
+            let masked = UnsafeMutablePointer(mutating: dout)
+            Activation.reluBackward(dx: masked, dout: dout, out: out, count: n * h)
+            scatter(dtables: dtables, dbias: dbias, dout: dout, tokens: tokens, count: n, vocabulary: v,
+                    tokensPerExample: t, outputs: h)
+            return
+        }
+        for example in 0..<n {
+            let source = dout + example * h, active = out + example * h
+            let first = dtables + Int(tokens[2 * example]) * h
+            let second = dtables + (v + Int(tokens[2 * example + 1])) * h
+            for column in 0..<h {
+                let gradient = active[column] > 0 ? source[column] : 0
+                first[column] += gradient
+                second[column] += gradient
+                dbias[column] += gradient
+            }
+        }
+    }
+
     /// dtables[position][tokens[n, position]] += dout[n]; dbias += Σ dout. dtables must be zeroed.
     public static func scatter(
         dtables: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,

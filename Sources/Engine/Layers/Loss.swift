@@ -39,7 +39,7 @@ public enum Loss {
                 // Exponentials are stored once and normalised in place (dlogits may alias logits).
                 let gradient = dlogits + example * classes
                 for column in 0..<classes {
-                    let exponential = expf(row[column] - maximum)
+                    let exponential = FastMath.exp(row[column] - maximum)
                     gradient[column] = exponential
                     sum += exponential
                 }
@@ -47,7 +47,7 @@ public enum Loss {
                 for column in 0..<classes { gradient[column] *= factor }
                 gradient[label] -= inverseScale
             } else {
-                for column in 0..<classes { sum += expf(row[column] - maximum) }
+                for column in 0..<classes { sum += FastMath.exp(row[column] - maximum) }
             }
             tally.lossSum += Double(logf(sum) - (labelLogit - maximum))
         }

@@ -133,10 +133,15 @@ public final class TokenMLP {
         } else {
             EmbeddingLinear.forwardTables(tables: tables.data, table: table, weight: parameters.value(hiddenWeights[0]),
                                           vocabulary: v, dimension: d, tokensPerExample: t, outputs: h)
-            EmbeddingLinear.gather(out: preActivations[0].data, tables: tables.data, bias: firstBias, tokens: tokens,
-                                   count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+            if shape.activation == .relu {
+                EmbeddingLinear.gatherReLU(out: activations[0].data, tables: tables.data, bias: firstBias, tokens: tokens,
+                                           count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+            } else {
+                EmbeddingLinear.gather(out: preActivations[0].data, tables: tables.data, bias: firstBias, tokens: tokens,
+                                       count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+            }
         }
-        activate(layer: 0, count: n)
+        if reference || shape.activation != .relu { activate(layer: 0, count: n) }
         for layer in 1..<shape.depth {
             Linear.forward(out: preActivations[layer].data, x: activations[layer - 1].data,
                            weight: parameters.value(hiddenWeights[layer]),
@@ -169,7 +174,8 @@ public final class TokenMLP {
                         x: activations[shape.depth - 1].data, weight: parameters.value(outputWeight),
                         count: n, inputs: h, outputs: shape.classes)
         for layer in stride(from: shape.depth - 1, through: 0, by: -1) {
-            deactivate(layer: layer, gradient: upstream, count: n)
+            let fusedFirstLayer = layer == 0 && !reference && shape.activation == .relu
+            if !fusedFirstLayer { deactivate(layer: layer, gradient: upstream, count: n) }
             let dbias = shape.bias ? parameters.gradient(hiddenBiases[layer]) : nil
             if layer > 0 {
                 Linear.backward(dx: spare, dweight: parameters.gradient(hiddenWeights[layer]), dbias: dbias,
@@ -184,8 +190,14 @@ public final class TokenMLP {
                                    count: n, tokensPerExample: t, dimension: d)
             } else {
                 tableGradients.zero()
-                EmbeddingLinear.scatter(dtables: tableGradients.data, dbias: dbias, dout: upstream, tokens: tokens,
-                                        count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+                if fusedFirstLayer {
+                    EmbeddingLinear.scatterReLU(dtables: tableGradients.data, dbias: dbias, dout: upstream,
+                                                out: activations[0].data, tokens: tokens, count: n, vocabulary: v,
+                                                tokensPerExample: t, outputs: h)
+                } else {
+                    EmbeddingLinear.scatter(dtables: tableGradients.data, dbias: dbias, dout: upstream, tokens: tokens,
+                                            count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+                }
                 EmbeddingLinear.backwardTables(dtable: parameters.gradient(embedding),
                                                dweight: parameters.gradient(hiddenWeights[0]), dtables: tableGradients.data,
                                                table: parameters.value(embedding), weight: parameters.value(hiddenWeights[0]),

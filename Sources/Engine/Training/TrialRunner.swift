@@ -118,6 +118,15 @@ public final class TrialRunner {
 
     // MARK: Steps
 
+    /// One optimiser step on the next batch, outside the evaluation loop (for benchmarks).
+    @discardableResult
+    public func trainOneStep(learningRate: Float? = nil) -> LossTally {
+        let batch = batcher.next()
+        let tally = trainingGradient(tokens: batch.tokens, labels: batch.labels, count: batch.count)
+        optimizer.step(learningRate: learningRate ?? plan.learningRate)
+        return tally
+    }
+
     /// Zeroes gradients, runs forward, loss and backward; returns the batch's loss tally.
     private func trainingGradient(tokens: UnsafePointer<Int32>, labels: UnsafePointer<Int32>, count n: Int) -> LossTally {
         model.parameters.zeroGradients()

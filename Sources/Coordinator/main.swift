@@ -1,1 +1,0 @@
-print("grok-coord: coming soon")
