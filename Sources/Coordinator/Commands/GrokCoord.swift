@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Protocol
+
+/// `grok-coord`: the root command and the executable's entry point. `run` is the default
+/// subcommand, so `grok-coord sweeps/x.json` runs a sweep.
+@main
+struct GrokCoord: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grok-coord",
+        abstract: "Run GrokSweep hyperparameter sweeps over grokking experiments.",
+        subcommands: [RunCommand.self, ExpandCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+}
+
+/// `grok-coord expand SWEEP.json`: validates a sweep file and prints its trial table (a dry run).
+struct ExpandCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "expand",
+        abstract: "Validate a sweep file and print its trials without running them."
+    )
+
+    @Argument(help: "The sweep file, e.g. sweeps/smoke.json.")
+    var sweepFile: String
+
+    @Option(help: "Maximum line width of the table.")
+    var width = 100
+
+    func validate() throws {
+        guard width >= 40 else { throw ValidationError("--width must be at least 40") }
+    }
+
+    func run() async throws {
+        let plan = try UserFacingError.reporting { try SweepPlan.load(path: sweepFile) }
+        print(TrialTable(plan: plan, width: width).render(), terminator: "")
+    }
+}
+
+/// `grok-coord run SWEEP.json` (or just `grok-coord SWEEP.json`): runs a sweep. Not implemented yet.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run every trial of a sweep file and report time-to-grok statistics."
+    )
+
+    @Argument(help: "The sweep file, e.g. sweeps/smoke.json.")
+    var sweepFile: String
+
+    func run() async throws {
+        print("not yet")
+    }
+}
+
+// MARK: - Errors for people
+
+/// Turns the errors a user can cause (a bad sweep file, a journal that does not match) into one
+/// line on stderr and exit status 1: no stack trace, no usage text.
+enum UserFacingError {
+    static func reporting<Value>(_ body: () throws -> Value) throws -> Value {
+        do {
+            return try body()
+        } catch let error as ConfigError {
+            fail(error.description)
+        } catch let error as JournalError {
+            fail(error.description)
+        } catch let error as IllegalTransition {
+            fail(error.description)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("grok-coord: error: \(message)\n".utf8))
+        GrokCoord.exit(withError: ExitCode.failure)
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import Protocol
+
+/// What a run is about: the sweep's trials and the metadata the report needs, as journaled.
+///
+/// Owns "enough to rebuild the report from the journal alone": every trial's full config, id,
+/// cell and label, plus axes, seeds, baseline and heatmap choice. Written once as the `sweep`
+/// record and again (with only the new trials) as each `extended` record.
+struct SweepRecord: Hashable, Sendable {
+    var name: String
+    var description: String
+    var file: String
+    /// Fingerprint of every trial of the run once this record is applied.
+    var fingerprint: String
+    var axisPaths: [String]
+    var seeds: [Int]
+    var baselineLabel: [LabelPart]
+    var baselineCellKeys: [String]
+    var heatmapAxes: [String]?
+    var trials: [ExpandedTrial]
+
+    /// The record for `plan`, carrying `trials` (all of the plan's by default).
+    init(plan: SweepPlan, trials: [ExpandedTrial]? = nil) {
+        name = plan.name
+        description = plan.description
+        file = plan.file
+        fingerprint = plan.fingerprint
+        axisPaths = plan.axisPaths
+        seeds = plan.seeds
+        baselineLabel = plan.baselineLabel
+        baselineCellKeys = plan.baselineCellKeys
+        heatmapAxes = plan.heatmapAxes
+        self.trials = trials ?? plan.trials
+    }
+}
+
+/// One line of `journal.jsonl`: one state change of a run.
+///
+/// Owns the line format: a compact JSON object with a `type` member and, when written by
+/// `Journal`, the wall-clock time `at` (seconds since 1970; informative, ignored by replay).
+enum JournalRecord: Hashable, Sendable {
+    case sweep(SweepRecord)
+    case assigned(trial: String, worker: String, attempt: Int)
+    case finished(TrialResult)
+    case attemptFailed(trial: String, worker: String, attempt: Int, error: String)
+    /// The trial gave up after `attempts` attempts; `error` is the last attempt's.
+    case failed(trial: String, attempts: Int, error: String)
+    case extended(SweepRecord)
+    case interrupted(reason: String)
+
+    var typeName: String {
+        switch self {
+        case .sweep: "sweep"
+        case .assigned: "assigned"
+        case .finished: "finished"
+        case .attemptFailed: "attemptFailed"
+        case .failed: "failed"
+        case .extended: "extended"
+        case .interrupted: "interrupted"
+        }
+    }
+
+    /// The trial this record is about, for trial-level records.
+    var trialId: String? {
+        switch self {
+        case .assigned(let trial, _, _), .attemptFailed(let trial, _, _, _), .failed(let trial, _, _): trial
+        case .finished(let result): result.trialId
+        case .sweep, .extended, .interrupted: nil
+        }
+    }
+}
+
+// MARK: - Encoding
+
+extension JournalRecord {
+    func json(at time: Double? = nil) -> JSONValue {
+        var members: [String: JSONValue]
+        switch self {
+        case .sweep(let record), .extended(let record):
+            members = record.json
+        case .assigned(let trial, let worker, let attempt):
+            members = ["trial": .string(trial), "worker": .string(worker), "attempt": .number(Double(attempt))]
+        case .finished(let result):
+            members = ["result": result.json]
+        case .attemptFailed(let trial, let worker, let attempt, let error):
+            members = ["trial": .string(trial), "worker": .string(worker), "attempt": .number(Double(attempt)),
+                       "error": .string(error)]
+        case .failed(let trial, let attempts, let error):
+            members = ["trial": .string(trial), "attempts": .number(Double(attempts)), "error": .string(error)]
+        case .interrupted(let reason):
+            members = ["reason": .string(reason)]
+        }
+        members["type"] = .string(typeName)
+        if let time { members["at"] = .number(time) }
+        return .object(members)
+    }
+
+    /// One journal line, without the newline. Canonical text is compact and never contains a
+    /// raw newline (strings escape it), so a line is exactly one record.
+    func line(at time: Double? = nil) -> String { json(at: time).canonicalText }
+}
+
+extension SweepRecord {
+    var json: [String: JSONValue] {
+        var members: [String: JSONValue] = [
+            "name": .string(name), "description": .string(description), "file": .string(file),
+            "fingerprint": .string(fingerprint),
+            "axes": .array(axisPaths.map(JSONValue.string)),
+            "seeds": .array(seeds.map { .number(Double($0)) }),
+            "baseline": .array(baselineLabel.map(\.json)),
+            "baselineCells": .array(baselineCellKeys.map(JSONValue.string)),
+            "trials": .array(trials.map(\.journalJSON)),
+        ]
+        if let heatmapAxes { members["heatmap"] = .array(heatmapAxes.map(JSONValue.string)) }
+        return members
+    }
+}
+
+extension LabelPart {
+    var json: JSONValue { .object(["path": .string(path), "value": value]) }
+}
+
+extension ExpandedTrial {
+    /// The seed lives inside `config`; id and cell are stored rather than recomputed, so a
+    /// journal written by another build keeps naming its trials the way it did.
+    var journalJSON: JSONValue {
+        .object(["id": .string(id), "cell": .string(cellKey), "label": .array(cellLabel.map(\.json)),
+                 "config": config.json])
+    }
+}
+
+// MARK: - Decoding
+
+extension JournalRecord {
+    /// Decodes one record; errors are `ConfigError`s with the JSON path inside the line.
+    init(json: JSONValue) throws {
+        var reader = try ObjectReader(json)
+        let type = try reader.string("type")
+        _ = reader.value("at")
+        switch type {
+        case "sweep", "extended":
+            let record = try SweepRecord(reader: &reader)
+            self = type == "sweep" ? .sweep(record) : .extended(record)
+        case "assigned":
+            self = .assigned(trial: try reader.string("trial"), worker: try reader.string("worker"),
+                             attempt: try reader.integer("attempt", in: 1...Int.max))
+        case "finished":
+            guard let result = reader.value("result") else {
+                throw ConfigError(path: reader.childPath("result"), expected: "a trial result", found: "nothing")
+            }
+            do { self = .finished(try TrialResult(json: result)) } catch let error as ConfigError {
+                throw ConfigError(path: error.path.replacingOccurrences(of: "$", with: "$.result", options: .anchored),
+                                  expected: error.expected, found: error.found)
+            }
+        case "attemptFailed":
+            self = .attemptFailed(trial: try reader.string("trial"), worker: try reader.string("worker"),
+                                  attempt: try reader.integer("attempt", in: 1...Int.max), error: try reader.string("error"))
+        case "failed":
+            self = .failed(trial: try reader.string("trial"), attempts: try reader.integer("attempts", in: 0...Int.max),
+                           error: try reader.string("error"))
+        case "interrupted":
+            self = .interrupted(reason: try reader.string("reason", default: ""))
+        default:
+            throw ConfigError(path: reader.childPath("type"),
+                              expected: "one of sweep, assigned, finished, attemptFailed, failed, extended, interrupted",
+                              found: "\"\(type)\"")
+        }
+        try reader.finish()
+    }
+}
+
+extension SweepRecord {
+    init(reader: inout ObjectReader) throws {
+        name = try reader.string("name")
+        description = try reader.string("description", default: "")
+        file = try reader.string("file")
+        fingerprint = try reader.string("fingerprint")
+        axisPaths = try Self.strings(reader.value("axes"), at: reader.childPath("axes"))
+        seeds = try Self.array(reader.value("seeds"), at: reader.childPath("seeds")) { value, path in
+            guard case .number(let number) = value else { throw ConfigError(path: path, expected: "a seed") }
+            return Int(number)
+        }
+        baselineLabel = try Self.array(reader.value("baseline"), at: reader.childPath("baseline"), LabelPart.init)
+        baselineCellKeys = try Self.strings(reader.value("baselineCells"), at: reader.childPath("baselineCells"))
+        heatmapAxes = reader.has("heatmap") ? try Self.strings(reader.value("heatmap"), at: reader.childPath("heatmap")) : nil
+        trials = try Self.array(reader.value("trials"), at: reader.childPath("trials"), ExpandedTrial.init(journalJSON:path:))
+    }
+
+    private static func array<Element>(_ value: JSONValue?, at path: String,
+                                       _ decode: (JSONValue, String) throws -> Element) throws -> [Element] {
+        guard case .array(let items)? = value else {
+            throw ConfigError(path: path, expected: "an array", found: value?.kindDescription ?? "nothing")
+        }
+        return try items.enumerated().map { try decode($1, SweepLocation.element(path, $0)) }
+    }
+
+    private static func strings(_ value: JSONValue?, at path: String) throws -> [String] {
+        try array(value, at: path) { item, itemPath in
+            guard case .string(let text) = item else {
+                throw ConfigError(path: itemPath, expected: "a string", found: item.kindDescription)
+            }
+            return text
+        }
+    }
+}
+
+extension LabelPart {
+    init(json: JSONValue, path: String) throws {
+        var reader = try ObjectReader(json, path: path)
+        self.path = try reader.string("path")
+        value = reader.value("value") ?? .null
+        try reader.finish()
+    }
+}
+
+extension ExpandedTrial {
+    init(journalJSON json: JSONValue, path: String) throws {
+        var reader = try ObjectReader(json, path: path)
+        let id = try reader.string("id")
+        let cellKey = try reader.string("cell")
+        guard case .array(let parts)? = reader.value("label") else {
+            throw ConfigError(path: reader.childPath("label"), expected: "an array of {path, value}")
+        }
+        let label = try parts.enumerated().map { try LabelPart(json: $1, path: SweepLocation.element(reader.childPath("label"), $0)) }
+        let configPath = reader.childPath("config")
+        let config: TrialConfig
+        do { config = try TrialConfig(json: reader.value("config") ?? .null) } catch let error as ConfigError {
+            throw ConfigError(path: error.path.replacingOccurrences(of: "$", with: configPath, options: .anchored),
+                              expected: error.expected, found: error.found)
+        }
+        try reader.finish()
+        self.init(config: config, cellLabel: label, id: id, cellKey: cellKey)
+    }
+}
