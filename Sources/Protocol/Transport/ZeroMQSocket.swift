@@ -1,0 +1,319 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZeroMQ
+import Foundation
+
+/// The one file that talks to libzmq (and to the raw pipe used to wake a poll). Every pointer
+/// stays inside this file; callers see frames as `Data` and outcomes as enums.
+///
+/// A `ZeroMQSocket` owns one ZeroMQ context and one ROUTER or DEALER socket in it. It is not
+/// thread-safe (libzmq sockets are not): it is created and configured on the caller's thread,
+/// then handed to exactly one socket thread (`SocketPump`), which alone uses and closes it.
+final class ZeroMQSocket {
+    enum Role {
+        /// The coordinator's socket: many peers, addressed by routing id.
+        case router
+        /// A worker's socket, announcing itself with `routingId`.
+        case dealer(routingId: PeerID)
+    }
+
+    struct Settings {
+        var maximumFrameBytes: Int
+        var reconnectIntervalMilliseconds: Int
+        var reconnectIntervalMaximumMilliseconds: Int
+        var security: ZeroMQSecurity
+    }
+
+    enum SendOutcome: Equatable {
+        case sent
+        /// The peer's queue is at its high-water mark.
+        case wouldBlock
+        /// A ROUTER has no connected peer with that routing id.
+        case unreachable
+        /// The context is shutting down.
+        case terminated
+        case failed(String)
+    }
+
+    enum ReceiveOutcome {
+        /// One multipart message: its first frames (up to the limit asked for) and how many it had.
+        case message(frames: [Data], frameCount: Int)
+        case nothingWaiting
+        case terminated
+    }
+
+    struct Readiness {
+        var readable = false
+        var writable = false
+        var woken = false
+    }
+
+    private let context: UnsafeMutableRawPointer
+    private var socket: UnsafeMutableRawPointer?
+
+    // MARK: Setup
+
+    /// Creates the context and socket and applies every option before any bind or connect,
+    /// because ZeroMQ only applies most options to connections made afterwards.
+    init(role: Role, settings: Settings) throws {
+        guard let context = zmq_ctx_new() else {
+            throw TransportError.socketFailed(operation: "zmq_ctx_new", reason: Self.lastError())
+        }
+        self.context = context
+        let type = if case .router = role { ZMQ_ROUTER } else { ZMQ_DEALER }
+        guard let socket = zmq_socket(context, type) else {
+            let reason = Self.lastError()
+            Self.terminate(context)
+            throw TransportError.socketFailed(operation: "zmq_socket", reason: reason)
+        }
+        self.socket = socket
+        do {
+            // Linger 0: an unsent message must never make zmq_ctx_term wait forever.
+            try setOption(ZMQ_LINGER, Int32(0), "ZMQ_LINGER")
+            try setOption(ZMQ_MAXMSGSIZE, Int64(settings.maximumFrameBytes), "ZMQ_MAXMSGSIZE")
+            try setOption(ZMQ_RECONNECT_IVL, Int32(settings.reconnectIntervalMilliseconds), "ZMQ_RECONNECT_IVL")
+            // ZeroMQ doubles the interval after each failed attempt up to this maximum: backoff.
+            try setOption(ZMQ_RECONNECT_IVL_MAX, Int32(settings.reconnectIntervalMaximumMilliseconds),
+                          "ZMQ_RECONNECT_IVL_MAX")
+            try applySecurity(settings.security)
+            switch role {
+            case .router:
+                // Without MANDATORY a ROUTER silently drops messages to unknown peers.
+                try setOption(ZMQ_ROUTER_MANDATORY, Int32(1), "ZMQ_ROUTER_MANDATORY")
+                // A restarted worker reusing its id takes over from its stale connection.
+                try setOption(ZMQ_ROUTER_HANDOVER, Int32(1), "ZMQ_ROUTER_HANDOVER")
+            case .dealer(let routingId):
+                try routingId.bytes.withUnsafeBytes { buffer in
+                    try check(zmq_setsockopt(socket, ZMQ_ROUTING_ID, buffer.baseAddress, buffer.count),
+                              "ZMQ_ROUTING_ID")
+                }
+            }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Binds and returns the endpoint actually bound (ephemeral ports resolved).
+    func bind(_ endpoint: String) throws -> String {
+        guard zmq_bind(socket, endpoint) == 0 else {
+            throw TransportError.bindFailed(endpoint: endpoint, reason: Self.lastError())
+        }
+        var buffer = [CChar](repeating: 0, count: 512)
+        var length = buffer.count
+        guard zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &length) == 0 else { return endpoint }
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func connect(_ endpoint: String) throws {
+        guard zmq_connect(socket, endpoint) == 0 else {
+            throw TransportError.connectFailed(endpoint: endpoint, reason: Self.lastError())
+        }
+    }
+
+    private func setOption<Value: FixedWidthInteger>(_ name: Int32, _ value: Value, _ label: String) throws {
+        try withUnsafeBytes(of: value) { buffer in
+            try check(zmq_setsockopt(socket, name, buffer.baseAddress, buffer.count), label)
+        }
+    }
+
+    /// CURVE options must be set before bind/connect; a peer whose keys do not match fails the
+    /// handshake inside ZeroMQ and never produces a message.
+    private func applySecurity(_ security: ZeroMQSecurity) throws {
+        switch security {
+        case .none:
+            return
+        case .curveServer(let keys):
+            try setOption(ZMQ_CURVE_SERVER, Int32(1), "ZMQ_CURVE_SERVER")
+            try setKey(ZMQ_CURVE_SECRETKEY, keys.secretKey, "ZMQ_CURVE_SECRETKEY")
+        case .curveClient(let serverPublicKey, let keys):
+            try setKey(ZMQ_CURVE_SERVERKEY, serverPublicKey, "ZMQ_CURVE_SERVERKEY")
+            try setKey(ZMQ_CURVE_PUBLICKEY, keys.publicKey, "ZMQ_CURVE_PUBLICKEY")
+            try setKey(ZMQ_CURVE_SECRETKEY, keys.secretKey, "ZMQ_CURVE_SECRETKEY")
+        }
+    }
+
+    /// Sets a Z85-encoded key: 40 characters, passed with its terminating NUL as libzmq expects.
+    private func setKey(_ name: Int32, _ key: String, _ label: String) throws {
+        guard key.utf8.count == 40 else {
+            throw TransportError.socketFailed(operation: label, reason: "a CURVE key is 40 Z85 characters")
+        }
+        try key.withCString { text in
+            try check(zmq_setsockopt(socket, name, text, 41), label)
+        }
+    }
+
+    /// A fresh CURVE key pair in Z85 text. Throws when libzmq was built without CURVE support.
+    static func generateCurveKeyPair() throws -> (publicKey: String, secretKey: String) {
+        var publicKey = [CChar](repeating: 0, count: 41)
+        var secretKey = [CChar](repeating: 0, count: 41)
+        guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else {
+            throw TransportError.socketFailed(operation: "zmq_curve_keypair", reason: lastError())
+        }
+        let text = { (key: [CChar]) in String(decoding: key.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return (text(publicKey), text(secretKey))
+    }
+
+    private func check(_ status: Int32, _ label: String) throws {
+        guard status == 0 else { throw TransportError.socketFailed(operation: label, reason: Self.lastError()) }
+    }
+
+    // MARK: Sending
+
+    /// Sends `frames` as one multipart message without blocking, retrying on EINTR.
+    func send(_ frames: [Data]) -> SendOutcome {
+        for (index, frame) in frames.enumerated() {
+            let flags = ZMQ_DONTWAIT | (index < frames.count - 1 ? ZMQ_SNDMORE : 0)
+            while true {
+                let status = frame.withUnsafeBytes { buffer -> Int32 in
+                    // An empty Data may have no base address; zmq_send wants a valid pointer.
+                    var placeholder: UInt8 = 0
+                    let address = buffer.baseAddress ?? withUnsafePointer(to: &placeholder) { UnsafeRawPointer($0) }
+                    return zmq_send(socket, address, buffer.count, flags)
+                }
+                if status >= 0 { break }
+                let code = zmq_errno()
+                if code == EINTR { continue }
+                // Only the first frame can be refused for routing or queue space; ZeroMQ
+                // accepts the rest of a message once its first frame went in.
+                switch code {
+                case EAGAIN: return .wouldBlock
+                case EHOSTUNREACH: return .unreachable
+                case ETERM: return .terminated
+                default: return .failed(Self.describe(code))
+                }
+            }
+        }
+        return .sent
+    }
+
+    // MARK: Receiving
+
+    /// Takes one whole multipart message if one is waiting, keeping at most `keepFrames` frames
+    /// (the rest are read and discarded so a junk message cannot grow memory).
+    func receive(keepFrames: Int) -> ReceiveOutcome {
+        var frames: [Data] = []
+        var frameCount = 0
+        var message = zmq_msg_t()
+        zmq_msg_init(&message)
+        defer { zmq_msg_close(&message) }
+        while true {
+            let flags = frameCount == 0 ? ZMQ_DONTWAIT : 0
+            if zmq_msg_recv(&message, socket, flags) < 0 {
+                let code = zmq_errno()
+                if code == EINTR { continue }
+                if code == ETERM { return .terminated }
+                // EAGAIN before the first frame: nothing waiting. Later frames of a message are
+                // always already there, so any other failure ends this message.
+                return frameCount == 0 ? .nothingWaiting : .message(frames: frames, frameCount: frameCount)
+            }
+            frameCount += 1
+            if frames.count < keepFrames {
+                frames.append(Data(bytes: zmq_msg_data(&message), count: zmq_msg_size(&message)))
+            }
+            if zmq_msg_more(&message) == 0 { return .message(frames: frames, frameCount: frameCount) }
+        }
+    }
+
+    // MARK: Polling
+
+    /// Waits until the socket is readable/writable (as asked) or `wakeDescriptor` is readable,
+    /// at most `timeoutMilliseconds`. nil means the context is terminating.
+    func poll(readable: Bool, writable: Bool, wakeDescriptor: Int32, timeoutMilliseconds: Int) -> Readiness? {
+        let socketEvents = Int16((readable ? ZMQ_POLLIN : 0) | (writable ? ZMQ_POLLOUT : 0))
+        var items = [
+            zmq_pollitem_t(socket: socket, fd: 0, events: socketEvents, revents: 0),
+            // A raw descriptor item: zmq_poll watches plain fds when `socket` is null.
+            zmq_pollitem_t(socket: nil, fd: wakeDescriptor, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
+        if zmq_poll(&items, Int32(items.count), timeoutMilliseconds) < 0 {
+            let code = zmq_errno()
+            return code == ETERM ? nil : Readiness()  // EINTR: report nothing, the caller loops
+        }
+        return Readiness(readable: items[0].revents & Int16(ZMQ_POLLIN) != 0,
+                         writable: items[0].revents & Int16(ZMQ_POLLOUT) != 0,
+                         woken: items[1].revents & Int16(ZMQ_POLLIN) != 0)
+    }
+
+    // MARK: Shutdown
+
+    /// Closes the socket and terminates the context. `linger` bounds how long messages already
+    /// queued may still be flushed; ZeroMQ then discards the rest, so this never hangs.
+    func close(linger: Duration = .zero) {
+        if let socket {
+            var milliseconds = Int32(min(linger.secondsValue * 1000, 60_000))
+            zmq_setsockopt(socket, ZMQ_LINGER, &milliseconds, MemoryLayout<Int32>.size)
+            zmq_close(socket)
+            self.socket = nil
+            Self.terminate(context)
+        }
+    }
+
+    /// Safety net for a socket abandoned without `close()`; normally a no-op by now.
+    deinit {
+        close()
+    }
+
+    private static func terminate(_ context: UnsafeMutableRawPointer) {
+        while zmq_ctx_term(context) != 0, zmq_errno() == EINTR {}
+    }
+
+    private static func lastError() -> String { describe(zmq_errno()) }
+
+    private static func describe(_ code: Int32) -> String {
+        "\(String(cString: zmq_strerror(code))) (errno \(code))"
+    }
+}
+
+// MARK: - Wake pipe
+
+/// A non-blocking pipe whose read end sits in the socket thread's poll set, so other threads
+/// can interrupt `zmq_poll` the moment they queue a message instead of waiting out its timeout.
+final class WakePipe: @unchecked Sendable {
+    let readDescriptor: Int32
+    private let writeDescriptor: Int32
+
+    init() throws {
+        var descriptors: [Int32] = [-1, -1]
+        guard pipe(&descriptors) == 0 else {
+            throw TransportError.socketFailed(operation: "pipe", reason: String(cString: strerror(errno)))
+        }
+        for descriptor in descriptors {
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        }
+        readDescriptor = descriptors[0]
+        writeDescriptor = descriptors[1]
+    }
+
+    /// Makes the read end readable. A full pipe (EAGAIN) already means "woken", so it is ignored.
+    func signal() {
+        var byte: UInt8 = 1
+        while write(writeDescriptor, &byte, 1) < 0, errno == EINTR {}
+    }
+
+    /// Empties the pipe after a wake-up so the next poll blocks again.
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while true {
+            let count = read(readDescriptor, &buffer, buffer.count)
+            if count > 0 { continue }
+            if count < 0, errno == EINTR { continue }
+            return
+        }
+    }
+
+    func close() {
+        #if canImport(Glibc)
+        _ = Glibc.close(readDescriptor)
+        _ = Glibc.close(writeDescriptor)
+        #else
+        _ = Darwin.close(readDescriptor)
+        _ = Darwin.close(writeDescriptor)
+        #endif
+    }
+}
