@@ -6,7 +6,8 @@ struct GrokWorker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grok-worker",
         abstract: "Run GrokSweep trials on the CPU training engine.",
-        subcommands: [TrialCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, TrialCommand.self, BenchCommand.self],
+        defaultSubcommand: RunCommand.self
     )
 }
 

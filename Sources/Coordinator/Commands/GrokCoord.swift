@@ -9,8 +9,8 @@ struct GrokCoord: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grok-coord",
         abstract: "Run GrokSweep hyperparameter sweeps over grokking experiments.",
-        subcommands: [RunCommand.self, ExpandCommand.self],
-        defaultSubcommand: RunCommand.self
+        subcommands: [RunSweepCommand.self, ExpandCommand.self],
+        defaultSubcommand: RunSweepCommand.self
     )
 }
 
@@ -34,21 +34,6 @@ struct ExpandCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try UserFacingError.reporting { try SweepPlan.load(path: sweepFile) }
         print(TrialTable(plan: plan, width: width).render(), terminator: "")
-    }
-}
-
-/// `grok-coord run SWEEP.json` (or just `grok-coord SWEEP.json`): runs a sweep. Not implemented yet.
-struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
-        abstract: "Run every trial of a sweep file and report time-to-grok statistics."
-    )
-
-    @Argument(help: "The sweep file, e.g. sweeps/smoke.json.")
-    var sweepFile: String
-
-    func run() async throws {
-        print("not yet")
     }
 }
 

@@ -279,7 +279,7 @@ extension JSONValue {
 
     /// Integral values in the exactly representable range print as integers; others use
     /// Swift's shortest round-tripping representation.
-    static func format(_ number: Double) -> String {
+    public static func format(_ number: Double) -> String {
         if number == number.rounded(), abs(number) < 9.0e15 {
             return String(Int64(number))
         }

@@ -172,16 +172,22 @@ extension TrialConfig {
         ])
     }
 
-    /// Hash of the canonical normalised config: equal trials have equal ids wherever they are
-    /// expanded, however their numbers were written.
-    public var id: String { StableHash.hex(of: json.canonicalText) }
+    /// What identifies the trial: the normalised config without the members that hold their
+    /// default value, so fields added in later versions (with defaults) keep existing ids.
+    public var identity: JSONValue { json.removingMembers(equalTo: Self.defaultJSON) }
 
-    /// The trial's cell: the same config with the seed removed, as canonical text.
+    /// Hash of the canonical identity: equal trials have equal ids wherever they are expanded,
+    /// however their numbers were written and whether defaults were spelled out.
+    public var id: String { StableHash.hex(of: identity.canonicalText) }
+
+    /// The trial's cell: the same config with the seed removed, hashed the same way.
     public var cellKey: String {
         var copy = self
         copy.seed = 0
-        return StableHash.hex(of: copy.json.canonicalText)
+        return copy.id
     }
+
+    private static let defaultJSON = canonicalExample.json
 }
 
 extension TaskConfig {
@@ -216,6 +222,23 @@ extension StageConfig {
             "batchSize": .number(Double(batchSize)),
             "loss": .string(loss.rawValue),
         ])
+    }
+}
+
+extension JSONValue {
+    /// This value without the object members (recursively) that equal the same member of
+    /// `reference`; members that are absent from `reference` are kept.
+    public func removingMembers(equalTo reference: JSONValue) -> JSONValue {
+        guard case .object(let members) = self, case .object(let referenceMembers) = reference else { return self }
+        var kept: [String: JSONValue] = [:]
+        for (key, value) in members {
+            guard let referenceValue = referenceMembers[key] else { kept[key] = value; continue }
+            if value == referenceValue { continue }
+            let pruned = value.removingMembers(equalTo: referenceValue)
+            if case .object(let inner) = pruned, inner.isEmpty, case .object = referenceValue { continue }
+            kept[key] = pruned
+        }
+        return .object(kept)
     }
 }
 

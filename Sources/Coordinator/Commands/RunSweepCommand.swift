@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Protocol
+import Synchronization
+
+/// `grok-coord SWEEP.json` (or `grok-coord run SWEEP.json`): runs every trial of a sweep on
+/// workers over ZeroMQ — local ones by default — and writes the run's journal and tables.
+struct RunSweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run every trial of a sweep file and report time-to-grok statistics.",
+        discussion: """
+        Re-running with the same run directory resumes: finished trials are never re-run and
+        trials that were in flight run again. Ctrl-C stops dispatching, tells the workers and
+        keeps the journal consistent; a second Ctrl-C exits at once.
+        """
+    )
+
+    @Argument(help: "The sweep file, e.g. sweeps/smoke.json.")
+    var sweepFile: String
+
+    @Option(help: "Run directory (default: runs/SWEEP-NAME).")
+    var runDir: String?
+
+    @Option(help: "ZeroMQ endpoint to bind, e.g. tcp://*:5555 for workers on other nodes (default: loopback, any free port).")
+    var bind: String?
+
+    @Option(help: "Local worker processes to start (default: one per core; 0 when only remote workers serve).")
+    var localWorkers: Int?
+
+    @Flag(help: "Continue the run in the run directory (also the default when its journal exists).")
+    var resume = false
+
+    @Flag(help: "Accept a sweep file that gained trials since the run started: run only the new ones.")
+    var extend = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "notice"
+
+    func validate() throws {
+        if let localWorkers, localWorkers < 0 { throw ValidationError("--local-workers must be ≥ 0") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "grok-coord")
+        let plan = try UserFacingError.reporting { try SweepPlan.load(path: sweepFile) }
+        let directory = runDir ?? "runs/\(plan.name)"
+        let journal = try UserFacingError.reporting {
+            try Journal.start(plan: plan, runDirectory: directory, extend: extend)
+        }
+        let workerCount = localWorkers ?? ProcessInfo.processInfo.activeProcessorCount
+        let endpoint = bind ?? "tcp://127.0.0.1:0"
+        let transport: ZeroMQCoordinatorTransport
+        do { transport = try ZeroMQCoordinatorTransport(bind: endpoint) } catch {
+            UserFacingError.fail("\(error)")
+        }
+        defer { transport.close() }
+        let before = journal.state
+        printErr("sweep \(plan.name): \(before.trialIds.count) trials, \(before.finished.count + before.failed.count) "
+                 + "already done; run directory \(directory); listening on \(transport.endpoint)")
+        if workerCount == 0 { printErr("waiting for workers: grok-worker --connect \(transport.endpoint)") }
+
+        var workers: LocalWorkers?
+        if workerCount > 0 {
+            do {
+                workers = try LocalWorkers(count: workerCount, endpoint: Self.loopback(transport.endpoint),
+                                           logDirectory: directory, logger: logger)
+            } catch { UserFacingError.fail("\(error)") }
+        }
+        InterruptHandler.install()
+        let progress = ProgressLine()
+        let dispatcher = Dispatcher(journal: journal, transport: transport, logger: logger)
+        let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { snapshot in
+            progress.show(snapshot)
+            workers?.reviveDead()
+        }
+        progress.finish()
+        workers?.stop()
+
+        let state = journal.state
+        let csv = try TrialsCSV.write(state: state, runDirectory: directory)
+        print(ResultTable(state: state).render(), terminator: "")
+        print("journal: \(journal.path)\ntrials:  \(csv)")
+        if ending == .interrupted {
+            printErr("interrupted: \(state.finished.count) of \(state.trialIds.count) trials finished; "
+                     + "run the same command again to resume")
+            throw ExitCode(130)
+        }
+    }
+
+    /// Where local workers connect for a bound endpoint (`tcp://0.0.0.0:5555` → loopback).
+    static func loopback(_ endpoint: String) -> String {
+        endpoint.replacingOccurrences(of: "//0.0.0.0:", with: "//127.0.0.1:")
+            .replacingOccurrences(of: "//*:", with: "//127.0.0.1:")
+    }
+}
+
+func printErr(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Ctrl-C: the first asks the sweep to stop cleanly, the second exits at once.
+enum InterruptHandler {
+    private static let count = Atomic<Int>(0)
+
+    static var requested: Bool { count.load(ordering: .relaxed) > 0 }
+
+    static func install() {
+        signal(SIGINT) { _ in
+            let (_, now) = InterruptHandler.count.add(1, ordering: .relaxed)
+            if now >= 2 { _exit(130) }
+            let note = "\ngrok-coord: stopping (Ctrl-C again to exit at once)\n"
+            _ = note.withCString { write(2, $0, strlen($0)) }
+        }
+    }
+}

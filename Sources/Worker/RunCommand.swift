@@ -1,0 +1,62 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Logging
+import Protocol
+
+/// `grok-worker --connect tcp://HOST:PORT`: serve trials from a coordinator until it says stop.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Serve trials from a coordinator (the default command)."
+    )
+
+    @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.")
+    var connect: String
+
+    @Option(help: "OpenBLAS threads per trial (one worker per core with 1 thread each is best).")
+    var threads: Int = 1
+
+    @Option(help: "Worker id (default: HOST-PID).")
+    var id: String?
+
+    @Option(help: ArgumentHelp("Exit when this process (the coordinator that started the worker) is gone; "
+                               + "also leaves Ctrl-C to it.", visibility: .hidden))
+    var parentPid: Int32?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "notice"
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let id, !PeerID.isValid(Array(id.utf8)) { throw ValidationError("--id must be 1–255 bytes") }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+            return handler
+        }
+        let logger = Logger(label: "grok-worker")
+        BLAS.threads = threads
+        let host = ProcessInfo.processInfo.hostName
+        let pid = Int(ProcessInfo.processInfo.processIdentifier)
+        let workerId = id ?? "\(host)-\(pid)"
+        let info = WorkerInfo(workerId: workerId, host: host, cores: ProcessInfo.processInfo.activeProcessorCount,
+                              build: "grok-worker \(EngineInfo.version)", blasThreads: threads, pid: pid)
+        let endpoint = connect
+        let service = WorkerService(info: info, logger: logger) {
+            try ZeroMQWorkerTransport(connect: endpoint, routingId: PeerID(workerId))
+        }
+        var orphaned: () -> Bool = { false }
+        if let parentPid {
+            // The coordinator handles Ctrl-C and tells its workers; it must not kill them first.
+            signal(SIGINT, SIG_IGN)
+            orphaned = { getppid() != parentPid }
+        }
+        let reason = try service.run(shouldExit: orphaned)
+        logger.notice("worker stopped", metadata: ["reason": "\(reason)"])
+    }
+}
