@@ -80,9 +80,15 @@ struct RunSweepCommand: ParsableCommand {
         let dispatcher = Dispatcher(journal: journal, transport: transport, logger: logger)
         let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { snapshot in
             progress.show(snapshot)
-            workers?.reviveDead()
+            // Not once the sweep has ended: the last snapshot comes after the workers were told
+            // to shut down, and a worker that already obeyed must not be started again.
+            if !dispatcher.isComplete, !InterruptHandler.requested { workers?.reviveDead() }
         }
         progress.finish()
+        let reason = ending == .completed ? "sweep complete" : "sweep interrupted"
+        dispatcher.drain(for: workers == nil ? .milliseconds(1500) : .seconds(3), reason: reason) {
+            workers?.allExited ?? false
+        }
         workers?.stop()
 
         let state = journal.state

@@ -100,6 +100,20 @@ final class Dispatcher {
         return ending
     }
 
+    /// After `run`: answers every worker that still speaks with `shutdown`, until `finished()`
+    /// or `limit` — a worker whose first shutdown was lost hears it on its next heartbeat.
+    func drain(for limit: Duration, reason: String, until finished: () -> Bool) {
+        let deadline = clock.now + limit
+        while clock.now < deadline, !finished() {
+            guard let incoming = transport.receive(timeout: .milliseconds(50)) else { continue }
+            if case .result(let result) = incoming.message {
+                // A result that raced the end of an interrupted sweep is still worth keeping.
+                try? accept(result, from: incoming.peer)
+            }
+            send(.shutdown(reason: reason), to: incoming.peer)
+        }
+    }
+
     var isComplete: Bool { open.isEmpty }
 
     func snapshot() -> Snapshot {
