@@ -34,6 +34,12 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A launcher may hand down a blocked signal mask (the coordinator spawns local workers
+        // from a Dispatch thread, which blocks SIGTERM, SIGINT, SIGHUP…); a worker that cannot
+        // be terminated hangs whoever stops it, so start from an empty mask.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        pthread_sigmask(SIG_SETMASK, &unblocked, nil)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = Logger.Level(rawValue: logLevel) ?? .notice

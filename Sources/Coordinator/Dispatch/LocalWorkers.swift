@@ -40,7 +40,8 @@ final class LocalWorkers {
         process.arguments = ["run", "--connect", endpoint, "--threads", "1", "--id", "local-\(index)",
                              "--parent-pid", "\(ProcessInfo.processInfo.processIdentifier)"]
         let logPath = (logDirectory as NSString).appendingPathComponent("worker-local-\(index).log")
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        // Append: a restarted worker (or a resumed run) keeps the log of the one before it.
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardOutput = log
@@ -66,11 +67,17 @@ final class LocalWorkers {
 
     var pids: [Int32] { processes.values.filter(\.isRunning).map(\.processIdentifier) }
 
-    /// Waits up to `grace` for workers to exit after `shutdown`, then terminates the rest.
+    var allExited: Bool { !processes.values.contains(where: \.isRunning) }
+
+    /// Waits up to `grace` for workers to exit after `shutdown`, then terminates the rest
+    /// (SIGTERM, then SIGKILL after another `grace`), so stopping never hangs.
     func stop(grace: TimeInterval = 3) {
         let deadline = Date().addingTimeInterval(grace)
         while processes.values.contains(where: \.isRunning), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         for process in processes.values where process.isRunning { process.terminate() }
+        let killDeadline = Date().addingTimeInterval(grace)
+        while processes.values.contains(where: \.isRunning), Date() < killDeadline { Thread.sleep(forTimeInterval: 0.05) }
+        for process in processes.values where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         for process in processes.values { process.waitUntilExit() }
     }
 }
