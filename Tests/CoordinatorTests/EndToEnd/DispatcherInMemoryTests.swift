@@ -1,0 +1,252 @@
+import Foundation
+import Logging
+import Protocol
+import Testing
+@testable import Coordinator
+
+/// A scripted worker on the in-memory network: heartbeats on its own thread (until told to go
+/// silent) and collects everything but heartbeats for the test to inspect.
+private final class FakeWorker: @unchecked Sendable {
+    let id: String
+    private let end: InMemoryWorkerTransport
+    private let lock = NSLock()
+    private var inbox: [Message] = []
+    private var beating = true
+    private var running = true
+    private let stopped = DispatchSemaphore(value: 0)
+
+    init(_ network: InMemoryNetwork, id: String) {
+        self.id = id
+        end = network.connectWorker(PeerID(id))
+        let thread = Thread { [self] in loop() }
+        thread.name = "fake-\(id)"
+        thread.start()
+    }
+
+    private func loop() {
+        let clock = ContinuousClock()
+        var lastBeat = clock.now
+        while lock.withLock({ running }) {
+            if let message = end.receive(timeout: .milliseconds(5)), message != .heartbeat {
+                lock.withLock { inbox.append(message) }
+            }
+            if lock.withLock({ beating }), clock.now - lastBeat >= .milliseconds(15) {
+                try? end.send(.heartbeat)
+                lastBeat = clock.now
+            }
+        }
+        stopped.signal()
+    }
+
+    func send(_ message: Message) { try? end.send(message) }
+    func hello() { send(.hello(WorkerInfo(workerId: id, host: "test", cores: 1, build: "test", blasThreads: 1, pid: 1))) }
+    func goSilent() { lock.withLock { beating = false } }
+
+    /// The next non-heartbeat message, waiting up to `timeout`.
+    func next(timeout: Duration = .seconds(3)) -> Message? {
+        let deadline = ContinuousClock.now + timeout
+        repeat {
+            if let message = lock.withLock({ inbox.isEmpty ? nil : inbox.removeFirst() }) { return message }
+            Thread.sleep(forTimeInterval: 0.002)
+        } while ContinuousClock.now < deadline
+        return nil
+    }
+
+    /// The next message, which must be an assignment.
+    func nextAssignment(timeout: Duration = .seconds(3), sourceLocation: SourceLocation = #_sourceLocation) throws -> (trial: String, attempt: Int) {
+        let message = next(timeout: timeout)
+        guard case .assign(let trial, let attempt, _)? = message else {
+            throw DispatcherHarness.Unexpected(description: "\(id): expected an assignment, got \(String(describing: message))")
+        }
+        return (trial, attempt)
+    }
+
+    func stop() {
+        lock.withLock { running = false }
+        _ = stopped.wait(timeout: .now() + 2)
+        end.close()
+    }
+}
+
+/// A Dispatcher on a background thread over an `InMemoryNetwork`, with a journal in a temp dir
+/// and short timings: heartbeats every 50 ms, dead after 3 missed (150 ms).
+private final class DispatcherHarness: @unchecked Sendable {
+    struct Unexpected: Error, CustomStringConvertible { var description: String }
+
+    let network = InMemoryNetwork()
+    let directory = temporaryRunDirectory()
+    let journal: Journal
+    let dispatcher: Dispatcher
+    let trials: [String]
+    private let lock = NSLock()
+    private var stopRequested = false
+    private var outcome: Result<Dispatcher.Ending, Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(trials count: Int) throws {
+        let plan = try expandSweep(#"{ "name": "dispatch", "budget": 100, "seeds": { "count": \#(count), "start": 0 } }"#)
+        trials = plan.trialIds
+        journal = try Journal.start(plan: plan, runDirectory: directory)
+        var logger = Logger(label: "dispatcher-test")
+        logger.logLevel = .critical
+        let settings = Dispatcher.Settings(heartbeatInterval: .milliseconds(50), liveness: 3, maximumAttempts: 3)
+        dispatcher = Dispatcher(journal: journal, transport: network.coordinator, settings: settings, logger: logger)
+        let thread = Thread { [self] in
+            let result = Result { try dispatcher.run(shouldStop: { self.lock.withLock { self.stopRequested } }) }
+            lock.withLock { outcome = result }
+            done.signal()
+        }
+        thread.name = "dispatcher"
+        thread.start()
+    }
+
+    func worker(_ id: String) -> FakeWorker { FakeWorker(network, id: id) }
+
+    /// How the dispatcher's run ended, waiting up to `timeout`; nil if it is still running.
+    func ending(timeout: Duration = .seconds(5)) throws -> Dispatcher.Ending? {
+        if lock.withLock({ outcome == nil }) {
+            guard done.wait(timeout: .now() + timeout.seconds) == .success else { return nil }
+            done.signal()
+        }
+        return try lock.withLock { outcome }?.get()
+    }
+
+    /// Stops the loop if it still runs (so a failing test never leaves it spinning).
+    func shutDown() {
+        lock.withLock { stopRequested = true }
+        if done.wait(timeout: .now() + 5) == .success { done.signal() }
+        network.coordinator.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func records(_ type: String) throws -> [JournalLines.Record] {
+        try JournalLines(runDirectory: directory).of(type)
+    }
+}
+
+private func result(_ trial: String, host: String) -> Message {
+    .result(TrialResult(trialId: trial, outcome: .censored, tMem: 10, steps: 100, seconds: 0.01, flops: 1,
+                        blasThreads: 1, host: host))
+}
+
+@Suite("Dispatcher over the in-memory network", .timeLimit(.minutes(1)))
+struct DispatcherInMemoryTests {
+    @Test("pull dispatch: only workers that asked get work, and each holds at most one trial")
+    func pullDispatchHoldsOneTrialEach() throws {
+        let harness = try DispatcherHarness(trials: 3)
+        let (w1, w2) = (harness.worker("w1"), harness.worker("w2"))
+        defer { w1.stop(); w2.stop(); harness.shutDown() }
+        let t = harness.trials
+
+        w1.hello()
+        w1.send(.ready)
+        let first = try w1.nextAssignment()
+        #expect(first.trial == t[0] && first.attempt == 1, "trials go out in sweep order")
+        // Trials are queued, but w1 holds one and w2 has not asked: nobody gets more.
+        w2.hello()
+        #expect(w1.next(timeout: .milliseconds(300)) == nil, "a worker holding a trial gets no second one")
+        #expect(w2.next(timeout: .milliseconds(1)) == nil, "a worker that did not say ready gets nothing")
+        w2.send(.ready)
+        #expect(try w2.nextAssignment().trial == t[1])
+        #expect(harness.journal.state.inFlight == [t[0], t[1]])
+
+        w1.send(result(t[0], host: "w1"))
+        #expect(w1.next(timeout: .milliseconds(200)) == nil, "a result alone is not a request for work")
+        w1.send(.ready)
+        #expect(try w1.nextAssignment().trial == t[2])
+        w2.send(result(t[1], host: "w2"))
+        w1.send(result(t[2], host: "w1"))
+
+        #expect(try harness.ending() == .completed)
+        #expect(try harness.records("assigned").count == 3, "no trial was handed out twice")
+        #expect(harness.journal.state.finished == t)
+        #expect(w1.next() == .shutdown(reason: "sweep complete") && w2.next() == .shutdown(reason: "sweep complete"))
+    }
+
+    @Test("a silent worker's trial is requeued after the liveness timeout and runs on another worker")
+    func silentWorkerTrialIsRequeued() throws {
+        let harness = try DispatcherHarness(trials: 2)
+        let (w1, w2) = (harness.worker("w1"), harness.worker("w2"))
+        defer { w1.stop(); w2.stop(); harness.shutDown() }
+        let t = harness.trials
+
+        w1.hello()
+        w1.send(.ready)
+        #expect(try w1.nextAssignment().trial == t[0])
+        w2.hello()
+        w2.send(.ready)
+        #expect(try w2.nextAssignment().trial == t[1])
+
+        w1.goSilent()
+        let silentFrom = ContinuousClock.now
+        w2.send(result(t[1], host: "w2"))
+        w2.send(.ready)
+        let again = try w2.nextAssignment(timeout: .seconds(3))
+        let waited = ContinuousClock.now - silentFrom
+        #expect(again.trial == t[0] && again.attempt == 2)
+        #expect(waited >= .milliseconds(100), "requeued only after ~3 missed heartbeats (took \(waited))")
+        #expect(waited < .seconds(2), "requeued promptly (took \(waited))")
+        let failures = try harness.records("attemptFailed")
+        #expect(failures.count == 1 && failures.first?.trial == t[0] && failures.first?.worker == "w1"
+                && failures.first?.attempt == 1 && failures.first?.error?.contains("silent") == true)
+
+        w2.send(result(t[0], host: "w2"))
+        #expect(try harness.ending() == .completed)
+        #expect(harness.journal.state.results[t[0]]?.host == "w2")
+        #expect(w2.next() == .shutdown(reason: "sweep complete"))
+    }
+
+    @Test("a trial that fails 3 times is marked failed with its last error")
+    func trialFailingThreeTimesIsGivenUp() throws {
+        let harness = try DispatcherHarness(trials: 1)
+        let w1 = harness.worker("w1")
+        defer { w1.stop(); harness.shutDown() }
+        let trial = harness.trials[0]
+
+        w1.hello()
+        for attempt in 1...3 {
+            w1.send(.ready)
+            let assignment = try w1.nextAssignment()
+            #expect(assignment.trial == trial && assignment.attempt == attempt)
+            w1.send(.failure(trialId: trial, message: "boom \(attempt)"))
+        }
+        #expect(try harness.ending() == .completed, "a failed trial ends the sweep like a finished one")
+        let state = harness.journal.state
+        #expect(state.failed == [trial] && state.finished.isEmpty)
+        #expect(state.progress[trial]?.attempts == 3)
+        #expect(state.progress[trial]?.lastError == "boom 3")
+        let failed = try harness.records("failed")
+        #expect(failed.count == 1 && failed.first?.error == "boom 3")
+        #expect(try harness.records("attemptFailed").map(\.error) == ["boom 1", "boom 2", "boom 3"])
+        #expect(try Journal.read(runDirectory: harness.directory).failed == [trial], "the journal replays to the same state")
+    }
+
+    @Test("the first result of a trial wins; duplicates (same worker, another worker) are ignored")
+    func duplicateResultsAreIgnored() throws {
+        let harness = try DispatcherHarness(trials: 2)
+        let (w1, w2) = (harness.worker("w1"), harness.worker("w2"))
+        defer { w1.stop(); w2.stop(); harness.shutDown() }
+        let t = harness.trials
+
+        w1.hello()
+        w1.send(.ready)
+        #expect(try w1.nextAssignment().trial == t[0])
+        w2.hello()
+        w2.send(.ready)
+        #expect(try w2.nextAssignment().trial == t[1])
+
+        // In-memory delivery is ordered, so all of these reach the dispatcher in this order.
+        w1.send(result(t[0], host: "first"))
+        w1.send(result(t[0], host: "second"))
+        w2.send(result(t[0], host: "third"))
+        w2.send(result(t[1], host: "w2"))
+
+        #expect(try harness.ending() == .completed)
+        #expect(harness.dispatcher.duplicateResults == 2)
+        let state = harness.journal.state
+        #expect(state.results[t[0]]?.host == "first")
+        let finished = try harness.records("finished")
+        #expect(finished.filter { $0.trial == t[0] }.map(\.host) == ["first"])
+        #expect(finished.count == 2)
+    }
+}
