@@ -41,7 +41,7 @@ struct BenchCommand: ParsableCommand {
             BLAS.threads = threadCount
             for useReference in reference ? [false, true] : [false] {
                 let runner = TrialRunner(plan: plan, data: data)
-                runner.model.reference = useReference
+                (runner.model as? MLP)?.reference = useReference
                 for _ in 0..<5 { runner.trainOneStep() }
                 var times: [Double] = []
                 for _ in 0..<steps {

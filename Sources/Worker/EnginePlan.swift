@@ -18,7 +18,7 @@ enum EnginePlan {
         }
         let all = ModularArithmetic.dataset(operation: operation, modulus: task.modulus)
         let data = DataSplit(all: all, trainFraction: task.trainFraction, seed: config.seed)
-        return (trainingPlan(for: config.target, trial: config, vocabulary: all.vocabularySize, classes: all.classes), data)
+        return (trainingPlan(for: config.target, trial: config, vocabulary: task.modulus, classes: all.classes), data)
     }
 
     static func trainingPlan(for stage: StageConfig, trial: TrialConfig, vocabulary: Int, classes: Int) -> TrainingPlan {

@@ -150,7 +150,7 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
     @Test func smokeAndCanonicalHaveTheAgreedShape() throws {
         let smoke = try SweepPlan.load(path: sweepsDirectory.appendingPathComponent("smoke.json").path)
         #expect(smoke.cellCount == 2 && smoke.trials.count == 6)
-        #expect(smoke.trials.allSatisfy { $0.config.task.modulus <= 31 && $0.config.budget <= 15_000 })
+        #expect(smoke.trials.allSatisfy { $0.config.task.modulus <= 47 && $0.config.budget <= 5_000 })
         let canonical = try SweepPlan.load(path: sweepsDirectory.appendingPathComponent("canonical.json").path)
         #expect(canonical.trials.map(\.seed) == [0, 1, 2])
         let config = canonical.trials[0].config

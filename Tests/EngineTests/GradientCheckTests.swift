@@ -122,14 +122,14 @@ struct GradientCheckTests {
     func tokenMLP(reference: Bool, activation: String) {
         let shape = MLPShape(vocabularySize: 5, embeddingDimension: 3, width: 6, depth: 2, classes: 4,
                              activation: activation == "relu" ? .relu : .gelu)
-        let model = TokenMLP(shape: shape, capacity: 8)
+        let model = MLP(shape: shape, capacity: 8)
         model.reference = reference
         model.initialize(seed: 11, scale: 1)
         let tokens: [Int32] = [0, 1, 4, 4, 2, 3, 1, 0, 3, 3, 0, 2]
         let n = 6
         let w = Self.random([n, shape.classes], seed: 12)
         func objective() -> Double {
-            tokens.withUnsafeBufferPointer { Self.dot(model.forward(tokens: $0.baseAddress!, count: n), w) }
+            tokens.withUnsafeBufferPointer { Self.dot(model.forward(InputBatch(tokens: $0.baseAddress!, count: n)), w) }
         }
         model.parameters.zeroGradients()
         _ = objective()

@@ -9,12 +9,12 @@ struct TablePathTests {
         let all = ModularArithmetic.dataset(operation: .add, modulus: 23)
         let n = all.count
         func run(reference: Bool) -> (logits: [Float], gradients: [Float]) {
-            let model = TokenMLP(shape: shape, capacity: n)
+            let model = MLP(shape: shape, capacity: n)
             model.reference = reference
             model.initialize(seed: 3, scale: 1)
             model.parameters.zeroGradients()
             return all.tokens.withUnsafeBufferPointer { tokens in
-                let logits = model.forward(tokens: tokens.baseAddress!, count: n)
+                let logits = model.forward(InputBatch(tokens: tokens.baseAddress!, count: n))
                 let copy = Array(UnsafeBufferPointer(start: logits, count: n * shape.classes))
                 // Any fixed upstream gradient exercises every backward product.
                 for index in 0..<(n * shape.classes) { logits[index] = Float(index % 7) * 0.01 - 0.03 }
@@ -29,7 +29,7 @@ struct TablePathTests {
 
     @Test func tablePathExecutesFewerFlops() {
         let shape = MLPShape(vocabularySize: 97, embeddingDimension: 128, width: 512, depth: 1, classes: 97)
-        let model = TokenMLP(shape: shape, capacity: 1)
+        let model = MLP(shape: shape, capacity: 1)
         let dense = 3 * shape.forwardFlopsPerExample * 4704
         #expect(model.executedFlopsPerStep(count: 4704) < 0.3 * dense)
     }

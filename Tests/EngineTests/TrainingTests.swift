@@ -25,7 +25,7 @@ struct TrainingTests {
         let all = ModularArithmetic.dataset(operation: .add, modulus: 97)
         let split = DataSplit(all: all, trainFraction: 0.5, seed: 4)
         #expect(split.train.count == 4704 && split.test.count == 4705)
-        func pairs(_ d: TokenDataset) -> Set<Int> { Set((0..<d.count).map { Int(d.tokens[2 * $0]) * 97 + Int(d.tokens[2 * $0 + 1]) }) }
+        func pairs(_ d: Dataset) -> Set<Int> { Set((0..<d.count).map { Int(d.tokens[2 * $0]) * 97 + Int(d.tokens[2 * $0 + 1]) }) }
         #expect(pairs(split.train).isDisjoint(with: pairs(split.test)))
         #expect(pairs(split.train).count == 4704)
         let again = DataSplit(all: all, trainFraction: 0.5, seed: 4), other = DataSplit(all: all, trainFraction: 0.5, seed: 5)

@@ -1,46 +1,101 @@
-/// Labelled examples whose inputs are token ids (n × tokensPerExample), for classification
-/// into `classes` labels.
-public struct TokenDataset: Sendable {
+/// Labelled examples for classification into `classes` labels. Inputs are either token ids
+/// (n × tokensPerExample, from a vocabulary) or feature vectors (n × featureWidth).
+public struct Dataset: Sendable {
+    public enum Inputs: Sendable, Equatable {
+        case tokens(perExample: Int, vocabulary: Int)
+        case features(width: Int)
+    }
+
+    public let inputs: Inputs
+    /// Token ids, row-major; empty for feature data.
     public let tokens: [Int32]
+    /// Feature vectors, row-major; empty for token data.
+    public let features: [Float]
     public let labels: [Int32]
-    public let tokensPerExample: Int
-    public let vocabularySize: Int
     public let classes: Int
 
     public init(tokens: [Int32], labels: [Int32], tokensPerExample: Int, vocabularySize: Int, classes: Int) {
         precondition(tokens.count == labels.count * tokensPerExample, "tokens do not match labels")
+        inputs = .tokens(perExample: tokensPerExample, vocabulary: vocabularySize)
         self.tokens = tokens
+        features = []
         self.labels = labels
-        self.tokensPerExample = tokensPerExample
-        self.vocabularySize = vocabularySize
+        self.classes = classes
+    }
+
+    public init(features: [Float], width: Int, labels: [Int32], classes: Int) {
+        precondition(features.count == labels.count * width, "features do not match labels")
+        inputs = .features(width: width)
+        tokens = []
+        self.features = features
+        self.labels = labels
         self.classes = classes
     }
 
     public var count: Int { labels.count }
 
-    /// The examples at `indices`, in that order.
-    public func subset(_ indices: [Int]) -> TokenDataset {
-        var pickedTokens: [Int32] = []
-        pickedTokens.reserveCapacity(indices.count * tokensPerExample)
-        for index in indices {
-            pickedTokens.append(contentsOf: tokens[index * tokensPerExample ..< (index + 1) * tokensPerExample])
+    /// Values per example: tokens per example or feature width.
+    public var rowWidth: Int {
+        switch inputs {
+        case .tokens(let perExample, _): perExample
+        case .features(let width): width
         }
-        return TokenDataset(tokens: pickedTokens, labels: indices.map { labels[$0] },
-                            tokensPerExample: tokensPerExample, vocabularySize: vocabularySize, classes: classes)
+    }
+
+    /// The examples at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> Dataset {
+        let width = rowWidth
+        let picked = indices.map { labels[$0] }
+        switch inputs {
+        case .tokens(let perExample, let vocabulary):
+            var rows: [Int32] = []
+            rows.reserveCapacity(indices.count * width)
+            for index in indices { rows.append(contentsOf: tokens[index * width ..< (index + 1) * width]) }
+            return Dataset(tokens: rows, labels: picked, tokensPerExample: perExample, vocabularySize: vocabulary, classes: classes)
+        case .features:
+            var rows: [Float] = []
+            rows.reserveCapacity(indices.count * width)
+            for index in indices { rows.append(contentsOf: features[index * width ..< (index + 1) * width]) }
+            return Dataset(features: rows, width: width, labels: picked, classes: classes)
+        }
     }
 }
 
 /// A task's training and test sets.
 public struct DataSplit: Sendable {
-    public let train: TokenDataset
-    public let test: TokenDataset
+    public let train: Dataset
+    public let test: Dataset
+
+    public init(train: Dataset, test: Dataset) {
+        self.train = train
+        self.test = test
+    }
 
     /// Shuffles `all` with the seed's split stream and keeps ⌊fraction · n⌋ examples for training.
-    public init(all: TokenDataset, trainFraction: Double, seed: Int) {
+    public init(all: Dataset, trainFraction: Double, seed: Int) {
         var generator = SeededGenerator(seed: seed, stream: "split")
         let order = generator.permutation(all.count)
         let trainCount = min(max(Int(Double(all.count) * trainFraction), 1), all.count - 1)
         train = all.subset(Array(order[..<trainCount]))
         test = all.subset(Array(order[trainCount...]))
+    }
+}
+
+/// One batch of model inputs: token ids or feature rows, `count` examples.
+public struct InputBatch {
+    public let tokens: UnsafePointer<Int32>?
+    public let features: UnsafePointer<Float>?
+    public let count: Int
+
+    public init(tokens: UnsafePointer<Int32>, count: Int) {
+        self.tokens = tokens
+        features = nil
+        self.count = count
+    }
+
+    public init(features: UnsafePointer<Float>, count: Int) {
+        tokens = nil
+        self.features = features
+        self.count = count
     }
 }

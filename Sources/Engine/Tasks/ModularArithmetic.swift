@@ -31,7 +31,7 @@ public enum ModularOperation: String, CaseIterable, Sendable {
 
 /// Every defined equation `a ∘ b = c (mod p)` as a two-token example (a, b) → c.
 public enum ModularArithmetic {
-    public static func dataset(operation: ModularOperation, modulus p: Int) -> TokenDataset {
+    public static func dataset(operation: ModularOperation, modulus p: Int) -> Dataset {
         var tokens: [Int32] = []
         var labels: [Int32] = []
         tokens.reserveCapacity(2 * p * p)
@@ -44,6 +44,6 @@ public enum ModularArithmetic {
                 labels.append(Int32(c))
             }
         }
-        return TokenDataset(tokens: tokens, labels: labels, tokensPerExample: 2, vocabularySize: p, classes: p)
+        return Dataset(tokens: tokens, labels: labels, tokensPerExample: 2, vocabularySize: p, classes: p)
     }
 }

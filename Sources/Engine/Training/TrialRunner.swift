@@ -32,27 +32,41 @@ public struct TrainingOutcome: Sendable {
 public final class TrialRunner {
     public let plan: TrainingPlan
     public let data: DataSplit
-    public let model: TokenMLP
+    public let model: TrainableModel
     private let optimizer: Optimizer
     private let batchCapacity: Int
     private let batcher: Batcher
 
-    public init(plan: TrainingPlan, data: DataSplit) {
+    /// Trains `model` if given (already initialised, e.g. with transferred weights; its
+    /// capacity must be at least `workspaceCapacity(plan:data:)`), else a fresh MLP of
+    /// `plan.shape` initialised from the plan's seed.
+    public init(plan: TrainingPlan, data: DataSplit, model: TrainableModel? = nil) {
         self.plan = plan
         self.data = data
         let batch = plan.batchSize == 0 ? data.train.count : min(plan.batchSize, data.train.count)
         batchCapacity = batch
-        // Evaluation runs in chunks of the workspace size; keep it at least a few thousand rows.
-        model = TokenMLP(shape: plan.shape, capacity: max(batch, min(4096, max(data.train.count, data.test.count))))
-        model.initialize(seed: plan.seed, scale: plan.initScale)
+        if let model {
+            precondition(model.capacity >= Self.workspaceCapacity(plan: plan, data: data), "model workspace too small")
+            self.model = model
+        } else {
+            let fresh = MLP(shape: plan.shape, capacity: Self.workspaceCapacity(plan: plan, data: data))
+            fresh.initialize(seed: plan.seed, scale: plan.initScale)
+            self.model = fresh
+        }
         switch plan.optimizer {
         case .adamW(let beta1, let beta2, let epsilon):
-            optimizer = AdamW(parameters: model.parameters, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            optimizer = AdamW(parameters: self.model.parameters, beta1: beta1, beta2: beta2, epsilon: epsilon,
                               weightDecay: plan.weightDecay)
         case .sgd(let momentum):
-            optimizer = SGD(parameters: model.parameters, momentum: momentum, weightDecay: plan.weightDecay)
+            optimizer = SGD(parameters: self.model.parameters, momentum: momentum, weightDecay: plan.weightDecay)
         }
         batcher = Batcher(dataset: data.train, batchSize: batch, seed: plan.seed)
+    }
+
+    /// Rows a model's workspace needs: the batch, and evaluation chunks of a few thousand.
+    public static func workspaceCapacity(plan: TrainingPlan, data: DataSplit) -> Int {
+        let batch = plan.batchSize == 0 ? data.train.count : min(plan.batchSize, data.train.count)
+        return max(batch, min(4096, max(data.train.count, data.test.count)))
     }
 
     /// Runs to completion, calling `onEvaluation` after every evaluation.
@@ -63,7 +77,7 @@ public final class TrialRunner {
         var curve: [Evaluation] = []
         var status = TrainingOutcome.Status.censored
         var step = 0
-        var flopsPerExampleDense = 3 * plan.shape.forwardFlopsPerExample
+        var flopsPerExampleDense = 3 * model.denseForwardFlopsPerExample
         var denseFlops = 0.0, executedFlops = 0.0
         flopsPerExampleDense = flopsPerExampleDense.isFinite ? flopsPerExampleDense : 0
 
@@ -84,7 +98,7 @@ public final class TrialRunner {
                 break
             }
             let batch = batcher.next()
-            let tally = trainingGradient(tokens: batch.tokens, labels: batch.labels, count: batch.count)
+            let tally = trainingGradient(batch.inputs, labels: batch.labels)
             denseFlops += flopsPerExampleDense * Double(batch.count)
             executedFlops += model.executedFlopsPerStep(count: batch.count)
             if !tally.lossSum.isFinite {
@@ -122,15 +136,16 @@ public final class TrialRunner {
     @discardableResult
     public func trainOneStep(learningRate: Float? = nil) -> LossTally {
         let batch = batcher.next()
-        let tally = trainingGradient(tokens: batch.tokens, labels: batch.labels, count: batch.count)
+        let tally = trainingGradient(batch.inputs, labels: batch.labels)
         optimizer.step(learningRate: learningRate ?? plan.learningRate)
         return tally
     }
 
     /// Zeroes gradients, runs forward, loss and backward; returns the batch's loss tally.
-    private func trainingGradient(tokens: UnsafePointer<Int32>, labels: UnsafePointer<Int32>, count n: Int) -> LossTally {
+    private func trainingGradient(_ inputs: InputBatch, labels: UnsafePointer<Int32>) -> LossTally {
+        let n = inputs.count
         model.parameters.zeroGradients()
-        let logits = model.forward(tokens: tokens, count: n)
+        let logits = model.forward(inputs)
         let tally = applyLoss(logits: logits, labels: labels, count: n, gradient: true)
         if tally.lossSum.isFinite { model.backward(dlogits: logits, count: n) }
         return tally
@@ -138,7 +153,7 @@ public final class TrialRunner {
 
     private func applyLoss(logits: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, count n: Int,
                            gradient: Bool) -> LossTally {
-        let classes = plan.shape.classes
+        let classes = model.classes
         switch plan.loss {
         case .crossEntropy:
             return Loss.softmaxCrossEntropy(logits: logits, labels: labels, count: n, classes: classes,
@@ -150,19 +165,25 @@ public final class TrialRunner {
     }
 
     /// Mean loss and accuracy over a whole dataset, in workspace-sized chunks.
-    public func evaluate(_ dataset: TokenDataset) -> (loss: Double, accuracy: Double) {
+    public func evaluate(_ dataset: Dataset) -> (loss: Double, accuracy: Double) {
         var total = LossTally()
+        let width = dataset.rowWidth
         dataset.tokens.withUnsafeBufferPointer { tokens in
+            dataset.features.withUnsafeBufferPointer { features in
             dataset.labels.withUnsafeBufferPointer { labels in
                 var offset = 0
                 while offset < dataset.count {
                     let n = min(model.capacity, dataset.count - offset)
-                    let logits = model.forward(tokens: tokens.baseAddress! + offset * dataset.tokensPerExample, count: n)
+                    let batch = tokens.isEmpty
+                        ? InputBatch(features: features.baseAddress! + offset * width, count: n)
+                        : InputBatch(tokens: tokens.baseAddress! + offset * width, count: n)
+                    let logits = model.forward(batch)
                     let tally = applyLoss(logits: logits, labels: labels.baseAddress! + offset, count: n, gradient: false)
                     total.lossSum += tally.lossSum
                     total.correct += tally.correct
                     offset += n
                 }
+            }
             }
         }
         return (total.lossSum / Double(dataset.count), Double(total.correct) / Double(dataset.count))
