@@ -30,7 +30,8 @@ struct BenchCommand: ParsableCommand {
         } else {
             trial = TrialConfig.canonicalExample
         }
-        let (plan, data) = try EnginePlan.plan(for: trial)
+        let data = try EnginePlan.data(for: trial)
+        let plan = EnginePlan.targetPlan(for: trial, data: data)
         let batch = plan.batchSize == 0 ? data.train.count : plan.batchSize
         let denseFlops = 3 * plan.shape.forwardFlopsPerExample * Double(batch)
         print("config  \(trial.id): \(plan.shape.depth)×\(plan.shape.width) MLP, d \(plan.shape.embeddingDimension), "

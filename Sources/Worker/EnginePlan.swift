@@ -1,7 +1,7 @@
 import Engine
 import Protocol
 
-/// Translates the wire-level trial description into the engine's training plan and data.
+/// Translates the wire-level trial description into the engine's data and training plans.
 enum EnginePlan {
     /// A config the engine cannot run even though it decoded (e.g. division mod a composite).
     struct Unsupported: Error, CustomStringConvertible {
@@ -10,21 +10,42 @@ enum EnginePlan {
         var description: String { "\(path): \(reason)" }
     }
 
-    static func plan(for config: TrialConfig) throws -> (TrainingPlan, DataSplit) {
+    /// The task's examples split by the trial seed; every stage of a trial trains on this split.
+    static func data(for config: TrialConfig) throws -> DataSplit {
         let task = config.task
         let operation = ModularOperation(rawValue: task.operation.rawValue)!
         if operation == .divide, !isPrime(task.modulus) {
             throw Unsupported(path: "$.task.modulus", reason: "division needs a prime modulus, got \(task.modulus)")
         }
         let all = ModularArithmetic.dataset(operation: operation, modulus: task.modulus)
-        let data = DataSplit(all: all, trainFraction: task.trainFraction, seed: config.seed)
-        return (trainingPlan(for: config.target, trial: config, vocabulary: task.modulus, classes: all.classes), data)
+        return DataSplit(all: all, trainFraction: task.trainFraction, seed: config.seed)
     }
 
-    static func trainingPlan(for stage: StageConfig, trial: TrialConfig, vocabulary: Int, classes: Int) -> TrainingPlan {
-        let shape = MLPShape(vocabularySize: vocabulary, tokensPerExample: 2, embeddingDimension: stage.embeddingDim,
-                             width: stage.width, depth: stage.depth, classes: classes,
-                             activation: stage.activation == .relu ? .relu : .gelu, bias: stage.bias)
+    /// The target stage's plan.
+    static func targetPlan(for config: TrialConfig, data: DataSplit) -> TrainingPlan {
+        let criteria = GrokCriteria(trainThreshold: config.thresholds.train, testThreshold: config.thresholds.test,
+                                    sustain: config.thresholds.sustain)
+        return trainingPlan(for: config.target, budget: config.budget, evalEvery: config.evalEvery, criteria: criteria,
+                            seed: config.seed, data: data)
+    }
+
+    /// GrokTransfer's weak stage: its own budget, stopping at the first evaluation whose test
+    /// accuracy reaches `stopAtTestAccuracy` (never, when that is nil).
+    static func weakPlan(for config: TrialConfig, weak: WeakStageConfig, data: DataSplit) -> TrainingPlan {
+        let criteria = GrokCriteria(trainThreshold: 0, testThreshold: weak.stopAtTestAccuracy ?? 2, sustain: 1)
+        return trainingPlan(for: weak.stage, budget: weak.budget, evalEvery: config.evalEvery, criteria: criteria,
+                            seed: config.seed, data: data)
+    }
+
+    static func trainingPlan(for stage: StageConfig, budget: Int, evalEvery: Int, criteria: GrokCriteria, seed: Int,
+                             data: DataSplit) -> TrainingPlan {
+        let input: MLPShape.Input = switch data.train.inputs {
+        case .tokens(let perExample, let vocabulary): .tokens(vocabulary: vocabulary, perExample: perExample)
+        case .features(let width): .features(width: width)
+        }
+        let shape = MLPShape(input: input, embeddingDimension: stage.embeddingDim, width: stage.width, depth: stage.depth,
+                             classes: data.train.classes, activation: stage.activation == .relu ? .relu : .gelu,
+                             bias: stage.bias)
         var plan = TrainingPlan(shape: shape)
         plan.initScale = stage.initScale
         switch stage.optimizer {
@@ -38,11 +59,10 @@ enum EnginePlan {
         plan.warmupSteps = stage.warmupSteps
         plan.batchSize = stage.batchSize
         plan.loss = stage.loss == .crossEntropy ? .crossEntropy : .meanSquaredError
-        plan.budget = trial.budget
-        plan.evalEvery = trial.evalEvery
-        plan.criteria = GrokCriteria(trainThreshold: trial.thresholds.train, testThreshold: trial.thresholds.test,
-                                     sustain: trial.thresholds.sustain)
-        plan.seed = trial.seed
+        plan.budget = budget
+        plan.evalEvery = evalEvery
+        plan.criteria = criteria
+        plan.seed = seed
         return plan
     }
 

@@ -8,15 +8,30 @@ enum TrialExecution {
     static func run(_ config: TrialConfig, host: String,
                     onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrialResult {
         let id = config.id
-        let plan: TrainingPlan, data: DataSplit
         do {
-            (plan, data) = try EnginePlan.plan(for: config)
+            let data = try EnginePlan.data(for: config)
+            let plan = EnginePlan.targetPlan(for: config, data: data)
+            switch config.method {
+            case .scratch:
+                let outcome = TrialRunner(plan: plan, data: data).run { onEvaluation(CurvePoint($0)) }
+                return result(id: id, outcome: outcome, host: host)
+            case .groktransfer:
+                let weak = GrokTransfer.weakModel(for: config, data: data)
+                let model = GrokTransfer.target(for: config, plan: plan, data: data, weak: weak.model)
+                let outcome = TrialRunner(plan: plan, data: data, model: model).run { onEvaluation(CurvePoint($0)) }
+                var combined = result(id: id, outcome: outcome, host: host)
+                combined.seconds += weak.summary.seconds
+                combined.flops += weak.summary.flops
+                combined.weak = weak.summary
+                return combined
+            }
         } catch {
             return TrialResult(trialId: id, outcome: .failed, steps: 0, seconds: 0, flops: 0,
                                blasThreads: BLAS.threads, host: host, error: "\(error)")
         }
-        let runner = TrialRunner(plan: plan, data: data)
-        let outcome = runner.run { evaluation in onEvaluation(CurvePoint(evaluation)) }
+    }
+
+    static func result(id: String, outcome: TrainingOutcome, host: String) -> TrialResult {
         let status: TrialOutcome = switch outcome.status {
         case .grokked: .grokked
         case .censored: .censored

@@ -7,6 +7,10 @@ public struct TrialConfig: Hashable, Sendable {
     public var task: TaskConfig
     public var method: Method
     public var target: StageConfig
+    /// GrokTransfer's weak model (only with `method: groktransfer`).
+    public var weak: WeakStageConfig?
+    /// How the weak model's embedding reaches the target (only with `method: groktransfer`).
+    public var transfer: TransferConfig?
     /// Maximum optimiser steps of the target model.
     public var budget: Int
     /// Evaluate train/test loss and accuracy every this many steps.
@@ -18,6 +22,9 @@ public struct TrialConfig: Hashable, Sendable {
     public enum Method: String, CaseIterable, Sendable {
         /// Train the target from scratch.
         case scratch
+        /// Train a weak model first, then the target with its input embedding initialised
+        /// from the weak model's (Xu et al., "Let Me Grok for You", ICLR 2025).
+        case groktransfer
     }
 
     /// Accuracy thresholds defining memorisation (`train`) and grokking (`test`), each to be
@@ -43,6 +50,36 @@ public struct TaskConfig: Hashable, Sendable {
     public var modulus: Int = 97
     /// Fraction of all (a, b) pairs used for training; the rest is the test set.
     public var trainFraction: Double = 0.5
+    public init() {}
+}
+
+/// GrokTransfer's weak model: a training stage with its own budget and stop rule.
+public struct WeakStageConfig: Hashable, Sendable {
+    /// Defaults follow the paper's weak model: embedding 4, one hidden layer of 16.
+    public var stage: StageConfig = {
+        var stage = StageConfig()
+        stage.embeddingDim = 4
+        stage.width = 16
+        return stage
+    }()
+    public var budget: Int = 10_000
+    /// Stop the weak model at the first evaluation with test accuracy at least this; nil
+    /// trains for the whole budget.
+    public var stopAtTestAccuracy: Double? = 0.9
+    public init() {}
+}
+
+/// How GrokTransfer initialises the target's embedding from the weak model's `E_weak`.
+public struct TransferConfig: Hashable, Sendable {
+    public enum Mode: String, CaseIterable, Sendable {
+        /// E_T = A·B with A = E_weak (trainable) and B fresh: the paper's method.
+        case factorized
+        /// The same factorisation with A random: low rank without transfer (ablation).
+        case randomA
+        /// E_T = E_weak copied into a full embedding (needs equal dimensions; ablation).
+        case copy
+    }
+    public var mode: Mode = .factorized
     public init() {}
 }
 
@@ -90,6 +127,21 @@ extension TrialConfig {
         task = try TaskConfig(reader: reader.object("task"), path: reader.childPath("task"))
         method = try reader.choice("method", default: .scratch)
         target = try StageConfig(reader: reader.object("target"), path: reader.childPath("target"))
+        if method == .groktransfer {
+            weak = try WeakStageConfig(reader: reader.object("weak"))
+            transfer = try TransferConfig(reader: reader.object("transfer"))
+            if transfer?.mode == .copy, weak?.stage.embeddingDim != target.embeddingDim {
+                throw ConfigError(path: "$.weak.embeddingDim",
+                                  expected: "the target's embeddingDim (\(target.embeddingDim)) for transfer mode \"copy\"",
+                                  found: String(weak?.stage.embeddingDim ?? 0))
+            }
+        } else {
+            // Each method carries only its own parameters.
+            for key in ["weak", "transfer"] where reader.value(key) != nil {
+                throw ConfigError(path: reader.childPath(key), expected: "no \(key) for method \"\(method.rawValue)\"",
+                                  found: "a \(key) section")
+            }
+        }
         budget = try reader.integer("budget", default: 20_000, in: 1...100_000_000, rangeText: "a positive integer")
         evalEvery = try reader.integer("evalEvery", default: 10, in: 1...1_000_000, rangeText: "a positive integer")
         thresholds = Thresholds()
@@ -126,10 +178,49 @@ extension TaskConfig {
     }
 }
 
+extension WeakStageConfig {
+    init(reader: ObjectReader?) throws {
+        self.init()
+        guard var reader else { return }
+        try stage.read(from: &reader)
+        budget = try reader.integer("budget", default: budget, in: 1...100_000_000, rangeText: "a positive integer")
+        if reader.has("stopAtTestAccuracy") {
+            stopAtTestAccuracy = try reader.number("stopAtTestAccuracy", in: 0...1)
+        } else if case .null? = reader.value("stopAtTestAccuracy") {
+            stopAtTestAccuracy = nil
+        }
+        try reader.finish()
+    }
+
+    public var json: JSONValue {
+        guard case .object(var members) = stage.json else { return stage.json }
+        members["budget"] = .number(Double(budget))
+        members["stopAtTestAccuracy"] = stopAtTestAccuracy.map(JSONValue.number) ?? .null
+        return .object(members)
+    }
+}
+
+extension TransferConfig {
+    init(reader: ObjectReader?) throws {
+        self.init()
+        guard var reader else { return }
+        mode = try reader.choice("mode", default: mode)
+        try reader.finish()
+    }
+
+    public var json: JSONValue { .object(["mode": .string(mode.rawValue)]) }
+}
+
 extension StageConfig {
     init(reader: ObjectReader?, path: String) throws {
         self.init()
         guard var reader else { return }
+        try read(from: &reader)
+        try reader.finish()
+    }
+
+    /// Reads the stage's keys, leaving unknown-key checking to the caller (a weak stage has more).
+    mutating func read(from reader: inout ObjectReader) throws {
         architecture = try reader.choice("architecture", default: architecture)
         embeddingDim = try reader.integer("embeddingDim", default: embeddingDim, in: 1...65_536)
         width = try reader.integer("width", default: width, in: 1...65_536)
@@ -148,7 +239,6 @@ extension StageConfig {
         batchSize = try reader.integer("batchSize", default: batchSize, in: 0...100_000_000,
                                        rangeText: "an integer ≥ 0 (0 = full batch)")
         loss = try reader.choice("loss", default: loss)
-        try reader.finish()
     }
 }
 
@@ -161,6 +251,8 @@ extension TrialConfig {
             "task": task.json,
             "method": .string(method.rawValue),
             "target": target.json,
+            "weak": weak?.json ?? .null,
+            "transfer": transfer?.json ?? .null,
             "budget": .number(Double(budget)),
             "evalEvery": .number(Double(evalEvery)),
             "thresholds": .object([

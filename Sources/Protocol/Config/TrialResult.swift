@@ -37,11 +37,13 @@ public struct TrialResult: Hashable, Sendable {
     public var tGrok: Int?
     /// Optimiser steps taken.
     public var steps: Int
-    /// Wall-clock seconds of training and evaluation.
+    /// Wall-clock seconds of training and evaluation, the weak model's included.
     public var seconds: Double
     /// Floating-point operations of the training steps, counted as a dense implementation
-    /// would perform them (so figures compare across engines).
+    /// would perform them (so figures compare across engines), the weak model's included.
     public var flops: Double
+    /// GrokTransfer's weak model run, whose cost `seconds` and `flops` include.
+    public var weak: WeakRunSummary?
     /// BLAS threads the trial ran with (part of what makes curves reproducible).
     public var blasThreads: Int
     /// Host that ran the trial.
@@ -91,6 +93,7 @@ extension TrialResult {
         if let tMem { members["tMem"] = .number(Double(tMem)) }
         if let tGrok { members["tGrok"] = .number(Double(tGrok)) }
         if let error { members["error"] = .string(error) }
+        if let weak { members["weak"] = weak.json }
         return .object(members)
     }
 
@@ -106,6 +109,7 @@ extension TrialResult {
         blasThreads = try reader.integer("blasThreads")
         host = try reader.string("host")
         error = reader.has("error") ? try reader.string("error") : nil
+        weak = reader.has("weak") ? try WeakRunSummary(json: reader.value("weak")!, path: reader.childPath("weak")) : nil
         guard case .array(let points)? = reader.value("curve") else {
             throw ConfigError(path: reader.childPath("curve"), expected: "an array of curve points")
         }
