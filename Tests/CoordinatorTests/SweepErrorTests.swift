@@ -68,9 +68,9 @@ import Testing
              """, prefix: "sweeps/x.json: $.grid[1].path: expected a path no other axis of the same trial sets"),
         Case(name: "empty branch", text: #"{ "name": "x", "grid": [{ "variants": [{}] }] }"#,
              prefix: "sweeps/x.json: $.grid[0].variants[0]: expected a branch"),
-        Case(name: "method that does not exist yet", text: """
+        Case(name: "method that does not exist", text: """
              { "name": "x", "grid": [{ "variants": [ { "set": { "method": "scratch" } },
-                                                     { "set": { "method": "groktransfer" } } ] }] }
+                                                     { "set": { "method": "telepathy" } } ] }] }
              """, prefix: #"sweeps/x.json: $.grid[0].variants[1].set.method: expected one of "scratch""#),
         Case(name: "dotted key in a branch", text: """
              { "name": "x", "grid": [{ "variants": [ { "set": { "target.width": 0 } } ] }] }

@@ -54,6 +54,13 @@ public struct ObjectReader {
         return members[key]
     }
 
+    /// True when the key is present with the value `null` (which some keys use for "off").
+    public mutating func isNull(_ key: String) -> Bool {
+        guard case .null? = members[key] else { return false }
+        consumed.insert(key)
+        return true
+    }
+
     public mutating func has(_ key: String) -> Bool {
         if case .null? = members[key] { return false }
         return members[key] != nil

@@ -186,7 +186,7 @@ extension WeakStageConfig {
         budget = try reader.integer("budget", default: budget, in: 1...100_000_000, rangeText: "a positive integer")
         if reader.has("stopAtTestAccuracy") {
             stopAtTestAccuracy = try reader.number("stopAtTestAccuracy", in: 0...1)
-        } else if case .null? = reader.value("stopAtTestAccuracy") {
+        } else if reader.isNull("stopAtTestAccuracy") {
             stopAtTestAccuracy = nil
         }
         try reader.finish()
