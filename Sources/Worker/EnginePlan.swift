@@ -13,12 +13,23 @@ enum EnginePlan {
     /// The task's examples split by the trial seed; every stage of a trial trains on this split.
     static func data(for config: TrialConfig) throws -> DataSplit {
         let task = config.task
-        let operation = ModularOperation(rawValue: task.operation.rawValue)!
-        if operation == .divide, !isPrime(task.modulus) {
-            throw Unsupported(path: "$.task.modulus", reason: "division needs a prime modulus, got \(task.modulus)")
+        switch task.kind {
+        case .modular:
+            let operation = ModularOperation(rawValue: task.operation.rawValue)!
+            if operation == .divide, !isPrime(task.modulus) {
+                throw Unsupported(path: "$.task.modulus", reason: "division needs a prime modulus, got \(task.modulus)")
+            }
+            let all = ModularArithmetic.dataset(operation: operation, modulus: task.modulus)
+            return DataSplit(all: all, trainFraction: task.trainFraction, seed: config.seed)
+        case .parity:
+            return VectorTasks.parity(bits: task.bits, order: task.order, trainCount: task.trainCount,
+                                      testCount: task.testCount, seed: config.seed)
+        case .xorCluster:
+            return VectorTasks.xorCluster(dimension: task.dimension, noise: task.noise, trainCount: task.trainCount,
+                                          testCount: task.testCount, seed: config.seed)
+        case .digits:
+            return DataSplit(all: VectorTasks.digits(), trainCount: task.trainCount, seed: config.seed)
         }
-        let all = ModularArithmetic.dataset(operation: operation, modulus: task.modulus)
-        return DataSplit(all: all, trainFraction: task.trainFraction, seed: config.seed)
     }
 
     /// The target stage's plan.

@@ -44,3 +44,33 @@ struct TrialConfigTests {
         #expect(error.expected.contains(expectation), "\(error)")
     }
 }
+
+struct TaskKindTests {
+    @Test func eachKindReadsAndWritesOnlyItsOwnKeys() throws {
+        let parity = try TrialConfig(json: JSONValue.parse(#"{"task": {"kind": "parity", "bits": 30}}"#))
+        #expect(parity.task.kind == .parity && parity.task.bits == 30 && parity.task.order == 3)
+        guard case .object(let members) = parity.task.json else { Issue.record("task JSON is not an object"); return }
+        #expect(Set(members.keys) == ["kind", "bits", "order", "trainCount", "testCount"])
+        #expect(try TrialConfig(json: parity.json) == parity)
+        let xor = try TrialConfig(json: JSONValue.parse(#"{"task": {"kind": "xorCluster"}}"#))
+        #expect(xor.task.trainCount == 400 && xor.task.noise == 0.05)
+        let digits = try TrialConfig(json: JSONValue.parse(#"{"task": {"kind": "digits", "trainCount": 500}}"#))
+        #expect(digits.task.trainCount == 500 && digits.id != xor.id)
+        // Spelling out the modular kind keeps the canonical id.
+        let modular = try TrialConfig(json: JSONValue.parse(#"{"task": {"kind": "modular", "modulus": 97}}"#))
+        #expect(modular.id == TrialConfig.canonicalExample.id)
+    }
+
+    @Test(arguments: [
+        (#"{"task": {"kind": "parity", "modulus": 7}}"#, "$.task.modulus", "no such key"),
+        (#"{"task": {"kind": "parity", "bits": 4, "order": 5}}"#, "$.task.order", "1...bits (4)"),
+        (#"{"task": {"kind": "digits", "trainCount": 1797}}"#, "$.task.trainCount", "1...1796"),
+        (#"{"task": {"kind": "xorCluster", "dimension": 2}}"#, "$.task.dimension", "3..."),
+        (#"{"task": {"kind": "mnist"}}"#, "$.task.kind", "one of"),
+    ])
+    func badTaskKeysNameTheirPath(text: String, path: String, expectation: String) throws {
+        let error = try #require(throws: ConfigError.self) { try TrialConfig(json: JSONValue.parse(text)) }
+        #expect(error.path == path)
+        #expect(error.expected.contains(expectation), "\(error)")
+    }
+}

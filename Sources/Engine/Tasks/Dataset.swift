@@ -73,9 +73,15 @@ public struct DataSplit: Sendable {
 
     /// Shuffles `all` with the seed's split stream and keeps ⌊fraction · n⌋ examples for training.
     public init(all: Dataset, trainFraction: Double, seed: Int) {
+        self.init(all: all, trainCount: Int(Double(all.count) * trainFraction), seed: seed)
+    }
+
+    /// Shuffles `all` with the seed's split stream and keeps `trainCount` examples (clamped so
+    /// that both sides are non-empty) for training.
+    public init(all: Dataset, trainCount: Int, seed: Int) {
         var generator = SeededGenerator(seed: seed, stream: "split")
         let order = generator.permutation(all.count)
-        let trainCount = min(max(Int(Double(all.count) * trainFraction), 1), all.count - 1)
+        let trainCount = min(max(trainCount, 1), all.count - 1)
         train = all.subset(Array(order[..<trainCount]))
         test = all.subset(Array(order[trainCount...]))
     }

@@ -39,18 +39,48 @@ public struct TrialConfig: Hashable, Sendable {
     public static let canonicalExample = try! TrialConfig(json: .object([:]))
 }
 
-/// What the model learns.
+/// What the model learns. Only the keys of the chosen `kind` are read or written, so adding a
+/// kind never changes the ids of existing trials.
 public struct TaskConfig: Hashable, Sendable {
-    public enum Kind: String, CaseIterable, Sendable { case modular }
+    public enum Kind: String, CaseIterable, Sendable {
+        /// a ∘ b mod p over all pairs, as two tokens.
+        case modular
+        /// (n, k)-sparse parity: x ∈ {±1}ⁿ, label = product of the first k bits.
+        case parity
+        /// GrokTransfer's XOR cluster data: two ±1 signal coordinates, the rest ±ε noise,
+        /// label = XOR of the signal signs.
+        case xorCluster
+        /// The 1 797 UCI 8 × 8 handwritten digits, pixels scaled to [0, 1].
+        case digits
+    }
     /// Binary operations mod p; `divide` only for b ≠ 0; `polynomial` is a² + ab + b².
     public enum Operation: String, CaseIterable, Sendable { case add, subtract, multiply, divide, polynomial }
 
     public var kind: Kind = .modular
+    // modular
     public var operation: Operation = .add
     public var modulus: Int = 97
     /// Fraction of all (a, b) pairs used for training; the rest is the test set.
     public var trainFraction: Double = 0.5
+    // parity: n bits, label from the first k
+    public var bits: Int = 40
+    public var order: Int = 3
+    // xorCluster: input dimension p and noise amplitude ε
+    public var dimension: Int = 2_000
+    public var noise: Double = 0.05
+    // parity, xorCluster, digits
+    /// Training examples (digits: drawn from the 1 797 images, the rest is the test set).
+    public var trainCount: Int = 1_000
+    /// Fresh test examples for the generated tasks.
+    public var testCount: Int = 1_000
     public init() {}
+
+    /// The defaults of a kind (the paper's settings where it has them).
+    public init(kind: Kind) {
+        self.init()
+        self.kind = kind
+        if kind == .xorCluster { trainCount = 400 }
+    }
 }
 
 /// GrokTransfer's weak model: a training stage with its own budget and stop rule.
@@ -169,12 +199,32 @@ extension TaskConfig {
     init(reader: ObjectReader?, path: String) throws {
         self.init()
         guard var reader else { return }
-        kind = try reader.choice("kind", default: kind)
-        operation = try reader.choice("operation", default: operation)
-        modulus = try reader.integer("modulus", default: modulus, in: 2...2000)
-        trainFraction = try reader.number("trainFraction", default: trainFraction, in: 0.001...0.999,
-                                          rangeText: "a fraction strictly between 0 and 1")
+        self.init(kind: try reader.choice("kind", default: Kind.modular))
+        switch kind {
+        case .modular:
+            operation = try reader.choice("operation", default: operation)
+            modulus = try reader.integer("modulus", default: modulus, in: 2...2000)
+            trainFraction = try reader.number("trainFraction", default: trainFraction, in: 0.001...0.999,
+                                              rangeText: "a fraction strictly between 0 and 1")
+        case .parity:
+            bits = try reader.integer("bits", default: bits, in: 1...100_000)
+            order = try reader.integer("order", default: min(order, bits), in: 1...bits,
+                                       rangeText: "an integer in 1...bits (\(bits))")
+            try readCounts(&reader, generated: true)
+        case .xorCluster:
+            dimension = try reader.integer("dimension", default: dimension, in: 3...1_000_000)
+            noise = try reader.number("noise", default: noise, in: 0...1)
+            try readCounts(&reader, generated: true)
+        case .digits:
+            try readCounts(&reader, generated: false)
+        }
         try reader.finish()
+    }
+
+    private mutating func readCounts(_ reader: inout ObjectReader, generated: Bool) throws {
+        let most = generated ? 10_000_000 : 1_796
+        trainCount = try reader.integer("trainCount", default: trainCount, in: 1...most)
+        if generated { testCount = try reader.integer("testCount", default: testCount, in: 1...10_000_000) }
     }
 }
 
@@ -284,12 +334,24 @@ extension TrialConfig {
 
 extension TaskConfig {
     public var json: JSONValue {
-        .object([
-            "kind": .string(kind.rawValue),
-            "operation": .string(operation.rawValue),
-            "modulus": .number(Double(modulus)),
-            "trainFraction": .number(trainFraction),
-        ])
+        var members: [String: JSONValue] = ["kind": .string(kind.rawValue)]
+        switch kind {
+        case .modular:
+            members["operation"] = .string(operation.rawValue)
+            members["modulus"] = .number(Double(modulus))
+            members["trainFraction"] = .number(trainFraction)
+        case .parity:
+            members["bits"] = .number(Double(bits))
+            members["order"] = .number(Double(order))
+        case .xorCluster:
+            members["dimension"] = .number(Double(dimension))
+            members["noise"] = .number(noise)
+        case .digits: break
+        }
+        if kind != .modular { members["trainCount"] = .number(Double(trainCount)) }
+        if kind == .parity || kind == .xorCluster { members["testCount"] = .number(Double(testCount)) }
+        return .object(members)
+
     }
 }
 
