@@ -18,6 +18,8 @@ enum TrialExecution {
             case .groktransfer:
                 let weak = GrokTransfer.weakModel(for: config, data: data)
                 let model = GrokTransfer.target(for: config, plan: plan, data: data, weak: weak.model)
+                var plan = plan
+                plan.mergeInputFactorsAfter = config.transfer?.mergeAfter
                 let outcome = TrialRunner(plan: plan, data: data, model: model).run { onEvaluation(CurvePoint($0)) }
                 var combined = result(id: id, outcome: outcome, host: host)
                 combined.seconds += weak.summary.seconds

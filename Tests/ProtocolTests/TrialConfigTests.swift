@@ -37,6 +37,9 @@ struct TrialConfigTests {
         (#"{"method": "groktransfer", "transfer": {"mode": "magic"}}"#, "$.transfer.mode", "one of"),
         (#"{"method": "groktransfer", "transfer": {"mode": "copy"}}"#, "$.weak.embeddingDim", "the target's embeddingDim"),
         (#"{"method": "groktransfer", "weak": {"stopAtTestAccuracy": 2}}"#, "$.weak.stopAtTestAccuracy", "a number in"),
+        (#"{"method": "groktransfer", "transfer": {"mergeAfter": 0}}"#, "$.transfer.mergeAfter", "a positive step count"),
+        (#"{"method": "groktransfer", "weak": {"embeddingDim": 128}, "transfer": {"mode": "copy", "mergeAfter": 5}}"#,
+         "$.transfer.mergeAfter", "nothing to merge"),
     ])
     func badSectionsNameTheirPath(text: String, path: String, expectation: String) throws {
         let error = try #require(throws: ConfigError.self) { try TrialConfig(json: JSONValue.parse(text)) }

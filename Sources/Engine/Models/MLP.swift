@@ -296,6 +296,23 @@ public final class MLP: TrainableModel {
         return Array(UnsafeBufferPointer(start: pointer, count: count))
     }
 
+    /// An unfactorised copy: the same parameters, with the input factors replaced by their
+    /// product (`embedding` for tokens, `hidden.0.weight` for features).
+    public func mergingInputFactors() -> MLP {
+        var mergedShape = shape
+        mergedShape.embeddingRank = nil
+        let merged = MLP(shape: mergedShape, capacity: capacity)
+        merged.reference = reference
+        for slice in merged.parameters.slices {
+            if let own = parameters.slices.first(where: { $0.name == slice.name }) {
+                merged.parameters.value(slice).update(from: parameters.value(own), count: slice.count)
+            }
+        }
+        let full: String = if case .tokens = shape.input { "embedding" } else { "hidden.0.weight" }
+        merged.setParameter(full, to: inputRepresentation())
+        return merged
+    }
+
     /// Overwrites a parameter (by name) with `values`.
     public func setParameter(_ name: String, to values: [Float]) {
         let slice = parameters.slice(name)

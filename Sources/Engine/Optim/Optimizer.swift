@@ -2,6 +2,21 @@
 public protocol Optimizer: AnyObject {
     /// Applies one update with the given learning rate (schedules are the caller's).
     func step(learningRate: Float)
+    /// The same optimiser over another store, with the state of every parameter that has the
+    /// same name and size in both; new parameters start from zero state.
+    func carryingState(to store: ParameterStore) -> Optimizer
+}
+
+extension ParameterStore {
+    /// Copies per-parameter state laid out like `self` into state laid out like `other`, by
+    /// parameter name.
+    func transferState(_ source: Tensor, to destination: Tensor, layout other: ParameterStore) {
+        destination.zero()
+        for slice in other.slices {
+            guard let old = slices.first(where: { $0.name == slice.name }), old.count == slice.count else { continue }
+            (destination.data + slice.offset).update(from: source.data + old.offset, count: slice.count)
+        }
+    }
 }
 
 /// AdamW (Loshchilov & Hutter) with decoupled weight decay, as PyTorch implements it:
@@ -16,6 +31,14 @@ public final class AdamW: Optimizer {
     private let firstMoment: Tensor
     private let secondMoment: Tensor
     public private(set) var stepCount = 0
+
+    public func carryingState(to store: ParameterStore) -> Optimizer {
+        let next = AdamW(parameters: store, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+        next.stepCount = stepCount
+        parameters.transferState(firstMoment, to: next.firstMoment, layout: store)
+        parameters.transferState(secondMoment, to: next.secondMoment, layout: store)
+        return next
+    }
 
     public init(parameters: ParameterStore, beta1: Float = 0.9, beta2: Float = 0.98, epsilon: Float = 1e-8,
                 weightDecay: Float) {
@@ -55,6 +78,12 @@ public final class SGD: Optimizer {
     public let momentum: Float
     public let weightDecay: Float
     private let velocity: Tensor
+
+    public func carryingState(to store: ParameterStore) -> Optimizer {
+        let next = SGD(parameters: store, momentum: momentum, weightDecay: weightDecay)
+        parameters.transferState(velocity, to: next.velocity, layout: store)
+        return next
+    }
 
     public init(parameters: ParameterStore, momentum: Float = 0, weightDecay: Float = 0) {
         self.parameters = parameters

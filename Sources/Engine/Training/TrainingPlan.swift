@@ -20,6 +20,9 @@ public struct TrainingPlan: Sendable {
     public var evalEvery = 10
     public var criteria = GrokCriteria()
     public var seed = 0
+    /// With a factorised input layer: replace the factors by their product after this many
+    /// steps (GrokTransfer's merge ablation).
+    public var mergeInputFactorsAfter: Int?
 
     public init(shape: MLPShape) { self.shape = shape }
 

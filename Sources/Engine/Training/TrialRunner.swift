@@ -32,8 +32,8 @@ public struct TrainingOutcome: Sendable {
 public final class TrialRunner {
     public let plan: TrainingPlan
     public let data: DataSplit
-    public let model: TrainableModel
-    private let optimizer: Optimizer
+    public private(set) var model: TrainableModel
+    private var optimizer: Optimizer
     private let batchCapacity: Int
     private let batcher: Batcher
 
@@ -97,6 +97,7 @@ public final class TrialRunner {
                 if !train.loss.isFinite { status = .diverged }
                 break
             }
+            if step == plan.mergeInputFactorsAfter { mergeInputFactors() }
             let batch = batcher.next()
             let tally = trainingGradient(batch.inputs, labels: batch.labels)
             denseFlops += flopsPerExampleDense * Double(batch.count)
@@ -128,6 +129,15 @@ public final class TrialRunner {
         return TrainingOutcome(status: status, tMem: memorised.confirmedStep, tGrok: grokked.confirmedStep,
                                steps: step, seconds: seconds, denseFlops: denseFlops, executedFlops: executedFlops,
                                curve: curve)
+    }
+
+    /// Swaps a factorised MLP for its merged twin; the optimiser keeps its state for every
+    /// parameter that survives and starts the merged matrix from zero moments.
+    private func mergeInputFactors() {
+        guard let factorised = model as? MLP, factorised.shape.embeddingRank != nil else { return }
+        let merged = factorised.mergingInputFactors()
+        optimizer = optimizer.carryingState(to: merged.parameters)
+        model = merged
     }
 
     // MARK: Steps

@@ -110,6 +110,9 @@ public struct TransferConfig: Hashable, Sendable {
         case copy
     }
     public var mode: Mode = .factorized
+    /// Replace the factors by their product E_T = A·B, one full trainable matrix, after this
+    /// many target steps (the paper's Figure 15b ablation); nil keeps the factorisation.
+    public var mergeAfter: Int?
     public init() {}
 }
 
@@ -160,6 +163,10 @@ extension TrialConfig {
         if method == .groktransfer {
             weak = try WeakStageConfig(reader: reader.object("weak"))
             transfer = try TransferConfig(reader: reader.object("transfer"))
+            if transfer?.mode == .copy, transfer?.mergeAfter != nil {
+                throw ConfigError(path: "$.transfer.mergeAfter", expected: "no mergeAfter for transfer mode \"copy\" (nothing to merge)",
+                                  found: String(transfer?.mergeAfter ?? 0))
+            }
             if transfer?.mode == .copy, weak?.stage.embeddingDim != target.embeddingDim {
                 throw ConfigError(path: "$.weak.embeddingDim",
                                   expected: "the target's embeddingDim (\(target.embeddingDim)) for transfer mode \"copy\"",
@@ -255,10 +262,18 @@ extension TransferConfig {
         self.init()
         guard var reader else { return }
         mode = try reader.choice("mode", default: mode)
+        if reader.has("mergeAfter") {
+            mergeAfter = try reader.integer("mergeAfter", in: 1...100_000_000, rangeText: "a positive step count")
+        }
         try reader.finish()
     }
 
-    public var json: JSONValue { .object(["mode": .string(mode.rawValue)]) }
+    /// `mergeAfter` appears only when set, so configs without it keep their ids.
+    public var json: JSONValue {
+        var members: [String: JSONValue] = ["mode": .string(mode.rawValue)]
+        if let mergeAfter { members["mergeAfter"] = .number(Double(mergeAfter)) }
+        return .object(members)
+    }
 }
 
 extension StageConfig {
