@@ -17,6 +17,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads per trial (one worker per core with 1 thread each is best).")
     var threads: Int = 1
 
+    @Option(help: "Authenticate with the CURVE key bundle in this directory (made by `grok-coord keys`).")
+    var curveKeys: String?
+
     @Option(help: "Worker id (default: HOST-PID).")
     var id: String?
 
@@ -53,8 +56,15 @@ struct RunCommand: ParsableCommand {
         let info = WorkerInfo(workerId: workerId, host: host, cores: ProcessInfo.processInfo.activeProcessorCount,
                               build: "grok-worker \(EngineInfo.version)", blasThreads: threads, pid: pid)
         let endpoint = connect
-        let service = WorkerService(info: info, logger: logger) {
-            try ZeroMQWorkerTransport(connect: endpoint, routingId: PeerID(workerId))
+        var options = ZeroMQOptions()
+        if let curveKeys {
+            do { options.security = try CurveKeyDirectory.loadWorkerKeys(directory: curveKeys).security } catch {
+                FileHandle.standardError.write(Data("grok-worker: error: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+        let service = WorkerService(info: info, logger: logger) { [options] in
+            try ZeroMQWorkerTransport(connect: endpoint, routingId: PeerID(workerId), options: options)
         }
         var orphaned: () -> Bool = { false }
         if let parentPid {

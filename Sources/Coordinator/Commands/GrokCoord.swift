@@ -9,7 +9,7 @@ struct GrokCoord: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grok-coord",
         abstract: "Run GrokSweep hyperparameter sweeps over grokking experiments.",
-        subcommands: [RunSweepCommand.self, ExpandCommand.self],
+        subcommands: [RunSweepCommand.self, ExpandCommand.self, KeysCommand.self],
         defaultSubcommand: RunSweepCommand.self
     )
 }
@@ -50,6 +50,8 @@ enum UserFacingError {
         } catch let error as JournalError {
             fail(error.description)
         } catch let error as IllegalTransition {
+            fail(error.description)
+        } catch let error as CurveKeyError {
             fail(error.description)
         }
     }

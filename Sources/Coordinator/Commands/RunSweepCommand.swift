@@ -26,6 +26,9 @@ struct RunSweepCommand: ParsableCommand {
     @Option(help: "ZeroMQ endpoint to bind, e.g. tcp://*:5555 for workers on other nodes (default: loopback, any free port).")
     var bind: String?
 
+    @Option(help: "Require CURVE authentication with the keys in this directory (see `grok-coord keys`).")
+    var curveKeys: String?
+
     @Option(help: "Local worker processes to start (default: one per core; 0 when only remote workers serve).")
     var localWorkers: Int?
 
@@ -57,21 +60,28 @@ struct RunSweepCommand: ParsableCommand {
             try Journal.start(plan: plan, runDirectory: directory, extend: extend)
         }
         let workerCount = localWorkers ?? ProcessInfo.processInfo.activeProcessorCount
-        let endpoint = bind ?? "tcp://127.0.0.1:0"
+        let security = try UserFacingError.reporting {
+            try CoordinatorSecurity.make(keyDirectory: curveKeys, bind: bind, runDirectory: directory, localWorkers: workerCount)
+        }
+        var options = ZeroMQOptions()
+        options.security = security.security
         let transport: ZeroMQCoordinatorTransport
-        do { transport = try ZeroMQCoordinatorTransport(bind: endpoint) } catch {
+        do { transport = try ZeroMQCoordinatorTransport(bind: bind ?? CoordinatorSecurity.loopbackEndpoint, options: options) } catch {
             UserFacingError.fail("\(error)")
         }
         defer { transport.close() }
         let before = journal.state
         printErr("sweep \(plan.name): \(before.trialIds.count) trials, \(before.finished.count + before.failed.count) "
                  + "already done; run directory \(directory); listening on \(transport.endpoint)")
-        if workerCount == 0 { printErr("waiting for workers: grok-worker --connect \(transport.endpoint)") }
+        printErr(security.notice)
+        if workerCount == 0 { printErr("waiting for workers: grok-worker --connect \(transport.endpoint)"
+                                    + (curveKeys == nil ? "" : " --curve-keys KEYDIR/worker-K")) }
 
         var workers: LocalWorkers?
         if workerCount > 0 {
             do {
                 workers = try LocalWorkers(count: workerCount, endpoint: Self.loopback(transport.endpoint),
+                                           extraArguments: security.localWorkerArguments,
                                            logDirectory: directory, logger: logger)
             } catch { UserFacingError.fail("\(error)") }
         }

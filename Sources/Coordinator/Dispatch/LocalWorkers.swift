@@ -6,6 +6,8 @@ import Logging
 final class LocalWorkers {
     private let executable: URL
     private let endpoint: String
+    /// Passed to every worker after the standard arguments (e.g. its CURVE key bundle).
+    private let extraArguments: [String]
     private let logger: Logger
     private var processes: [Int: Process] = [:]
     private var restarts = 0
@@ -21,10 +23,11 @@ final class LocalWorkers {
             .deletingLastPathComponent().appendingPathComponent("grok-worker")
     }
 
-    init(count: Int, endpoint: String, logDirectory: String, logger: Logger,
+    init(count: Int, endpoint: String, extraArguments: [String] = [], logDirectory: String, logger: Logger,
          executable: URL = LocalWorkers.siblingExecutable()) throws {
         self.executable = executable
         self.endpoint = endpoint
+        self.extraArguments = extraArguments
         self.logger = logger
         self.logDirectory = logDirectory
         maximumRestarts = 3 * count
@@ -38,7 +41,7 @@ final class LocalWorkers {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["run", "--connect", endpoint, "--threads", "1", "--id", "local-\(index)",
-                             "--parent-pid", "\(ProcessInfo.processInfo.processIdentifier)"]
+                             "--parent-pid", "\(ProcessInfo.processInfo.processIdentifier)"] + extraArguments
         let logPath = (logDirectory as NSString).appendingPathComponent("worker-local-\(index).log")
         // Append: a restarted worker (or a resumed run) keeps the log of the one before it.
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }

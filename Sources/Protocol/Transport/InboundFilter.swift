@@ -37,6 +37,7 @@ public final class TransportCounters: @unchecked Sendable {
     private var receivedCount = 0
     private var droppedInboundCount = 0
     private var droppedOutboundCount = 0
+    private var refusedPeerCount = 0
 
     public init() {}
 
@@ -46,9 +47,12 @@ public final class TransportCounters: @unchecked Sendable {
     public var droppedInbound: Int { lock.withLock { droppedInboundCount } }
     /// Outbound messages dropped because their peer was unknown or not reading.
     public var droppedOutbound: Int { lock.withLock { droppedOutboundCount } }
+    /// Connections refused by authentication: a key not admitted, no key, or a wrong key.
+    public var refusedPeers: Int { lock.withLock { refusedPeerCount } }
 
-    func add(received: Int = 0, dropped: Int = 0, droppedOutbound: Int = 0) {
+    func add(received: Int = 0, dropped: Int = 0, droppedOutbound: Int = 0, refusedPeers: Int = 0) {
         lock.withLock {
+            refusedPeerCount += refusedPeers
             receivedCount += received
             droppedInboundCount += dropped
             droppedOutboundCount += droppedOutbound

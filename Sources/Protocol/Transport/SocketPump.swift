@@ -39,6 +39,8 @@ final class SocketPump: @unchecked Sendable {
     private let handleInbound: ([Data], Int) -> Void
     /// Asked on the socket thread; false pauses reading so ZeroMQ's high-water mark pushes back.
     private let canAcceptInbound: () -> Bool
+    /// Admits or refuses handshaking peers and logs security events; nil without security.
+    private let securityWatch: SecurityWatch?
 
     // MARK: Shared state (guarded by `lock`)
 
@@ -48,8 +50,10 @@ final class SocketPump: @unchecked Sendable {
     private var finished = false
 
     init(socket: ZeroMQSocket, settings: Settings, logger: Logger, counters: TransportCounters,
+         securityWatch: SecurityWatch? = nil,
          canAcceptInbound: @escaping () -> Bool, handleInbound: @escaping ([Data], Int) -> Void) throws {
         self.socket = socket
+        self.securityWatch = securityWatch
         self.wakePipe = try WakePipe()
         self.settings = settings
         self.logger = logger
@@ -114,6 +118,12 @@ final class SocketPump: @unchecked Sendable {
             // Drain before taking the outbox: a signal that arrives later is for a message that
             // the next `takeOutbox` sees or that wakes the next poll, so none is lost.
             if readiness.woken { wakePipe.drain() }
+            if readiness.authenticationPending {
+                socket.serveAuthentication { securityWatch?.admits($0) ?? false }
+            }
+            if readiness.securityEventPending {
+                for event in socket.takeSecurityEvents() { securityWatch?.observe(event) }
+            }
             if readiness.readable, !receiveBatch() { break loop }
         }
         let unsent = pending.count

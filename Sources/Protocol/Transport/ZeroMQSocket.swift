@@ -49,10 +49,26 @@ final class ZeroMQSocket {
         var readable = false
         var writable = false
         var woken = false
+        /// A ZAP authentication request is waiting (`serveAuthentication`).
+        var authenticationPending = false
+        /// A socket-monitor event is waiting (`takeSecurityEvents`).
+        var securityEventPending = false
     }
 
     private let context: UnsafeMutableRawPointer
     private var socket: UnsafeMutableRawPointer?
+    /// The coordinator's ZAP handler (a REP socket on `zapEndpoint` in the same context), present
+    /// when CURVE admits only listed client keys. libzmq asks it about every CURVE handshake.
+    private var zapHandler: UnsafeMutableRawPointer?
+    /// Receives the main socket's handshake events when security is on, for logging refusals.
+    private var monitor: UnsafeMutableRawPointer?
+
+    /// Where libzmq looks for the ZAP handler of a context (fixed by RFC 27).
+    private static let zapEndpoint = "inproc://zeromq.zap.01"
+    /// inproc names are per context and each socket has its own context, so one name suffices.
+    private static let monitorEndpoint = "inproc://groksweep.monitor"
+    private static let monitoredEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
 
     // MARK: Setup
 
@@ -79,6 +95,7 @@ final class ZeroMQSocket {
             try setOption(ZMQ_RECONNECT_IVL_MAX, Int32(settings.reconnectIntervalMaximumMilliseconds),
                           "ZMQ_RECONNECT_IVL_MAX")
             try applySecurity(settings.security)
+            try startSecurityHelpers(settings.security)
             switch role {
             case .router:
                 // Without MANDATORY a ROUTER silently drops messages to unknown peers.
@@ -127,7 +144,7 @@ final class ZeroMQSocket {
         switch security {
         case .none:
             return
-        case .curveServer(let keys):
+        case .curveServer(let keys, _):
             try setOption(ZMQ_CURVE_SERVER, Int32(1), "ZMQ_CURVE_SERVER")
             try setKey(ZMQ_CURVE_SECRETKEY, keys.secretKey, "ZMQ_CURVE_SECRETKEY")
         case .curveClient(let serverPublicKey, let keys):
@@ -135,6 +152,29 @@ final class ZeroMQSocket {
             try setKey(ZMQ_CURVE_PUBLICKEY, keys.publicKey, "ZMQ_CURVE_PUBLICKEY")
             try setKey(ZMQ_CURVE_SECRETKEY, keys.secretKey, "ZMQ_CURVE_SECRETKEY")
         }
+    }
+
+    /// The ZAP handler must be bound before the main socket binds, so no handshake can slip
+    /// through unasked; the monitor is attached to report failed handshakes in the logs.
+    private func startSecurityHelpers(_ security: ZeroMQSecurity) throws {
+        guard security != .none else { return }
+        if case .curveServer(_, .some) = security {
+            guard let handler = zmq_socket(context, ZMQ_REP) else {
+                throw TransportError.socketFailed(operation: "ZAP handler socket", reason: Self.lastError())
+            }
+            zapHandler = handler
+            var zero: Int32 = 0
+            zmq_setsockopt(handler, ZMQ_LINGER, &zero, MemoryLayout<Int32>.size)
+            try check(zmq_bind(handler, Self.zapEndpoint), "ZAP handler bind")
+        }
+        try check(zmq_socket_monitor(socket, Self.monitorEndpoint, Self.monitoredEvents), "zmq_socket_monitor")
+        guard let pair = zmq_socket(context, ZMQ_PAIR) else {
+            throw TransportError.socketFailed(operation: "monitor socket", reason: Self.lastError())
+        }
+        monitor = pair
+        var zero: Int32 = 0
+        zmq_setsockopt(pair, ZMQ_LINGER, &zero, MemoryLayout<Int32>.size)
+        try check(zmq_connect(pair, Self.monitorEndpoint), "monitor connect")
     }
 
     /// Sets a Z85-encoded key: 40 characters, passed with its terminating NUL as libzmq expects.
@@ -230,13 +270,102 @@ final class ZeroMQSocket {
             // A raw descriptor item: zmq_poll watches plain fds when `socket` is null.
             zmq_pollitem_t(socket: nil, fd: wakeDescriptor, events: Int16(ZMQ_POLLIN), revents: 0),
         ]
+        // Helpers are always watched, even when the main socket is not: a handshake waiting for
+        // its ZAP reply must never wait on inbound back-pressure.
+        let zapIndex = zapHandler.map { handler in
+            items.append(zmq_pollitem_t(socket: handler, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+            return items.count - 1
+        }
+        let monitorIndex = monitor.map { pair in
+            items.append(zmq_pollitem_t(socket: pair, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+            return items.count - 1
+        }
         if zmq_poll(&items, Int32(items.count), timeoutMilliseconds) < 0 {
             let code = zmq_errno()
             return code == ETERM ? nil : Readiness()  // EINTR: report nothing, the caller loops
         }
+        let isReadable = { (index: Int?) in index.map { items[$0].revents & Int16(ZMQ_POLLIN) != 0 } ?? false }
         return Readiness(readable: items[0].revents & Int16(ZMQ_POLLIN) != 0,
                          writable: items[0].revents & Int16(ZMQ_POLLOUT) != 0,
-                         woken: items[1].revents & Int16(ZMQ_POLLIN) != 0)
+                         woken: items[1].revents & Int16(ZMQ_POLLIN) != 0,
+                         authenticationPending: isReadable(zapIndex),
+                         securityEventPending: isReadable(monitorIndex))
+    }
+
+    // MARK: Authentication (ZAP) and security events
+
+    /// Answers every waiting ZAP request with `decide`'s verdict (200 admits, 400 refuses).
+    func serveAuthentication(_ decide: (ZAPRequest) -> Bool) {
+        guard let handler = zapHandler else { return }
+        while let frames = Self.receiveAll(handler) {
+            // RFC 27: version, request id, domain, address, identity, mechanism, credentials…
+            guard frames.count >= 6, frames[0] == Data("1.0".utf8) else { continue }
+            let mechanism = String(decoding: frames[5], as: UTF8.self)
+            var key = ""
+            if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 { key = Self.z85(frames[6]) }
+            let request = ZAPRequest(address: String(decoding: frames[3], as: UTF8.self), mechanism: mechanism,
+                                     clientPublicKey: key)
+            let admitted = decide(request)
+            let reply = [Data("1.0".utf8), frames[1], Data((admitted ? "200" : "400").utf8),
+                         Data((admitted ? "OK" : "key not admitted").utf8), Data(key.utf8), Data()]
+            for (index, frame) in reply.enumerated() {
+                let flags = ZMQ_DONTWAIT | (index < reply.count - 1 ? ZMQ_SNDMORE : 0)
+                let status = frame.withUnsafeBytes { buffer -> Int32 in
+                    var placeholder: UInt8 = 0
+                    let address = buffer.baseAddress ?? withUnsafePointer(to: &placeholder) { UnsafeRawPointer($0) }
+                    return zmq_send(handler, address, buffer.count, flags)
+                }
+                if status < 0 { break }
+            }
+        }
+    }
+
+    /// The monitor events waiting, decoded; other events are skipped.
+    func takeSecurityEvents() -> [SecurityEvent] {
+        guard let pair = monitor else { return [] }
+        var events: [SecurityEvent] = []
+        while let frames = Self.receiveAll(pair) {
+            // Frame 1: a 16-bit event id and a 32-bit value (native order); frame 2: the endpoint.
+            guard frames.count >= 2, frames[0].count >= 6 else { continue }
+            let header = [UInt8](frames[0])
+            let event = Int32(UInt16(header[0]) | UInt16(header[1]) << 8)
+            let value = Int(UInt32(header[2]) | UInt32(header[3]) << 8 | UInt32(header[4]) << 16 | UInt32(header[5]) << 24)
+            let address = String(decoding: frames[1], as: UTF8.self)
+            switch event {
+            case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: events.append(.handshakeSucceeded(address: address))
+            case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: events.append(.refusedByPeer(address: address, status: value))
+            case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                events.append(.handshakeFailed(address: address, code: value))
+            default: break
+            }
+        }
+        return events
+    }
+
+    /// One whole multipart message from a helper socket without waiting; nil when none is waiting.
+    private static func receiveAll(_ helper: UnsafeMutableRawPointer) -> [Data]? {
+        var frames: [Data] = []
+        var message = zmq_msg_t()
+        zmq_msg_init(&message)
+        defer { zmq_msg_close(&message) }
+        while true {
+            if zmq_msg_recv(&message, helper, frames.isEmpty ? ZMQ_DONTWAIT : 0) < 0 {
+                if zmq_errno() == EINTR { continue }
+                return frames.isEmpty ? nil : frames
+            }
+            // Bounded: a helper message is a handful of short frames.
+            if frames.count < 16 { frames.append(Data(bytes: zmq_msg_data(&message), count: zmq_msg_size(&message))) }
+            if zmq_msg_more(&message) == 0 { return frames }
+        }
+    }
+
+    /// A 32-byte binary key as libzmq's Z85 text.
+    private static func z85(_ key: Data) -> String {
+        var text = [CChar](repeating: 0, count: 41)
+        let encoded = key.withUnsafeBytes { buffer in
+            zmq_z85_encode(&text, buffer.bindMemory(to: UInt8.self).baseAddress, buffer.count) != nil
+        }
+        return encoded ? String(decoding: text.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
     }
 
     // MARK: Shutdown
@@ -247,8 +376,12 @@ final class ZeroMQSocket {
         if let socket {
             var milliseconds = Int32(min(linger.secondsValue * 1000, 60_000))
             zmq_setsockopt(socket, ZMQ_LINGER, &milliseconds, MemoryLayout<Int32>.size)
+            if monitor != nil { zmq_socket_monitor(socket, nil, 0) }
             zmq_close(socket)
             self.socket = nil
+            for helper in [zapHandler, monitor].compactMap({ $0 }) { zmq_close(helper) }
+            zapHandler = nil
+            monitor = nil
             Self.terminate(context)
         }
     }
@@ -266,54 +399,5 @@ final class ZeroMQSocket {
 
     private static func describe(_ code: Int32) -> String {
         "\(String(cString: zmq_strerror(code))) (errno \(code))"
-    }
-}
-
-// MARK: - Wake pipe
-
-/// A non-blocking pipe whose read end sits in the socket thread's poll set, so other threads
-/// can interrupt `zmq_poll` the moment they queue a message instead of waiting out its timeout.
-final class WakePipe: @unchecked Sendable {
-    let readDescriptor: Int32
-    private let writeDescriptor: Int32
-
-    init() throws {
-        var descriptors: [Int32] = [-1, -1]
-        guard pipe(&descriptors) == 0 else {
-            throw TransportError.socketFailed(operation: "pipe", reason: String(cString: strerror(errno)))
-        }
-        for descriptor in descriptors {
-            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-        }
-        readDescriptor = descriptors[0]
-        writeDescriptor = descriptors[1]
-    }
-
-    /// Makes the read end readable. A full pipe (EAGAIN) already means "woken", so it is ignored.
-    func signal() {
-        var byte: UInt8 = 1
-        while write(writeDescriptor, &byte, 1) < 0, errno == EINTR {}
-    }
-
-    /// Empties the pipe after a wake-up so the next poll blocks again.
-    func drain() {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while true {
-            let count = read(readDescriptor, &buffer, buffer.count)
-            if count > 0 { continue }
-            if count < 0, errno == EINTR { continue }
-            return
-        }
-    }
-
-    func close() {
-        #if canImport(Glibc)
-        _ = Glibc.close(readDescriptor)
-        _ = Glibc.close(writeDescriptor)
-        #else
-        _ = Darwin.close(readDescriptor)
-        _ = Darwin.close(writeDescriptor)
-        #endif
     }
 }

@@ -31,6 +31,16 @@ public struct ZeroMQOptions: Sendable {
         SocketPump.Settings(pollInterval: pollInterval, dropWhenBlocked: dropWhenBlocked, closeLinger: closeLinger)
     }
 
+    func securityWatch(server: Bool, logger: Logger, counters: TransportCounters) -> SecurityWatch? {
+        switch security {
+        case .none: return nil
+        case .curveServer(_, let admitted): return SecurityWatch(admittedKeys: admitted, countsHandshakeFailures: server,
+                                                                 logger: logger, counters: counters)
+        case .curveClient: return SecurityWatch(admittedKeys: nil, countsHandshakeFailures: server,
+                                                logger: logger, counters: counters)
+        }
+    }
+
     /// `close()` waits for the socket thread this long beyond the linger before giving up.
     var closeTimeout: Duration { closeLinger + .seconds(2) }
 
@@ -43,12 +53,15 @@ public struct ZeroMQOptions: Sendable {
 
 /// How ZeroMQ connections are secured. With CURVE the coordinator holds a key pair and every
 /// worker must know the coordinator's public key: a worker without it fails the handshake and
-/// is never heard from (ZeroMQ refuses it before any message exists).
+/// is never heard from (ZeroMQ refuses it before any message exists). With a list of admitted
+/// client keys, a ZAP handler on the coordinator's socket thread also refuses every worker whose
+/// own public key is not listed, and logs it.
 public enum ZeroMQSecurity: Sendable, Equatable {
     /// Plain TCP: fine on one machine or a trusted network.
     case none
-    /// The coordinator's side: encrypts and accepts only clients that know its public key.
-    case curveServer(CurveKeyPair)
+    /// The coordinator's side: encrypts and accepts only clients that know its public key and,
+    /// when `admittedClientKeys` is given, whose public key (Z85) is one of them.
+    case curveServer(CurveKeyPair, admittedClientKeys: Set<String>? = nil)
     /// A worker's side: the coordinator's public key plus the worker's own key pair.
     case curveClient(serverPublicKey: String, keys: CurveKeyPair)
 }
@@ -106,7 +119,8 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport, @unchecked 
         do {
             pump = try SocketPump(
                 socket: socket, settings: options.pumpSettings(dropWhenBlocked: true), logger: logger,
-                counters: counters, canAcceptInbound: { inbox.count < capacity },
+                counters: counters, securityWatch: options.securityWatch(server: true, logger: logger, counters: counters),
+                canAcceptInbound: { inbox.count < capacity },
                 handleInbound: { frames, frameCount in
                     // A DEALER peer's message arrives as [routing id, payload]; anything else
                     // (REQ envelopes, multi-frame junk) is not ours.
@@ -180,7 +194,8 @@ public final class ZeroMQWorkerTransport: WorkerTransport, @unchecked Sendable {
         do {
             pump = try SocketPump(
                 socket: socket, settings: options.pumpSettings(dropWhenBlocked: false), logger: logger,
-                counters: counters, canAcceptInbound: { inbox.count < capacity },
+                counters: counters, securityWatch: options.securityWatch(server: false, logger: logger, counters: counters),
+                canAcceptInbound: { inbox.count < capacity },
                 handleInbound: { frames, frameCount in
                     guard frameCount == 1, let frame = frames.first else {
                         filter.dropMalformed(frameCount: frameCount, from: endpoint)
