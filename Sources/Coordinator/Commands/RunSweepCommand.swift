@@ -102,9 +102,10 @@ struct RunSweepCommand: ParsableCommand {
         workers?.stop()
 
         let state = journal.state
-        let csv = try TrialsCSV.write(state: state, runDirectory: directory)
-        print(ResultTable(state: state).render(), terminator: "")
-        print("journal: \(journal.path)\ntrials:  \(csv)")
+        // Also after Ctrl-C: the report then says it is partial.
+        let report = try UserFacingError.reporting { try ReportWriter().write(state: state, runDirectory: directory) }
+        print(report.table, terminator: "")
+        print(ReportWriter.fileListing([journal.path] + report.files))
         if ending == .interrupted {
             printErr("interrupted: \(state.finished.count) of \(state.trialIds.count) trials finished; "
                      + "run the same command again to resume")

@@ -1,0 +1,127 @@
+import Foundation
+import Protocol
+import Testing
+@testable import Coordinator
+
+/// The report files and the terminal table: content, self-containment, width.
+@Suite struct ReportOutputTests {
+    /// The smoke sweep's outcome: wd 1 groks at 1720, 3160, 2190; wd 0.3 is censored on every seed.
+    private func smokeState() throws -> JournalState {
+        let plan = try ReportFixture.weightDecayPlan(seeds: 3)
+        let results = plan.trials[0..<3].map { ReportFixture.censored($0) }
+            + zip(plan.trials[3..<6], [1720, 3160, 2190]).map { ReportFixture.grokked($0, at: $1) }
+        return try ReportFixture.state(plan, results: results)
+    }
+
+    /// 3 × 2 × 3 cells, one seed, baseline fixing only the weight decay.
+    private func wideState() throws -> JournalState {
+        let plan = try expandSweep("""
+        { "name": "wide", "budget": 4000, "grid": [
+            { "path": "target.weightDecay", "values": [0.01, 0.1, 1] },
+            { "path": "target.learningRate", "values": [0.001, 0.003] },
+            { "path": "target.embeddingDim", "values": [16, 32, 64] } ],
+          "seeds": [0, 1], "baseline": { "target.weightDecay": 1 },
+          "report": { "heatmap": ["target.embeddingDim", "target.weightDecay"] } }
+        """)
+        let results = plan.trials.enumerated().map { index, trial in
+            index % 5 == 4 ? ReportFixture.censored(trial) : ReportFixture.grokked(trial, at: 400 + 97 * index)
+        }
+        return try ReportFixture.state(plan, results: results)
+    }
+
+    // MARK: HTML
+
+    @Test func htmlIsSelfContainedWithTheThreePlots() throws {
+        for state in [try smokeState(), try wideState()] {
+            let html = ReportHTML.render(report: SweepReport(state: state, resamples: 100))
+            for plot in ["class=\"heatmap\"", "class=\"survival\"", "class=\"accuracy\""] {
+                #expect(html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" \(plot)"), "missing \(plot)")
+            }
+            #expect(html.contains("<polyline") && html.contains("<polygon"), "survival steps and IQR bands are drawn")
+            let external = try Regex(#"(?i)(src|href)\s*=\s*["']?\s*(https?:)?//"#)
+            #expect(html.firstMatch(of: external) == nil, "no external src/href")
+            for forbidden in ["<script", "<link", "@import", "url("] {
+                #expect(!html.lowercased().contains(forbidden), "found \(forbidden)")
+            }
+        }
+    }
+
+    @Test func heatmapDegradesToOneAxisAndToASingleCell() throws {
+        let single = try expandSweep(#"{ "name": "one", "budget": 100, "seeds": [0, 1] }"#)
+        let state = try ReportFixture.state(single, results: single.trials.map { ReportFixture.grokked($0, at: 50) })
+        let report = SweepReport(state: state, resamples: 50)
+        let heatmap = HeatmapPlot(report: report)
+        #expect(heatmap.xAxis == nil && heatmap.yAxis == nil && heatmap.caption.contains("one cell"))
+        #expect(heatmap.render().contains(">50<"), "the single square shows its median")
+
+        let oneAxis = HeatmapPlot(report: SweepReport(state: try smokeState(), resamples: 50))
+        #expect(oneAxis.xAxis == "target.weightDecay" && oneAxis.yAxis == nil)
+        #expect(oneAxis.render().contains("&gt;4000 (0/3)"), "the censored square reads >budget (k/n)")
+    }
+
+    @Test func heatmapUsesTheSweepsChoiceAndSaysWhenItCollapsesAnAxis() throws {
+        let heatmap = HeatmapPlot(report: SweepReport(state: try wideState(), resamples: 50))
+        #expect(heatmap.xAxis == "target.embeddingDim" && heatmap.yAxis == "target.weightDecay")
+        #expect(heatmap.values(of: heatmap.xAxis) == ["16", "32", "64"])
+        #expect(heatmap.collapsesOtherAxes && heatmap.caption.contains("best cell"))
+    }
+
+    // MARK: Tables
+
+    @Test func terminalTableFitsOneHundredColumnsAndSpellsOutCutLabels() throws {
+        let table = CellTable(report: SweepReport(state: try wideState(), resamples: 100)).render()
+        let lines = table.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.allSatisfy { $0.count <= 100 }, "\(lines.map(\.count).max() ?? 0) columns:\n\(table)")
+        #expect(table.contains("t_grok") && table.contains("speedup") && table.contains("baseline"))
+
+        let report = SweepReport(state: try wideState(), resamples: 100)
+        let narrow = CellTable(report: report, width: 60).render()
+        #expect(narrow.split(separator: "\n").allSatisfy { $0.count <= 60 }, "\(narrow)")
+        for entry in report.entries {
+            #expect(narrow.contains(entry.cell.shortLabelText), "the table wraps rather than cutting a label")
+        }
+        #expect(narrow.contains("t_grok") && narrow.contains("speedup"), "the key columns stay")
+    }
+
+    @Test func censoredCellsReadBeyondTheBudgetAndRankLast() throws {
+        let report = SweepReport(state: try smokeState(), resamples: 100)
+        #expect(report.entries.map(\.cell.label[0].text) == ["1", "0.3"], "best first")
+        let table = CellTable(report: report).render()
+        #expect(table.contains(">4000 (0/3)") && table.contains("2190") && table.contains("1955–2675"))
+        let markdown = ReportMarkdown.render(report: report)
+        #expect(markdown.contains("| 2 | target.weightDecay=0.3 | 3 | 0/3 | >4000 (0/3) |"))
+        #expect(markdown.contains("censored") && !markdown.contains("PARTIAL"))
+    }
+
+    @Test func wideGridSpeedupsUseTheBaselineWithTheSameOtherAxes() throws {
+        let report = SweepReport(state: try wideState(), resamples: 100)
+        for entry in report.entries where !entry.isBaseline {
+            let baselineKey = try #require(entry.baselineKey)
+            let baseline = try #require(report.entry(for: baselineKey)).cell.trials[0].config
+            let mine = entry.cell.trials[0].config
+            #expect(baseline.target.weightDecay == 1)
+            #expect(baseline.target.learningRate == mine.target.learningRate && baseline.target.embeddingDim == mine.target.embeddingDim)
+        }
+    }
+
+    @Test func cellsCSVHasOneRowPerCellBestFirst() throws {
+        let csv = CellsCSV.render(report: SweepReport(state: try smokeState(), resamples: 100))
+        let rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.count == 3)
+        let header = rows[0]
+        let value = { (row: Int, name: String) in header.firstIndex(of: name).map { rows[row][$0] } }
+        #expect(value(1, "target.weightDecay") == "1" && value(1, "is_baseline") == "true")
+        #expect(value(1, "t_grok_median") == "2190" && value(1, "t_grok_q1") == "1955")
+        #expect(value(2, "t_grok_median") == "inf" && value(2, "estimator") == "kaplan-meier")
+        #expect(value(2, "pairs_upper_bound") == "3" && value(2, "speedup") == "")
+        #expect(rows.allSatisfy { $0.count == header.count })
+    }
+
+    @Test func trialsCSVKeepsItsColumnsAndAddsBudgetAndAttempts() throws {
+        let csv = TrialsCSV.render(state: try smokeState())
+        let header = try #require(csv.split(separator: "\n").first)
+        #expect(header.hasPrefix("trial,cell,target.weightDecay,seed,state,outcome,t_mem,t_grok,delay,steps,seconds"))
+        #expect(header.hasSuffix(",error,budget,attempts"))
+        #expect(csv.contains(",4000,1\n"))
+    }
+}
