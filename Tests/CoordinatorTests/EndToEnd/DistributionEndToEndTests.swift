@@ -112,7 +112,7 @@ struct DistributionEndToEndTests {
 
     // MARK: 2. The coordinator killed mid-sweep
 
-    @Test("kill -9 of the coordinator mid-sweep: a restart completes it without re-running finished trials")
+    @Test("kill -9 of the coordinator mid-sweep: a partial report from its journal; a restart completes it without re-running finished trials")
     func killedCoordinatorResumes() throws {
         let run = try Run("killcoord", seeds: 8, budget: 2000)
         let first = try run.coordinator("coord-1", extra: ["--local-workers", "2"])
@@ -150,6 +150,19 @@ struct DistributionEndToEndTests {
         let stateBefore = try Journal.read(runDirectory: run.runDirectory)
         #expect(Set(stateBefore.finished) == finishedBefore)
         #expect(finishedBefore.count < 8)
+
+        // `grok-coord report` rebuilds a partial report from the journal the kill left behind.
+        let report = try ChildProcess(EndToEnd.binary("grok-coord"), ["report", run.runDirectory], name: "report",
+                                      logDirectory: run.directory)
+        processes.append(report)
+        #expect(report.waitForExit(timeout: .seconds(20)) == 0, "\(report.logTail())")
+        #expect(report.log.contains("partial: \(finishedBefore.count) of 8 trials finished"), "\(report.logTail())")
+        let markdown = (try? String(contentsOfFile: (run.runDirectory as NSString).appendingPathComponent("report.md"),
+                                    encoding: .utf8)) ?? ""
+        #expect(markdown.contains("**PARTIAL**"), "\(markdown)")
+        for name in ["report.html", "cells.csv", "trials.csv"] {
+            #expect(FileManager.default.fileExists(atPath: (run.runDirectory as NSString).appendingPathComponent(name)))
+        }
 
         let second = try run.coordinator("coord-2", extra: ["--local-workers", "2"])
         processes.append(second)
