@@ -20,10 +20,23 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed steps per measurement.")
     var steps: Int = 60
 
-    @Flag(help: "Also time the straightforward embed-then-multiply path.")
+    @Flag(help: "Also time the straightforward path (no table or last-position shortcuts).")
     var reference = false
 
+    @Option(help: "Time Nanda's transformer with this many layers on (a + b) mod 97 instead of a config.")
+    var transformer: Int?
+
+    func validate() throws {
+        if transformer != nil, config != nil { throw ValidationError("give a config or --transformer, not both") }
+        if let transformer, transformer < 1 { throw ValidationError("--transformer needs at least one layer") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+    }
+
     func run() throws {
+        if let transformer {
+            TransformerBench.run(layers: transformer, threads: threadCounts, steps: steps, reference: reference)
+            return
+        }
         let trial: TrialConfig
         if let config {
             trial = try TrialConfig(text: String(contentsOfFile: config, encoding: .utf8), file: config)
@@ -33,16 +46,22 @@ struct BenchCommand: ParsableCommand {
         let data = try EnginePlan.data(for: trial)
         let plan = EnginePlan.targetPlan(for: trial, data: data)
         let batch = plan.batchSize == 0 ? data.train.count : plan.batchSize
-        let denseFlops = 3 * plan.shape.forwardFlopsPerExample * Double(batch)
-        print("config  \(trial.id): \(plan.shape.depth)×\(plan.shape.width) MLP, d \(plan.shape.embeddingDimension), "
-              + "vocab \(plan.shape.vocabularySize), batch \(batch)")
+        let probe = TrialRunner(plan: plan, data: data)
+        let denseFlops = 3 * probe.model.denseForwardFlopsPerExample * Double(batch)
+        let target = trial.target
+        let model = target.architecture == .transformer
+            ? "\(target.depth)-layer transformer, d_model \(target.embeddingDim), \(target.heads) heads, d_mlp \(target.width)"
+            : "\(target.depth)×\(target.width) MLP, d \(target.embeddingDim)"
+        let amplifier = trial.amplifier.map { "amplifier \($0.json.canonicalText)" } ?? "no amplifier"
+        print("config  \(trial.id): \(model), batch \(batch), \(amplifier)")
         print("dense-equivalent work: \(String(format: "%.2f", denseFlops / 1e9)) GFLOP/step")
         print("path       threads  ms/step (median)  min     dense GFLOP/s  executed GFLOP/s")
-        for threadCount in threads.split(separator: ",").compactMap({ Int($0) }) {
+        for threadCount in threadCounts {
             BLAS.threads = threadCount
             for useReference in reference ? [false, true] : [false] {
                 let runner = TrialRunner(plan: plan, data: data)
                 (runner.model as? MLP)?.reference = useReference
+                (runner.model as? Transformer)?.reference = useReference
                 for _ in 0..<5 { runner.trainOneStep() }
                 var times: [Double] = []
                 for _ in 0..<steps {
@@ -58,4 +77,6 @@ struct BenchCommand: ParsableCommand {
             }
         }
     }
+
+    private var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0) } }
 }

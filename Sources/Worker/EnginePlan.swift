@@ -36,8 +36,24 @@ enum EnginePlan {
     static func targetPlan(for config: TrialConfig, data: DataSplit) -> TrainingPlan {
         let criteria = GrokCriteria(trainThreshold: config.thresholds.train, testThreshold: config.thresholds.test,
                                     sustain: config.thresholds.sustain)
-        return trainingPlan(for: config.target, budget: config.budget, evalEvery: config.evalEvery, criteria: criteria,
-                            seed: config.seed, data: data)
+        var plan = trainingPlan(for: config.target, budget: config.budget, evalEvery: config.evalEvery, criteria: criteria,
+                                seed: config.seed, data: data)
+        plan.amplifier = config.amplifier.map(amplifierPlan)
+        plan.diagnostics = config.diagnostics
+        return plan
+    }
+
+    /// The amplifier runs on the target model only (a GrokTransfer weak model trains plainly).
+    static func amplifierPlan(for amplifier: AmplifierConfig) -> AmplifierPlan {
+        switch amplifier.kind {
+        case .none, .ema: return .ema(alpha: Float(amplifier.alpha), lamb: Float(amplifier.lamb))
+        case .ma: return .movingAverage(window: amplifier.window, lamb: Float(amplifier.lamb), warmup: amplifier.warmup)
+        case .neuralgrok:
+            return .neuralGrok(NeuralGrokSettings(hidden: amplifier.hidden, rescale: Float(amplifier.rescale),
+                                                  outerEvery: amplifier.outerEvery,
+                                                  outerLearningRate: Float(amplifier.outerLearningRate),
+                                                  outerFraction: amplifier.outerFraction, clip: Float(amplifier.clip)))
+        }
     }
 
     /// GrokTransfer's weak stage: its own budget, stopping at the first evaluation whose test
@@ -58,10 +74,16 @@ enum EnginePlan {
                              classes: data.train.classes, activation: stage.activation == .relu ? .relu : .gelu,
                              bias: stage.bias)
         var plan = TrainingPlan(shape: shape)
+        if stage.architecture == .transformer, case .tokens(let perExample, let vocabulary) = data.train.inputs {
+            plan.transformer = transformerShape(for: stage, tokensPerExample: perExample, vocabulary: vocabulary,
+                                                classes: data.train.classes)
+        }
         plan.initScale = stage.initScale
         switch stage.optimizer {
         case .adamw:
             plan.optimizer = .adamW(beta1: Float(stage.beta1), beta2: Float(stage.beta2), epsilon: Float(stage.epsilon))
+        case .adam:
+            plan.optimizer = .adam(beta1: Float(stage.beta1), beta2: Float(stage.beta2), epsilon: Float(stage.epsilon))
         case .sgd:
             plan.optimizer = .sgd(momentum: Float(stage.momentum))
         }
@@ -75,6 +97,17 @@ enum EnginePlan {
         plan.criteria = criteria
         plan.seed = seed
         return plan
+    }
+
+    /// The transformer over `tokens… =`: the task's tokens, then `=` as one more vocabulary
+    /// entry. Sizes: layers = depth, d_model = embeddingDim, d_mlp = width.
+    static func transformerShape(for stage: StageConfig, tokensPerExample: Int, vocabulary: Int,
+                                 classes: Int) -> TransformerShape {
+        TransformerShape(vocabularySize: vocabulary + 1,
+                         sequence: .init(inputTokens: tokensPerExample, appendedTokens: [Int32(vocabulary)]),
+                         modelDimension: stage.embeddingDim, heads: stage.heads, mlpDimension: stage.width,
+                         layers: stage.depth, classes: classes, activation: stage.activation == .relu ? .relu : .gelu,
+                         layerNorm: stage.layerNorm, attentionBias: stage.attentionBias)
     }
 
     private static func isPrime(_ number: Int) -> Bool {

@@ -50,13 +50,20 @@ struct TrialCommand: ParsableCommand {
 
     private func writeCurve(_ points: [CurvePoint], to path: String) throws {
         let lines = points.map { point -> String in
-            JSONValue.object([
+            let finite = { (value: Double) -> JSONValue in value.isFinite ? .number(value) : .null }
+            var members: [String: JSONValue] = [
                 "step": .number(Double(point.step)),
-                "trainLoss": point.trainLoss.isFinite ? .number(point.trainLoss) : .null,
+                "trainLoss": finite(point.trainLoss),
                 "trainAccuracy": .number(point.trainAccuracy),
-                "testLoss": point.testLoss.isFinite ? .number(point.testLoss) : .null,
+                "testLoss": finite(point.testLoss),
                 "testAccuracy": .number(point.testAccuracy),
-            ]).canonicalText
+            ]
+            if let diagnostics = point.diagnostics {
+                members["weightNorm"] = finite(diagnostics.weightNorm)
+                members["gradientNorm"] = finite(diagnostics.gradientNorm)
+                members["gradientEntropy"] = finite(diagnostics.gradientEntropy)
+            }
+            return JSONValue.object(members).canonicalText
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }

@@ -49,7 +49,10 @@ enum TrialExecution {
 
 extension CurvePoint {
     init(_ evaluation: Evaluation) {
+        let diagnostics = evaluation.measures.map {
+            GradientDiagnostics(weightNorm: $0.weightNorm, gradientNorm: $0.gradientNorm, gradientEntropy: $0.gradientEntropy)
+        }
         self.init(step: evaluation.step, trainLoss: evaluation.trainLoss, trainAccuracy: evaluation.trainAccuracy,
-                  testLoss: evaluation.testLoss, testAccuracy: evaluation.testAccuracy)
+                  testLoss: evaluation.testLoss, testAccuracy: evaluation.testAccuracy, diagnostics: diagnostics)
     }
 }

@@ -22,18 +22,24 @@ extension ParameterStore {
 /// AdamW (Loshchilov & Hutter) with decoupled weight decay, as PyTorch implements it:
 /// θ ← θ(1 − η λ); m, v moments with bias correction; θ ← θ − η m̂ / (√v̂ + ε).
 /// Decay applies to every parameter, as `torch.optim.AdamW(model.parameters())` does.
+///
+/// With `decoupled: false` it is `torch.optim.Adam` with weight decay: the decay enters the
+/// gradient (g ← g + λ θ) before the moments, and θ is not shrunk directly. The Grokfast and
+/// NeuralGrok code train this way, so their amplifiers never see or amplify the decay term.
 public final class AdamW: Optimizer {
     public let parameters: ParameterStore
     public let beta1: Float
     public let beta2: Float
     public let epsilon: Float
     public let weightDecay: Float
+    public let decoupled: Bool
     private let firstMoment: Tensor
     private let secondMoment: Tensor
     public private(set) var stepCount = 0
 
     public func carryingState(to store: ParameterStore) -> Optimizer {
-        let next = AdamW(parameters: store, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+        let next = AdamW(parameters: store, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                         decoupled: decoupled)
         next.stepCount = stepCount
         parameters.transferState(firstMoment, to: next.firstMoment, layout: store)
         parameters.transferState(secondMoment, to: next.secondMoment, layout: store)
@@ -41,8 +47,9 @@ public final class AdamW: Optimizer {
     }
 
     public init(parameters: ParameterStore, beta1: Float = 0.9, beta2: Float = 0.98, epsilon: Float = 1e-8,
-                weightDecay: Float) {
+                weightDecay: Float, decoupled: Bool = true) {
         self.parameters = parameters
+        self.decoupled = decoupled
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -55,14 +62,15 @@ public final class AdamW: Optimizer {
         stepCount += 1
         let correction1 = 1 - Float(pow(Double(beta1), Double(stepCount)))
         let correction2 = 1 - Float(pow(Double(beta2), Double(stepCount)))
-        let decayFactor = 1 - learningRate * weightDecay
+        let decayFactor = decoupled ? 1 - learningRate * weightDecay : 1
+        let coupledDecay = decoupled ? 0 : weightDecay
         let theta = parameters.values.data, gradient = parameters.gradients.data
         let m = firstMoment.data, v = secondMoment.data
         let (b1, b2, eps) = (beta1, beta2, epsilon)
         let stepSize = learningRate / correction1
         let inverseCorrection2 = 1 / correction2
         for index in 0..<parameters.count {
-            let g = gradient[index]
+            let g = gradient[index] + coupledDecay * theta[index]
             let mNext = b1 * m[index] + (1 - b1) * g
             let vNext = b2 * v[index] + (1 - b2) * g * g
             m[index] = mNext

@@ -3,11 +3,20 @@
 public struct TrainingPlan: Sendable {
     public enum OptimizerKind: Sendable, Equatable {
         case adamW(beta1: Float, beta2: Float, epsilon: Float)
+        /// Adam with weight decay added to the gradient (coupled L2).
+        case adam(beta1: Float, beta2: Float, epsilon: Float)
         case sgd(momentum: Float)
     }
     public enum LossKind: Sendable { case crossEntropy, meanSquaredError }
 
+    /// The MLP trained when `transformer` is nil.
     public var shape: MLPShape
+    /// When set, the model is this transformer (initialised by its own scheme) instead of the MLP.
+    public var transformer: TransformerShape?
+    /// A gradient amplifier between backward and the optimiser.
+    public var amplifier: AmplifierPlan?
+    /// Record weight norm, gradient norm and AGE at every evaluation.
+    public var diagnostics = false
     public var initScale: Double = 1
     public var optimizer: OptimizerKind = .adamW(beta1: 0.9, beta2: 0.98, epsilon: 1e-8)
     public var learningRate: Float = 1e-3

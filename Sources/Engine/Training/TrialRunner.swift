@@ -7,6 +7,8 @@ public struct Evaluation: Sendable, Equatable {
     public var trainAccuracy: Double
     public var testLoss: Double
     public var testAccuracy: Double
+    /// Weight norm, gradient norm and AGE, when the plan asks for diagnostics.
+    public var measures: ComplexityMeasures? = nil
 }
 
 /// How a run ended and what it cost.
@@ -28,45 +30,98 @@ public struct TrainingOutcome: Sendable {
 /// Trains a model under a plan: evaluates every `evalEvery` steps, tracks `t_mem` and `t_grok`,
 /// stops once both are confirmed, on divergence (NaN/inf loss), or at the budget.
 ///
+/// Each step: gradient of the batch loss, the plan's amplifier (if any) rewrites it, the
+/// optimiser steps; NeuralGrok then updates its amplifier every T steps on a held-out part of
+/// the training set (which the model never trains on; train metrics are over the rest).
+///
 /// Deterministic: the same plan, data and BLAS thread count give bit-identical curves.
 public final class TrialRunner {
     public let plan: TrainingPlan
+    /// The data as trained and evaluated: with NeuralGrok, `train` is D_inner.
     public let data: DataSplit
+    /// NeuralGrok's D_outer, held out of the training set.
+    public let outerData: Dataset?
     public private(set) var model: TrainableModel
     private var optimizer: Optimizer
     private let batchCapacity: Int
     private let batcher: Batcher
+    private var amplifier: GradientAmplifier?
+    private let neuralGrok: NeuralGrok?
 
     /// Trains `model` if given (already initialised, e.g. with transferred weights; its
-    /// capacity must be at least `workspaceCapacity(plan:data:)`), else a fresh MLP of
-    /// `plan.shape` initialised from the plan's seed.
+    /// capacity must be at least `workspaceCapacity(plan:data:)`), else a fresh model of the
+    /// plan's shape (transformer or MLP) initialised from the plan's seed.
     public init(plan: TrainingPlan, data: DataSplit, model: TrainableModel? = nil) {
         self.plan = plan
-        self.data = data
+        if case .neuralGrok(let settings) = plan.amplifier {
+            let (inner, outer) = Self.holdOut(data.train, fraction: settings.outerFraction, seed: plan.seed)
+            self.data = DataSplit(train: inner, test: data.test)
+            outerData = outer
+        } else {
+            self.data = data
+            outerData = nil
+        }
+        let data = self.data
         let batch = plan.batchSize == 0 ? data.train.count : min(plan.batchSize, data.train.count)
         batchCapacity = batch
         if let model {
             precondition(model.capacity >= Self.workspaceCapacity(plan: plan, data: data), "model workspace too small")
             self.model = model
         } else {
-            let fresh = MLP(shape: plan.shape, capacity: Self.workspaceCapacity(plan: plan, data: data))
-            fresh.initialize(seed: plan.seed, scale: plan.initScale)
-            self.model = fresh
+            self.model = Self.freshModel(plan: plan, capacity: Self.workspaceCapacity(plan: plan, data: data))
         }
+        let parameters = self.model.parameters
         switch plan.optimizer {
         case .adamW(let beta1, let beta2, let epsilon):
-            optimizer = AdamW(parameters: self.model.parameters, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            optimizer = AdamW(parameters: parameters, beta1: beta1, beta2: beta2, epsilon: epsilon,
                               weightDecay: plan.weightDecay)
+        case .adam(let beta1, let beta2, let epsilon):
+            optimizer = AdamW(parameters: parameters, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                              weightDecay: plan.weightDecay, decoupled: false)
         case .sgd(let momentum):
-            optimizer = SGD(parameters: self.model.parameters, momentum: momentum, weightDecay: plan.weightDecay)
+            optimizer = SGD(parameters: parameters, momentum: momentum, weightDecay: plan.weightDecay)
         }
         batcher = Batcher(dataset: data.train, batchSize: batch, seed: plan.seed)
+        if case .neuralGrok(let settings) = plan.amplifier {
+            let learned = NeuralGrok(settings: settings, parameterCount: parameters.count, seed: plan.seed)
+            neuralGrok = learned
+            amplifier = learned
+        } else {
+            neuralGrok = nil
+            amplifier = plan.amplifier?.makeFilter(parameterCount: parameters.count)
+        }
+    }
+
+    private static func freshModel(plan: TrainingPlan, capacity: Int) -> TrainableModel {
+        if let shape = plan.transformer {
+            let model = Transformer(shape: shape, capacity: capacity)
+            model.initialize(seed: plan.seed, scale: plan.initScale)
+            return model
+        }
+        let model = MLP(shape: plan.shape, capacity: capacity)
+        model.initialize(seed: plan.seed, scale: plan.initScale)
+        return model
+    }
+
+    /// Splits a training set into (inner, outer) with the seed's own stream; outer gets
+    /// ⌈fraction · n⌉ examples (at least one), inner the rest.
+    static func holdOut(_ train: Dataset, fraction: Double, seed: Int) -> (inner: Dataset, outer: Dataset) {
+        var generator = SeededGenerator(seed: seed, stream: "outer")
+        let order = generator.permutation(train.count)
+        let outerCount = min(max(Int((fraction * Double(train.count)).rounded(.up)), 1), train.count - 1)
+        return (train.subset(Array(order[outerCount...])), train.subset(Array(order[..<outerCount])))
     }
 
     /// Rows a model's workspace needs: the batch, and evaluation chunks of a few thousand.
     public static func workspaceCapacity(plan: TrainingPlan, data: DataSplit) -> Int {
         let batch = plan.batchSize == 0 ? data.train.count : min(plan.batchSize, data.train.count)
         return max(batch, min(4096, max(data.train.count, data.test.count)))
+    }
+
+    /// Dense FLOPs of one NeuralGrok outer step: a training pass over the batch and one over D_outer.
+    private func outerStepFlops(batch: Int) -> Double {
+        guard let outerData else { return 0 }
+        return 3 * model.denseForwardFlopsPerExample * Double(batch + outerData.count)
     }
 
     /// Runs to completion, calling `onEvaluation` after every evaluation.
@@ -102,6 +157,7 @@ public final class TrialRunner {
             let tally = trainingGradient(batch.inputs, labels: batch.labels)
             denseFlops += flopsPerExampleDense * Double(batch.count)
             executedFlops += model.executedFlopsPerStep(count: batch.count)
+            if tally.lossSum.isFinite { amplifier?.amplify(model.parameters) }
             if !tally.lossSum.isFinite {
                 status = .diverged
                 record(Evaluation(step: step, trainLoss: .nan, trainAccuracy: Double(tally.correct) / Double(batch.count),
@@ -115,14 +171,23 @@ public final class TrialRunner {
                     ? (loss: tally.lossSum / Double(batch.count), accuracy: Double(tally.correct) / Double(batch.count))
                     : evaluate(data.train)
                 let test = evaluate(data.test)
+                // The gradient buffer still holds this step's (amplified) gradient: evaluation
+                // only runs forward passes.
+                let measures = plan.diagnostics ? ComplexityMeasures(of: model.parameters) : nil
                 record(Evaluation(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
-                                  testLoss: test.loss, testAccuracy: test.accuracy))
+                                  testLoss: test.loss, testAccuracy: test.accuracy, measures: measures))
                 if grokked.confirmedStep != nil, memorised.confirmedStep != nil {
                     status = .grokked
                     break
                 }
             }
             optimizer.step(learningRate: plan.learningRate(at: step))
+            if let neuralGrok, (step + 1) % neuralGrok.settings.outerEvery == 0 {
+                updateAmplifier(neuralGrok, batch: batch, learningRate: plan.learningRate(at: step))
+                let outerFlops = outerStepFlops(batch: batch.count)
+                denseFlops += outerFlops
+                executedFlops += outerFlops
+            }
             step += 1
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -137,18 +202,45 @@ public final class TrialRunner {
         guard let factorised = model as? MLP, factorised.shape.embeddingRank != nil else { return }
         let merged = factorised.mergingInputFactors()
         optimizer = optimizer.carryingState(to: merged.parameters)
+        amplifier = amplifier?.carryingState(from: factorised.parameters, to: merged.parameters)
         model = merged
     }
 
     // MARK: Steps
 
-    /// One optimiser step on the next batch, outside the evaluation loop (for benchmarks).
+    /// One optimiser step on the next batch, outside the evaluation loop (for benchmarks):
+    /// the same work as a step of `run`, amplifier and NeuralGrok outer steps included.
     @discardableResult
     public func trainOneStep(learningRate: Float? = nil) -> LossTally {
         let batch = batcher.next()
         let tally = trainingGradient(batch.inputs, labels: batch.labels)
+        amplifier?.amplify(model.parameters)
         optimizer.step(learningRate: learningRate ?? plan.learningRate)
+        benchmarkSteps += 1
+        if let neuralGrok, benchmarkSteps % neuralGrok.settings.outerEvery == 0 {
+            updateAmplifier(neuralGrok, batch: batch, learningRate: learningRate ?? plan.learningRate)
+        }
         return tally
+    }
+
+    private var benchmarkSteps = 0
+
+    /// NeuralGrok's outer step on the batch just trained on and all of D_outer.
+    private func updateAmplifier(_ neuralGrok: NeuralGrok, batch: Batcher.Batch, learningRate: Float) {
+        guard let outerData else { return }
+        neuralGrok.outerStep(parameters: model.parameters, learningRate: learningRate, innerGradient: {
+            _ = trainingGradient(batch.inputs, labels: batch.labels)
+        }, outerGradient: {
+            outerData.tokens.withUnsafeBufferPointer { tokens in
+                outerData.features.withUnsafeBufferPointer { features in
+                    outerData.labels.withUnsafeBufferPointer { labels in
+                        let inputs = tokens.isEmpty ? InputBatch(features: features.baseAddress!, count: outerData.count)
+                            : InputBatch(tokens: tokens.baseAddress!, count: outerData.count)
+                        return trainingGradient(inputs, labels: labels.baseAddress!).lossSum / Double(outerData.count)
+                    }
+                }
+            }
+        })
     }
 
     /// Zeroes gradients, runs forward, loss and backward; returns the batch's loss tally.

@@ -11,6 +11,10 @@ public struct TrialConfig: Hashable, Sendable {
     public var weak: WeakStageConfig?
     /// How the weak model's embedding reaches the target (only with `method: groktransfer`).
     public var transfer: TransferConfig?
+    /// A gradient amplifier on the target model (Grokfast, NeuralGrok); nil for none.
+    public var amplifier: AmplifierConfig?
+    /// Also record weight norm, gradient norm and AGE at every evaluation.
+    public var diagnostics: Bool
     /// Maximum optimiser steps of the target model.
     public var budget: Int
     /// Evaluate train/test loss and accuracy every this many steps.
@@ -117,10 +121,17 @@ public struct TransferConfig: Hashable, Sendable {
 }
 
 /// A model and how it is trained: one training stage of a trial.
+///
+/// For `architecture: "transformer"` (a decoder-only transformer over the sequence `a b =`,
+/// read at the last position) the sizes are: `depth` = layers, `embeddingDim` = d_model,
+/// `width` = d_mlp, plus `heads`, `layerNorm` and `attentionBias`, which only transformers
+/// read and write (so MLP trials keep their ids).
 public struct StageConfig: Hashable, Sendable {
-    public enum Architecture: String, CaseIterable, Sendable { case mlp }
+    public enum Architecture: String, CaseIterable, Sendable { case mlp, transformer }
     public enum Activation: String, CaseIterable, Sendable { case relu, gelu }
-    public enum Optimizer: String, CaseIterable, Sendable { case adamw, sgd }
+    /// `adam` adds weight decay to the gradient (coupled L2, `torch.optim.Adam`), as the
+    /// Grokfast and NeuralGrok code trains; `adamw` decouples it.
+    public enum Optimizer: String, CaseIterable, Sendable { case adamw, adam, sgd }
     public enum Loss: String, CaseIterable, Sendable { case crossEntropy, mse }
 
     public var architecture: Architecture = .mlp
@@ -147,6 +158,13 @@ public struct StageConfig: Hashable, Sendable {
     /// Examples per step; 0 means the full training set.
     public var batchSize: Int = 0
     public var loss: Loss = .crossEntropy
+    // transformer only
+    /// Attention heads; must divide `embeddingDim`.
+    public var heads: Int = 4
+    /// Pre-LN blocks and a final LayerNorm (none by default, as in Nanda et al.).
+    public var layerNorm: Bool = false
+    /// Biases on the attention projections (none by default, as in Nanda et al.).
+    public var attentionBias: Bool = false
     public init() {}
 }
 
@@ -179,6 +197,8 @@ extension TrialConfig {
                                   found: "a \(key) section")
             }
         }
+        amplifier = try AmplifierConfig.decode(reader.object("amplifier"))
+        diagnostics = try reader.bool("diagnostics", default: false)
         budget = try reader.integer("budget", default: 20_000, in: 1...100_000_000, rangeText: "a positive integer")
         evalEvery = try reader.integer("evalEvery", default: 10, in: 1...1_000_000, rangeText: "a positive integer")
         thresholds = Thresholds()
@@ -189,7 +209,26 @@ extension TrialConfig {
             try limits.finish()
         }
         seed = try reader.integer("seed", default: 0, in: 0...Int(Int32.max), rangeText: "an integer ≥ 0")
+        try checkArchitectures(path: reader.path)
         try reader.finish()
+    }
+
+    /// The transformer reads token sequences and has no factorised embedding (yet): it runs
+    /// modular tasks from scratch, and a weak model is always an MLP.
+    private func checkArchitectures(path: String) throws {
+        if weak?.stage.architecture == .transformer {
+            throw ConfigError(path: path + ".weak.architecture", expected: "\"mlp\" (weak models are MLPs)",
+                              found: "\"transformer\"")
+        }
+        guard target.architecture == .transformer else { return }
+        if task.kind != .modular {
+            throw ConfigError(path: path + ".target.architecture", expected: "\"mlp\" for task kind \"\(task.kind.rawValue)\"",
+                              found: "\"transformer\" (it reads token sequences: modular tasks only)")
+        }
+        if method == .groktransfer {
+            throw ConfigError(path: path + ".target.architecture", expected: "\"mlp\" for method \"groktransfer\"",
+                              found: "\"transformer\"")
+        }
     }
 
     /// Decodes a trial from JSON text, attributing errors to `file`.
@@ -304,6 +343,16 @@ extension StageConfig {
         batchSize = try reader.integer("batchSize", default: batchSize, in: 0...100_000_000,
                                        rangeText: "an integer ≥ 0 (0 = full batch)")
         loss = try reader.choice("loss", default: loss)
+        if architecture == .transformer {
+            heads = try reader.integer("heads", default: heads, in: 1...embeddingDim,
+                                       rangeText: "an integer in 1...embeddingDim (\(embeddingDim))")
+            guard embeddingDim % heads == 0 else {
+                throw ConfigError(path: reader.childPath("heads"),
+                                  expected: "a divisor of embeddingDim (\(embeddingDim))", found: String(heads))
+            }
+            layerNorm = try reader.bool("layerNorm", default: layerNorm)
+            attentionBias = try reader.bool("attentionBias", default: attentionBias)
+        }
     }
 }
 
@@ -318,6 +367,8 @@ extension TrialConfig {
             "target": target.json,
             "weak": weak?.json ?? .null,
             "transfer": transfer?.json ?? .null,
+            "amplifier": amplifier?.json ?? .null,
+            "diagnostics": .bool(diagnostics),
             "budget": .number(Double(budget)),
             "evalEvery": .number(Double(evalEvery)),
             "thresholds": .object([
@@ -372,7 +423,7 @@ extension TaskConfig {
 
 extension StageConfig {
     public var json: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "architecture": .string(architecture.rawValue),
             "embeddingDim": .number(Double(embeddingDim)),
             "width": .number(Double(width)),
@@ -390,7 +441,13 @@ extension StageConfig {
             "warmupSteps": .number(Double(warmupSteps)),
             "batchSize": .number(Double(batchSize)),
             "loss": .string(loss.rawValue),
-        ])
+        ]
+        if architecture == .transformer {
+            members["heads"] = .number(Double(heads))
+            members["layerNorm"] = .bool(layerNorm)
+            members["attentionBias"] = .bool(attentionBias)
+        }
+        return .object(members)
     }
 }
 

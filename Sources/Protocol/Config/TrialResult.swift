@@ -17,13 +17,32 @@ public struct CurvePoint: Hashable, Sendable {
     public var trainAccuracy: Double
     public var testLoss: Double
     public var testAccuracy: Double
+    /// Recorded when the trial asks for diagnostics (see `GradientDiagnostics`).
+    public var diagnostics: GradientDiagnostics?
 
-    public init(step: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double) {
+    public init(step: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double,
+                diagnostics: GradientDiagnostics? = nil) {
         self.step = step
         self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy
         self.testLoss = testLoss
         self.testAccuracy = testAccuracy
+        self.diagnostics = diagnostics
+    }
+}
+
+/// Model-complexity measures at one evaluation: ‖θ‖₂, ‖g‖₂ and the absolute gradient entropy
+/// AGE = −Σᵢ |gᵢ| ln |gᵢ| (NeuralGrok, Eq. 4) over every parameter, g being the gradient the
+/// optimiser receives at that step (after any amplifier).
+public struct GradientDiagnostics: Hashable, Sendable {
+    public var weightNorm: Double
+    public var gradientNorm: Double
+    public var gradientEntropy: Double
+
+    public init(weightNorm: Double, gradientNorm: Double, gradientEntropy: Double) {
+        self.weightNorm = weightNorm
+        self.gradientNorm = gradientNorm
+        self.gradientEntropy = gradientEntropy
     }
 }
 
@@ -121,17 +140,23 @@ extension TrialResult {
 }
 
 extension CurvePoint {
-    /// Compact form `[step, trainLoss, trainAccuracy, testLoss, testAccuracy]`: curves are the
-    /// bulk of every result message and journal line.
+    /// Compact form `[step, trainLoss, trainAccuracy, testLoss, testAccuracy]`, followed by
+    /// `weightNorm, gradientNorm, gradientEntropy` when diagnostics were recorded: curves are
+    /// the bulk of every result message and journal line.
     /// Non-finite values (a diverged loss) are written as null: JSON has no NaN.
     public var json: JSONValue {
         let finite = { (value: Double) -> JSONValue in value.isFinite ? .number(value) : .null }
-        return .array([.number(Double(step)), finite(trainLoss), finite(trainAccuracy), finite(testLoss), finite(testAccuracy)])
+        var fields = [.number(Double(step)), finite(trainLoss), finite(trainAccuracy), finite(testLoss), finite(testAccuracy)]
+        if let diagnostics {
+            fields += [finite(diagnostics.weightNorm), finite(diagnostics.gradientNorm), finite(diagnostics.gradientEntropy)]
+        }
+        return .array(fields)
     }
 
     public init(json: JSONValue, path: String) throws {
-        guard case .array(let fields) = json, fields.count == 5 else {
-            throw ConfigError(path: path, expected: "[step, trainLoss, trainAccuracy, testLoss, testAccuracy]",
+        guard case .array(let fields) = json, fields.count == 5 || fields.count == 8 else {
+            throw ConfigError(path: path, expected: "[step, trainLoss, trainAccuracy, testLoss, testAccuracy] "
+                              + "optionally followed by [weightNorm, gradientNorm, gradientEntropy]",
                               found: json.kindDescription)
         }
         var numbers: [Double] = []
@@ -142,7 +167,9 @@ extension CurvePoint {
             }
             numbers.append(number)
         }
+        let diagnostics = numbers.count == 8
+            ? GradientDiagnostics(weightNorm: numbers[5], gradientNorm: numbers[6], gradientEntropy: numbers[7]) : nil
         self.init(step: Int(numbers[0]), trainLoss: numbers[1], trainAccuracy: numbers[2],
-                  testLoss: numbers[3], testAccuracy: numbers[4])
+                  testLoss: numbers[3], testAccuracy: numbers[4], diagnostics: diagnostics)
     }
 }

@@ -1,0 +1,121 @@
+/// NeuralGrok's settings (names as in the trial config).
+public struct NeuralGrokSettings: Sendable, Equatable {
+    /// Hidden widths of the amplifier MLP (the reference script uses [128, 128]).
+    public var hidden: [Int]
+    /// c: each tensor's amplified gradient has norm c.
+    public var rescale: Float
+    /// T: one outer (amplifier) update every T inner steps.
+    public var outerEvery: Int
+    /// Learning rate of the amplifier's Adam.
+    public var outerLearningRate: Float
+    /// Share of the training set held out as D_outer.
+    public var outerFraction: Double
+    /// Global gradient-norm clip after amplification; 0 = off.
+    public var clip: Float
+
+    public init(hidden: [Int] = [32], rescale: Float = 1, outerEvery: Int = 4, outerLearningRate: Float = 1e-4,
+                outerFraction: Double = 0.02, clip: Float = 1) {
+        self.hidden = hidden
+        self.rescale = rescale
+        self.outerEvery = outerEvery
+        self.outerLearningRate = outerLearningRate
+        self.outerFraction = outerFraction
+        self.clip = clip
+    }
+}
+
+/// NeuralGrok (Zhou, Fan, Jaggi, Fu 2025, "NeuralGrok: Accelerate Grokking by Neural Gradient
+/// Transformation"): the gradient is replaced by a learned transformation G_φ of itself
+/// (`NeuralAmplifierNetwork`), and φ is trained by bilevel optimisation
+///     θ* = argmin_θ L(θ, φ*; D_inner)   s.t.   φ* = argmin_φ L(θ − η G_φ(∇L(θ; B)); D_outer).
+///
+/// Inner step (every step, `amplify`): g ← G_φ(g), then g ← g · min(1, clip / ‖g‖) over the
+/// whole model (`clip_grad_norm_`), then the model's optimiser.
+/// Outer step (every T steps, after the inner update, `outerStep`): on the same inner batch B
+/// at the current weights θ, g = ∇L(θ; B); one look-ahead SGD step θ′ = θ − η G_φ(g) with η the
+/// model's learning rate; L_outer = mean cross-entropy of θ′ on all of D_outer; φ ← Adam step
+/// on ∂L_outer/∂φ = Σ_tensors (∂L_outer/∂θ′)ᵀ (−η) ∂G_φ(g)/∂φ (g held fixed); θ restored.
+///
+/// Differences from the reference code, on purpose: the look-ahead starts from the weights
+/// after the inner update (the code's copy lags by up to T − 1 steps), the amplifier has no
+/// dropout, and its Adam has no weight decay.
+public final class NeuralGrok: GradientAmplifier {
+    public let settings: NeuralGrokSettings
+    let network: NeuralAmplifierNetwork
+    private let metaOptimizer: AdamW
+    private var rawGradient: Tensor
+    private var scores: Tensor
+    private var savedValues: Tensor
+    /// Outer updates done so far.
+    public private(set) var outerSteps = 0
+
+    public init(settings: NeuralGrokSettings, parameterCount count: Int, seed: Int) {
+        self.settings = settings
+        network = NeuralAmplifierNetwork(hidden: settings.hidden, rescale: settings.rescale)
+        network.initialize(seed: seed)
+        metaOptimizer = AdamW(parameters: network.parameters, beta1: 0.9, beta2: 0.98, weightDecay: 0)
+        rawGradient = Tensor(shape: [count])
+        scores = Tensor(shape: [count])
+        savedValues = Tensor(shape: [count])
+    }
+
+    /// φ carries over unchanged (it acts per entry); only the per-entry workspace is resized.
+    public func carryingState(from old: ParameterStore, to new: ParameterStore) -> GradientAmplifier {
+        rawGradient = Tensor(shape: [new.count])
+        scores = Tensor(shape: [new.count])
+        savedValues = Tensor(shape: [new.count])
+        return self
+    }
+
+    /// The amplifier's own parameters (φ).
+    public var amplifierParameters: ParameterStore { network.parameters }
+
+    public func amplify(_ parameters: ParameterStore) {
+        let g = parameters.gradients.data, count = parameters.count
+        network.scores(of: g, count: count, into: scores.data)
+        network.transform(g, scores: scores.data, slices: parameters.slices, into: g)
+        guard settings.clip > 0 else { return }
+        var squares = 0.0
+        for index in 0..<count { squares += Double(g[index]) * Double(g[index]) }
+        let norm = squares.squareRoot()
+        // As clip_grad_norm_: scale by clip / (norm + 1e-6) when the norm exceeds the clip.
+        guard norm > Double(settings.clip) else { return }
+        let factor = Float(Double(settings.clip) / (norm + 1e-6))
+        for index in 0..<count { g[index] *= factor }
+    }
+
+    /// amplifierParameters.gradients += ∂/∂φ of Σᵢ upstreamᵢ · G_φ(gradient)ᵢ, the slices of
+    /// `parameters` delimiting the tensors (what the outer step backpropagates; for tests).
+    public func accumulateTransformGradient(parameters: ParameterStore, gradient: Tensor, upstream: Tensor) {
+        network.scores(of: gradient.data, count: parameters.count, into: scores.data)
+        network.backwardTransform(gradient.data, scores: scores.data, upstream: upstream.data, slices: parameters.slices,
+                                  dscores: scores.data, count: parameters.count)
+    }
+
+    /// One outer update of φ. `innerGradient` must leave ∇L(θ; B) of the current inner batch in
+    /// `parameters.gradients`, `outerGradient` the gradient of the mean loss on D_outer at the
+    /// current values; both overwrite the model's activations, nothing else. θ is restored.
+    /// Returns L_outer at θ′.
+    @discardableResult
+    public func outerStep(parameters: ParameterStore, learningRate: Float, innerGradient: () -> Void,
+                          outerGradient: () -> Double) -> Double {
+        let count = parameters.count
+        let theta = parameters.values.data, gradients = parameters.gradients.data
+        savedValues.copy(from: parameters.values)
+        innerGradient()
+        rawGradient.copy(from: parameters.gradients)
+        network.scores(of: rawGradient.data, count: count, into: scores.data)
+        network.transform(rawGradient.data, scores: scores.data, slices: parameters.slices, into: gradients)
+        for index in 0..<count { theta[index] -= learningRate * gradients[index] }
+        let outerLoss = outerGradient()
+        // Upstream of G: ∂L_outer/∂G = −η ∂L_outer/∂θ′, written over the gradient buffer.
+        for index in 0..<count { gradients[index] *= -learningRate }
+        network.parameters.zeroGradients()
+        network.backwardTransform(rawGradient.data, scores: scores.data, upstream: gradients, slices: parameters.slices,
+                                  dscores: scores.data, count: count)
+        metaOptimizer.step(learningRate: settings.outerLearningRate)
+        parameters.values.copy(from: savedValues)
+        outerSteps += 1
+        return outerLoss
+    }
+}
