@@ -199,3 +199,23 @@ struct AmplifierTests {
         #expect(runner.data.test.count == data.test.count)
     }
 }
+
+extension AmplifierTests {
+    /// After GrokTransfer's merge the filters keep their state for parameters that survive (by
+    /// name) and start new ones from zero: a zero gradient then comes out as λ·α·μ.
+    @Test func filterStateFollowsParametersByName() {
+        let old = ParameterStore(layout: [("a", [2]), ("b", [2])])
+        let new = ParameterStore(layout: [("b", [2]), ("c", [3])])
+        let filters: [GradientAmplifier] = [GrokfastEMA(count: 4, alpha: 0.5, lamb: 1),
+                                            GrokfastMovingAverage(count: 4, window: 2, lamb: 1, warmup: false)]
+        for filter in filters {
+            for i in 0..<4 { old.gradients[i] = Float(i + 1) }
+            filter.amplify(old)
+            let moved = filter.carryingState(from: old, to: new)
+            new.zeroGradients()
+            moved.amplify(new)
+            let expected: [Float] = filter is GrokfastEMA ? [1.5, 2, 0, 0, 0] : [1.5, 2, 0, 0, 0]
+            #expect(new.gradients.array == expected, "\(type(of: filter))")
+        }
+    }
+}
