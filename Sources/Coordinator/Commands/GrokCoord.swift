@@ -9,7 +9,8 @@ struct GrokCoord: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grok-coord",
         abstract: "Run GrokSweep hyperparameter sweeps over grokking experiments.",
-        subcommands: [RunSweepCommand.self, ExpandCommand.self, ReportCommand.self, KeysCommand.self],
+        subcommands: [RunSweepCommand.self, ExpandCommand.self, ReportCommand.self, KeysCommand.self,
+                      DispatchBenchmarkCommand.self, SimulateWorkersCommand.self],
         defaultSubcommand: RunSweepCommand.self
     )
 }

@@ -17,6 +17,9 @@ final class Dispatcher {
         var maximumAttempts = 3
         /// Called at most this often with a progress snapshot.
         var progressInterval: Duration = .seconds(1)
+        /// Messages handled per loop turn before journal records are committed and replies go
+        /// out: one fsync covers the whole batch (group commit).
+        var batchLimit = 1024
     }
 
     /// Counts for the progress line.
@@ -40,15 +43,19 @@ final class Dispatcher {
     private let settings: Settings
     private let logger: Logger
     private var roster = WorkerRoster()
-    private var queue: [String]
+    private var queue: TrialQueue
     /// Trials without a final state (finished or failed), kept incrementally: the loop checks
     /// completion every iteration.
     private var open: Set<String>
     private let configs: [String: JSONValue]
+    /// Messages that announce staged journal records (assignments): sent only after `commit`.
+    private var outbox: [(message: Message, peer: PeerID)] = []
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
     private var finishedThisSession = 0
     private(set) var duplicateResults = 0
+    /// Results from a worker the trial was never handed to: refused, whatever they say.
+    private(set) var unassignedResults = 0
     private(set) var strayMessages = 0
 
     init(journal: Journal, transport: CoordinatorTransport, settings: Settings = Settings(), logger: Logger) {
@@ -57,7 +64,7 @@ final class Dispatcher {
         self.settings = settings
         self.logger = logger
         let state = journal.state
-        queue = state.queued
+        queue = TrialQueue(state.queued)
         open = Set(state.trialIds.filter { state.state(of: $0) != .finished && state.state(of: $0) != .failed })
         configs = Dictionary(state.trials.map { ($0.id, $0.config.json) }, uniquingKeysWith: { first, _ in first })
         started = clock.now
@@ -69,19 +76,23 @@ final class Dispatcher {
     /// every known worker to shut down.
     func run(shouldStop: () -> Bool, onProgress: (Snapshot) -> Void = { _ in }) throws -> Ending {
         var lastBeat = clock.now
+        var lastReap = clock.now
         var lastProgress = clock.now - settings.progressInterval
+        let reapInterval = settings.heartbeatInterval / 5
         var ending = Ending.completed
         while !isComplete {
             if shouldStop() {
                 ending = .interrupted
                 break
             }
-            if let incoming = transport.receive(timeout: .milliseconds(50)) {
-                try handle(incoming)
-            }
+            try handleBatch(firstWait: .milliseconds(50))
             let now = clock.now
-            try reapSilentWorkers(now: now)
+            if now - lastReap >= reapInterval {
+                try reapSilentWorkers(now: now)
+                lastReap = now
+            }
             try dispatch()
+            try commitAndSend()
             if now - lastBeat >= settings.heartbeatInterval {
                 for peer in roster.peers { send(.heartbeat, to: peer) }
                 lastBeat = now
@@ -91,13 +102,32 @@ final class Dispatcher {
                 lastProgress = now
             }
         }
-        if ending == .interrupted, !journal.state.inFlight.isEmpty {
+        if ending == .interrupted, journal.state.counts.running > 0 {
             try journal.append(.interrupted(reason: "stopped by the user"))
         }
+        try commitAndSend()
         let reason = ending == .completed ? "sweep complete" : "sweep interrupted"
         for peer in roster.peers { send(.shutdown(reason: reason), to: peer) }
         onProgress(snapshot())
         return ending
+    }
+
+    /// Handles the messages waiting (at most `batchLimit`), waiting up to `firstWait` for one.
+    private func handleBatch(firstWait: Duration) throws {
+        guard let first = transport.receive(timeout: firstWait) else { return }
+        try handle(first)
+        var handled = 1
+        while handled < settings.batchLimit, let next = transport.receive(timeout: .zero) {
+            try handle(next)
+            handled += 1
+        }
+    }
+
+    /// Makes the batch's journal records durable, then sends the messages that announce them.
+    private func commitAndSend() throws {
+        try journal.commit()
+        for (message, peer) in outbox { send(message, to: peer) }
+        outbox.removeAll(keepingCapacity: true)
     }
 
     /// After `run`: answers every worker that still speaks with `shutdown`, until `finished()`
@@ -109,6 +139,7 @@ final class Dispatcher {
             if case .result(let result) = incoming.message {
                 // A result that raced the end of an interrupted sweep is still worth keeping.
                 try? accept(result, from: incoming.peer)
+                try? journal.commit()
             }
             send(.shutdown(reason: reason), to: incoming.peer)
         }
@@ -118,9 +149,9 @@ final class Dispatcher {
 
     func snapshot() -> Snapshot {
         let state = journal.state
-        let censored = state.results.values.filter { $0.outcome == .censored }.count
-        return Snapshot(total: state.trialIds.count, finished: state.finished.count, failed: state.failed.count,
-                        running: state.inFlight.count, queued: queue.count, workers: roster.count, censored: censored,
+        let counts = state.counts
+        return Snapshot(total: state.trials.count, finished: counts.finished, failed: counts.failed,
+                        running: counts.running, queued: counts.queued, workers: roster.count, censored: counts.censored,
                         finishedThisSession: finishedThisSession, elapsed: (clock.now - started).seconds)
     }
 
@@ -131,9 +162,12 @@ final class Dispatcher {
         let now = clock.now
         switch incoming.message {
         case .hello(let info):
+            let known = roster.isKnown(peer)
             roster.greet(peer, info: info, now: now)
-            logger.info("worker joined", metadata: ["worker": "\(peer)", "host": "\(info.host)",
-                                                    "blasThreads": "\(info.blasThreads)"])
+            if !known {
+                logger.info("worker joined", metadata: ["worker": "\(peer)", "host": "\(info.host)",
+                                                        "blasThreads": "\(info.blasThreads)"])
+            }
         case .ready:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
@@ -142,7 +176,7 @@ final class Dispatcher {
                 try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker restarted while holding the trial")
                 roster.release(peer)
             }
-            roster.setIdle(peer, true)
+            roster.setIdle(peer)
         case .heartbeat:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
@@ -168,26 +202,32 @@ final class Dispatcher {
         logger.debug("message dropped", metadata: ["worker": "\(incoming.peer)", "kind": "\(incoming.message.kind)"])
     }
 
-    /// Records a result unless the trial already has one. Results are accepted from any worker
-    /// for a trial of this sweep: a worker declared dead, or one that served a previous
-    /// coordinator, may still deliver a real result, and it is as good as any.
+    /// Records a result unless the trial already has one. A result is accepted only from a
+    /// worker the trial was handed to at some point (per the journal, so across coordinator
+    /// restarts): a worker declared dead, or one that served a previous coordinator, may still
+    /// deliver a real result, and it is as good as any; a peer that was never given the trial
+    /// has no business reporting on it.
     private func accept(_ result: TrialResult, from peer: PeerID) throws {
-        let state = journal.state
-        guard let trialState = state.state(of: result.trialId) else {
+        guard let progress = journal.progress(of: result.trialId) else {
             strayMessages += 1
             logger.warning("result for a trial not in this sweep dropped",
                            metadata: ["worker": "\(peer)", "trial": "\(result.trialId)"])
             return
         }
         if roster.entry(peer)?.holding?.trial == result.trialId { roster.release(peer) }
-        guard trialState != .finished else {
+        guard progress.state != .finished else {
             duplicateResults += 1
             return
         }
-        if try journal.append(.finished(result)) {
+        guard progress.assignedWorkers.contains(peer.description) else {
+            unassignedResults += 1
+            logger.warning("result from a worker that was never given the trial dropped",
+                           metadata: ["worker": "\(peer)", "trial": "\(result.trialId)"])
+            return
+        }
+        if try journal.stage(.finished(result)) {
             finishedThisSession += 1
             open.remove(result.trialId)
-            queue.removeAll { $0 == result.trialId }
             // Another worker may be running the same trial after a requeue: it is free now.
             if let other = roster.holder(of: result.trialId) { roster.release(other) }
             logger.info("trial finished", metadata: ["trial": "\(result.trialId)", "outcome": "\(result.outcome.rawValue)",
@@ -200,19 +240,18 @@ final class Dispatcher {
     // MARK: Dispatch and failures
 
     private func dispatch() throws {
-        for peer in roster.idlePeers {
-            guard let trial = queue.first else { return }
-            guard let config = configs[trial], let progress = journal.state.progress[trial] else {
-                queue.removeFirst()
-                continue
+        while let peer = roster.takeIdle() {
+            let next = queue.next { trial in journal.progress(of: trial)?.state == .queued && configs[trial] != nil }
+            guard let trial = next, let config = configs[trial], let progress = journal.progress(of: trial) else {
+                roster.returnIdle(peer)
+                return
             }
             let attempt = progress.attempts + 1
-            let worker = peer.description
-            // Journal first: a crash after this line re-runs the trial; before it, nothing happened.
-            try journal.append(.assigned(trial: trial, worker: worker, attempt: attempt))
-            queue.removeFirst()
+            // Journal first: the assignment goes out only after the batch's commit, so a crash
+            // before it leaves a trial that simply runs again; nothing was promised.
+            try journal.stage(.assigned(trial: trial, worker: peer.description, attempt: attempt))
             roster.hold(peer, trial: trial, attempt: attempt)
-            send(.assign(trialId: trial, attempt: attempt, config: config), to: peer)
+            outbox.append((.assign(trialId: trial, attempt: attempt, config: config), peer))
         }
     }
 
@@ -228,15 +267,15 @@ final class Dispatcher {
 
     /// Ends one attempt without a result: back to the queue, or failed for good after too many.
     private func failAttempt(_ trial: String, attempt: Int, worker: PeerID, error: String) throws {
-        guard case .running(let holder, let current)? = journal.state.state(of: trial),
+        guard case .running(let holder, let current)? = journal.progress(of: trial)?.state,
               holder == worker.description, current == attempt else { return }
-        try journal.append(.attemptFailed(trial: trial, worker: worker.description, attempt: attempt, error: error))
+        try journal.stage(.attemptFailed(trial: trial, worker: worker.description, attempt: attempt, error: error))
         if attempt >= settings.maximumAttempts {
-            try journal.append(.failed(trial: trial, attempts: attempt, error: error))
+            try journal.stage(.failed(trial: trial, attempts: attempt, error: error))
             open.remove(trial)
             logger.error("trial failed", metadata: ["trial": "\(trial)", "attempts": "\(attempt)", "error": "\(error)"])
         } else {
-            queue.insert(trial, at: 0)
+            queue.requeueFirst(trial)
         }
     }
 

@@ -2,7 +2,10 @@ import Foundation
 import Protocol
 
 /// The workers the coordinator currently knows: who they are, when each was last heard from,
-/// and which trial (at most one) each holds.
+/// which trial (at most one) each holds, and which are idle — in the order they asked for work.
+///
+/// Every operation the dispatch loop runs per message is O(1) in the number of workers; only
+/// `removeSilent` scans them all (a few times a second).
 struct WorkerRoster {
     struct Entry {
         var info: WorkerInfo?
@@ -15,10 +18,14 @@ struct WorkerRoster {
     }
 
     private(set) var entries: [PeerID: Entry] = [:]
+    /// Trial → the worker holding it.
+    private var holders: [String: PeerID] = [:]
+    /// Workers that said `ready`, oldest first; stale entries are skipped when taken.
+    private var idleOrder: [PeerID] = []
+    private var idleHead = 0
 
     var count: Int { entries.count }
     var peers: [PeerID] { Array(entries.keys) }
-    var idlePeers: [PeerID] { entries.filter { $0.value.idle && $0.value.holding == nil }.map(\.key).sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) } }
 
     func entry(_ peer: PeerID) -> Entry? { entries[peer] }
     func isKnown(_ peer: PeerID) -> Bool { entries[peer] != nil }
@@ -35,15 +42,51 @@ struct WorkerRoster {
         entries[peer]?.lastHeard = now
     }
 
-    mutating func setIdle(_ peer: PeerID, _ idle: Bool) { entries[peer]?.idle = idle }
+    /// Marks a worker idle (it asked for work) and puts it at the back of the line.
+    mutating func setIdle(_ peer: PeerID) {
+        guard let entry = entries[peer], !entry.idle else { return }
+        entries[peer]?.idle = true
+        idleOrder.append(peer)
+    }
+
+    /// The worker that has waited longest for work, removed from the line; nil when none waits.
+    mutating func takeIdle() -> PeerID? {
+        while idleHead < idleOrder.count {
+            let peer = idleOrder[idleHead]
+            idleHead += 1
+            if idleHead > 1024, idleHead * 2 > idleOrder.count {
+                idleOrder.removeFirst(idleHead)
+                idleHead = 0
+            }
+            if let entry = entries[peer], entry.idle, entry.holding == nil {
+                entries[peer]?.idle = false
+                return peer
+            }
+        }
+        return nil
+    }
+
+    /// Puts a worker taken with `takeIdle` back at the front (nothing was given to it).
+    mutating func returnIdle(_ peer: PeerID) {
+        guard entries[peer] != nil else { return }
+        entries[peer]?.idle = true
+        if idleHead > 0 {
+            idleHead -= 1
+            idleOrder[idleHead] = peer
+        } else {
+            idleOrder.insert(peer, at: 0)
+        }
+    }
 
     mutating func hold(_ peer: PeerID, trial: String, attempt: Int) {
         entries[peer]?.holding = (trial, attempt)
         entries[peer]?.idle = false
         entries[peer]?.lastProgress = nil
+        holders[trial] = peer
     }
 
     mutating func release(_ peer: PeerID) {
+        if let trial = entries[peer]?.holding?.trial, holders[trial] == peer { holders[trial] = nil }
         entries[peer]?.holding = nil
         entries[peer]?.lastProgress = nil
     }
@@ -55,12 +98,15 @@ struct WorkerRoster {
     /// Removes and returns workers not heard from since `deadline`.
     mutating func removeSilent(before deadline: ContinuousClock.Instant) -> [(PeerID, Entry)] {
         let silent = entries.filter { $0.value.lastHeard < deadline }
-        for (peer, _) in silent { entries[peer] = nil }
+        for (peer, _) in silent { _ = remove(peer) }
         return silent.map { ($0.key, $0.value) }
     }
 
-    mutating func remove(_ peer: PeerID) -> Entry? { entries.removeValue(forKey: peer) }
+    mutating func remove(_ peer: PeerID) -> Entry? {
+        if let trial = entries[peer]?.holding?.trial, holders[trial] == peer { holders[trial] = nil }
+        return entries.removeValue(forKey: peer)
+    }
 
     /// The worker holding `trial`, if any.
-    func holder(of trial: String) -> PeerID? { entries.first { $0.value.holding?.trial == trial }?.key }
+    func holder(of trial: String) -> PeerID? { holders[trial] }
 }

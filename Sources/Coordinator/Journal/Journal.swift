@@ -45,7 +45,9 @@ enum JournalError: Error, CustomStringConvertible, Equatable {
 ///
 /// Owns the file and the durability promise: `append` checks the record against the current
 /// state (illegal transitions never reach the disk), writes one line, fsyncs, and only then
-/// updates `state` and returns — so a record the caller acted on survives any crash. Opening
+/// returns — so a record the caller acted on survives any crash. For throughput, `stage` and
+/// `commit` split that in two (group commit): records staged in a batch go to disk with one
+/// write and one fsync, and the caller acts on none of them before `commit` returns. Opening
 /// replays the file, cuts a torn last line, applies the resume rules, and holds an exclusive
 /// lock so two coordinators never write one run. One class owns the POSIX file calls.
 final class Journal: @unchecked Sendable {
@@ -55,10 +57,15 @@ final class Journal: @unchecked Sendable {
     private let descriptor: Int32
     private var length: Int
     private var currentState: JournalState
+    /// Lines staged since the last commit, written and fsynced together by `commit`.
+    private var staged: [UInt8] = []
     private let clock: @Sendable () -> Double
     private let lock = NSLock()
 
     var state: JournalState { lock.withLock { currentState } }
+
+    /// One trial's progress, without copying the whole state.
+    func progress(of trial: String) -> TrialProgress? { lock.withLock { currentState.progress[trial] } }
 
     private init(path: String, descriptor: Int32, length: Int, state: JournalState, clock: @escaping @Sendable () -> Double) {
         self.path = path
@@ -155,14 +162,38 @@ final class Journal: @unchecked Sendable {
     /// result for a finished trial; throws `IllegalTransition`/`JournalError` for an impossible one.
     @discardableResult
     func append(_ record: JournalRecord) throws -> Bool {
+        let applied = try stage(record)
+        try commit()
+        return applied
+    }
+
+    /// Validates `record` and applies it to `state`, and queues its line for the next `commit`.
+    /// Returns false (staging nothing) for a record that changes nothing. Until `commit` returns
+    /// the record is not durable: tell no one about it (no message, no file) before then.
+    @discardableResult
+    func stage(_ record: JournalRecord) throws -> Bool {
         try lock.withLock {
-            var next = currentState
-            guard try next.apply(record) else { return false }
-            try writeDurably(Array((record.line(at: clock()) + "\n").utf8))
-            currentState = next
+            // In place: `apply` leaves the state unchanged when it throws, and a copy would cost
+            // a copy of every trial's progress per record.
+            guard try currentState.apply(record) else { return false }
+            staged += (record.line(at: clock()) + "\n").utf8
             return true
         }
     }
+
+    /// Writes every staged line and fsyncs once. On failure nothing of the batch is left in the
+    /// file and the error is thrown: the in-memory state is then ahead of the disk, so the
+    /// caller must stop (a restart replays the file).
+    func commit() throws {
+        try lock.withLock {
+            guard !staged.isEmpty else { return }
+            defer { staged.removeAll(keepingCapacity: true) }
+            try writeDurably(staged)
+        }
+    }
+
+    /// Records staged and not yet committed.
+    var hasStagedRecords: Bool { lock.withLock { !staged.isEmpty } }
 
     private func writeDurably(_ bytes: [UInt8]) throws {
         var written = 0

@@ -14,6 +14,8 @@ struct JournalState: Sendable {
     private(set) var results: [String: TrialResult] = [:]
     private(set) var duplicateResults = 0
     private(set) var interruptions = 0
+    /// Trials per state, kept as records apply so status lines need no scan of every trial.
+    private(set) var counts = StateCounts()
 
     init() {}
 
@@ -53,7 +55,12 @@ struct JournalState: Sendable {
             return try transition(trial, .assign(worker: worker, attempt: attempt))
         case .finished(let result):
             let applied = try transition(result.trialId, .finish)
-            if applied { results[result.trialId] = result } else { duplicateResults += 1 }
+            if applied {
+                results[result.trialId] = result
+                if result.outcome == .censored { counts.censored += 1 }
+            } else {
+                duplicateResults += 1
+            }
             return applied
         case .attemptFailed(let trial, let worker, let attempt, let error):
             let applied = try transition(trial, .attemptFail(worker: worker, attempt: attempt))
@@ -78,6 +85,7 @@ struct JournalState: Sendable {
         }
         trials += newTrials
         for trial in newTrials { progress[trial.id] = TrialProgress() }
+        counts.queued += newTrials.count
     }
 
     private mutating func transition(_ trial: String, _ event: TrialEvent) throws -> Bool {
@@ -85,9 +93,32 @@ struct JournalState: Sendable {
             throw JournalError.invalidRecord(sweep == nil ? "a trial record before the sweep record"
                                                           : "unknown trial \(trial)")
         }
+        let before = entry.state
         let applied = try entry.apply(event, trial: trial)
         progress[trial] = entry
+        if applied {
+            counts.count(before, -1)
+            counts.count(entry.state, +1)
+        }
         return applied
+    }
+}
+
+/// How many trials are in each state (and how many finished trials were censored).
+struct StateCounts: Hashable, Sendable {
+    var queued = 0
+    var running = 0
+    var finished = 0
+    var failed = 0
+    var censored = 0
+
+    mutating func count(_ state: TrialState, _ delta: Int) {
+        switch state {
+        case .queued: queued += delta
+        case .running: running += delta
+        case .finished: finished += delta
+        case .failed: failed += delta
+        }
     }
 }
 

@@ -115,6 +115,8 @@ struct TrialProgress: Hashable, Sendable {
     var attempts = 0
     /// The error of the latest failed attempt or give-up.
     var lastError: String?
+    /// Every worker this trial was ever handed to, in order: only they may deliver its result.
+    var assignedWorkers: [String] = []
 
     /// Applies `event` through the transition function; returns false when it was ignored.
     mutating func apply(_ event: TrialEvent, trial: String) throws -> Bool {
@@ -122,7 +124,10 @@ struct TrialProgress: Hashable, Sendable {
         case .ignored:
             return false
         case .moved(let newState):
-            if case .assign(_, let attempt) = event { attempts = attempt }
+            if case .assign(let worker, let attempt) = event {
+                attempts = attempt
+                if !assignedWorkers.contains(worker) { assignedWorkers.append(worker) }
+            }
             state = newState
             return true
         }

@@ -288,6 +288,12 @@ extension JSONValue {
 
     static func writeString(_ text: String, into out: inout String) {
         out += "\""
+        // Most strings (ids, keys, hosts) need no escaping: append them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -9,7 +9,8 @@ import Foundation
 /// The one file that talks to libzmq (and to the raw pipe used to wake a poll). Every pointer
 /// stays inside this file; callers see frames as `Data` and outcomes as enums.
 ///
-/// A `ZeroMQSocket` owns one ZeroMQ context and one ROUTER or DEALER socket in it. It is not
+/// A `ZeroMQSocket` owns one ROUTER or DEALER socket and, unless it was given a shared
+/// `ZeroMQContext` (many sockets driven by one thread, as in a load test), its own context. It is not
 /// thread-safe (libzmq sockets are not): it is created and configured on the caller's thread,
 /// then handed to exactly one socket thread (`SocketPump`), which alone uses and closes it.
 final class ZeroMQSocket {
@@ -56,6 +57,8 @@ final class ZeroMQSocket {
     }
 
     private let context: UnsafeMutableRawPointer
+    /// Keeps a shared context alive while this socket exists; nil when the socket owns its context.
+    private let sharedContext: ZeroMQContext?
     private var socket: UnsafeMutableRawPointer?
     /// The coordinator's ZAP handler (a REP socket on `zapEndpoint` in the same context), present
     /// when CURVE admits only listed client keys. libzmq asks it about every CURVE handshake.
@@ -65,8 +68,8 @@ final class ZeroMQSocket {
 
     /// Where libzmq looks for the ZAP handler of a context (fixed by RFC 27).
     private static let zapEndpoint = "inproc://zeromq.zap.01"
-    /// inproc names are per context and each socket has its own context, so one name suffices.
-    private static let monitorEndpoint = "inproc://groksweep.monitor"
+    /// inproc names are per context; with a shared context each socket needs its own.
+    private var monitorEndpoint: String { "inproc://groksweep.monitor.\(UInt(bitPattern: socket))" }
     private static let monitoredEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
         | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
 
@@ -74,15 +77,20 @@ final class ZeroMQSocket {
 
     /// Creates the context and socket and applies every option before any bind or connect,
     /// because ZeroMQ only applies most options to connections made afterwards.
-    init(role: Role, settings: Settings) throws {
-        guard let context = zmq_ctx_new() else {
-            throw TransportError.socketFailed(operation: "zmq_ctx_new", reason: Self.lastError())
+    init(role: Role, settings: Settings, sharedContext: ZeroMQContext? = nil) throws {
+        if let sharedContext {
+            context = sharedContext.pointer
+        } else {
+            guard let context = zmq_ctx_new() else {
+                throw TransportError.socketFailed(operation: "zmq_ctx_new", reason: Self.lastError())
+            }
+            self.context = context
         }
-        self.context = context
+        self.sharedContext = sharedContext
         let type = if case .router = role { ZMQ_ROUTER } else { ZMQ_DEALER }
         guard let socket = zmq_socket(context, type) else {
             let reason = Self.lastError()
-            Self.terminate(context)
+            if sharedContext == nil { Self.terminate(context) }
             throw TransportError.socketFailed(operation: "zmq_socket", reason: reason)
         }
         self.socket = socket
@@ -167,14 +175,14 @@ final class ZeroMQSocket {
             zmq_setsockopt(handler, ZMQ_LINGER, &zero, MemoryLayout<Int32>.size)
             try check(zmq_bind(handler, Self.zapEndpoint), "ZAP handler bind")
         }
-        try check(zmq_socket_monitor(socket, Self.monitorEndpoint, Self.monitoredEvents), "zmq_socket_monitor")
+        try check(zmq_socket_monitor(socket, monitorEndpoint, Self.monitoredEvents), "zmq_socket_monitor")
         guard let pair = zmq_socket(context, ZMQ_PAIR) else {
             throw TransportError.socketFailed(operation: "monitor socket", reason: Self.lastError())
         }
         monitor = pair
         var zero: Int32 = 0
         zmq_setsockopt(pair, ZMQ_LINGER, &zero, MemoryLayout<Int32>.size)
-        try check(zmq_connect(pair, Self.monitorEndpoint), "monitor connect")
+        try check(zmq_connect(pair, monitorEndpoint), "monitor connect")
     }
 
     /// Sets a Z85-encoded key: 40 characters, passed with its terminating NUL as libzmq expects.
@@ -292,6 +300,14 @@ final class ZeroMQSocket {
                          securityEventPending: isReadable(monitorIndex))
     }
 
+    /// Waits until any of `sockets` is readable, at most `timeoutMilliseconds`; returns the
+    /// indices of the readable ones (empty on timeout, EINTR or termination).
+    static func readable(_ sockets: [ZeroMQSocket], timeoutMilliseconds: Int) -> [Int] {
+        var items = sockets.map { zmq_pollitem_t(socket: $0.socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        guard zmq_poll(&items, Int32(items.count), timeoutMilliseconds) > 0 else { return [] }
+        return items.indices.filter { items[$0].revents & Int16(ZMQ_POLLIN) != 0 }
+    }
+
     // MARK: Authentication (ZAP) and security events
 
     /// Answers every waiting ZAP request with `decide`'s verdict (200 admits, 400 refuses).
@@ -382,7 +398,7 @@ final class ZeroMQSocket {
             for helper in [zapHandler, monitor].compactMap({ $0 }) { zmq_close(helper) }
             zapHandler = nil
             monitor = nil
-            Self.terminate(context)
+            if sharedContext == nil { Self.terminate(context) }
         }
     }
 
@@ -399,5 +415,26 @@ final class ZeroMQSocket {
 
     private static func describe(_ code: Int32) -> String {
         "\(String(cString: zmq_strerror(code))) (errno \(code))"
+    }
+}
+
+// MARK: - Shared context
+
+/// A ZeroMQ context shared by many sockets that one thread drives (load tests simulate hundreds
+/// of workers this way instead of a context and two threads each). Terminated on deinit, after
+/// every socket in it was closed (each socket keeps it alive).
+final class ZeroMQContext {
+    fileprivate let pointer: UnsafeMutableRawPointer
+
+    init(maximumSockets: Int) throws {
+        guard let pointer = zmq_ctx_new() else {
+            throw TransportError.socketFailed(operation: "zmq_ctx_new", reason: String(cString: zmq_strerror(zmq_errno())))
+        }
+        zmq_ctx_set(pointer, ZMQ_MAX_SOCKETS, Int32(maximumSockets))
+        self.pointer = pointer
+    }
+
+    deinit {
+        while zmq_ctx_term(pointer) != 0, zmq_errno() == EINTR {}
     }
 }

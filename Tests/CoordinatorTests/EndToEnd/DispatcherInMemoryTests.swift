@@ -249,4 +249,33 @@ struct DispatcherInMemoryTests {
         #expect(finished.filter { $0.trial == t[0] }.map(\.host) == ["first"])
         #expect(finished.count == 2)
     }
+
+    @Test("results for trials a worker was never given are dropped and counted; the trial runs where it was sent")
+    func resultsForTrialsNeverGivenAreDropped() throws {
+        let harness = try DispatcherHarness(trials: 2)
+        let (w1, forger) = (harness.worker("w1"), harness.worker("forger"))
+        defer { w1.stop(); forger.stop(); harness.shutDown() }
+        let t = harness.trials
+
+        forger.hello()
+        w1.hello()
+        w1.send(.ready)
+        #expect(try w1.nextAssignment().trial == t[0])
+        // The forger claims both the running trial and the queued one, and never asks for work.
+        forger.send(result(t[0], host: "forged"))
+        forger.send(result(t[1], host: "forged"))
+        forger.send(result("not-a-trial", host: "forged"))
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(harness.journal.state.counts.finished == 0)
+        w1.send(result(t[0], host: "w1"))
+        w1.send(.ready)
+        #expect(try w1.nextAssignment().trial == t[1])
+        w1.send(result(t[1], host: "w1"))
+
+        #expect(try harness.ending() == .completed)
+        #expect(harness.dispatcher.unassignedResults == 2)
+        #expect(harness.dispatcher.strayMessages >= 1)
+        #expect(harness.journal.state.results.values.allSatisfy { $0.host == "w1" })
+        #expect(try harness.records("finished").count == 2)
+    }
 }
