@@ -50,7 +50,7 @@ fi
 # A window tall enough for the whole page: table rows, the SVGs' own heights, and the text.
 rows=$(grep -o '<tr' "$html" | wc -l)
 svg_height=$(grep -o '<svg [^>]*height="[0-9]*"' "$html" | sed 's/.*height="\([0-9]*\)"/\1/' | awk '{ s += $1 } END { print s + 0 }')
-height=$(( 1400 + 28 * rows + svg_height ))
+height=$(( 2000 + 80 * rows + svg_height ))
 (( height > 16000 )) && height=16000
 
 page="file://$(cd "$(dirname "$html")" && pwd)/report.html"

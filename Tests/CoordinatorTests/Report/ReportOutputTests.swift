@@ -59,11 +59,60 @@ import Testing
         #expect(oneAxis.render().contains("&gt;4000 (0/3)"), "the censored square reads >budget (k/n)")
     }
 
-    @Test func heatmapUsesTheSweepsChoiceAndSaysWhenItCollapsesAnAxis() throws {
+    @Test func heatmapSplitsAnotherVaryingAxisIntoPanels() throws {
         let heatmap = HeatmapPlot(report: SweepReport(state: try wideState(), resamples: 50))
         #expect(heatmap.xAxis == "target.embeddingDim" && heatmap.yAxis == "target.weightDecay")
-        #expect(heatmap.values(of: heatmap.xAxis) == ["16", "32", "64"])
-        #expect(heatmap.collapsesOtherAxes && heatmap.caption.contains("best cell"))
+        #expect(heatmap.grid.xValues == ["16", "32", "64"] && heatmap.grid.yValues == ["0.01", "0.1", "1"])
+        #expect(heatmap.grid.panels.map(\.title) == ["learningRate=0.001", "learningRate=0.003"])
+        #expect(heatmap.grid.panels.allSatisfy { $0.entries.count == 9 } && !heatmap.grid.collapses)
+        #expect(heatmap.caption.contains("One panel per combination") && !heatmap.caption.contains("best cell"))
+    }
+
+    @Test func heatmapLeavesOutCellsWithoutTheAxesAndNamesTheirBaseline() throws {
+        let plan = try expandSweep("""
+        { "name": "weak", "budget": 4000, "grid": [
+            { "path": "target.weightDecay", "values": [0.1, 1] },
+            { "variants": [
+                { "set": { "method": "scratch" } },
+                { "set": { "method": "groktransfer", "transfer.mode": "factorized", "weak.budget": 3000 },
+                  "grid": [ { "path": "weak.embeddingDim", "values": [2, 4] }, { "path": "weak.width", "values": [32, 64] } ] },
+                { "set": { "method": "groktransfer", "transfer.mode": "randomA", "weak.budget": 3000, "weak.embeddingDim": 4,
+                           "weak.width": 64 } } ] } ],
+          "seeds": [0], "baseline": { "method": "scratch" },
+          "report": { "heatmap": ["weak.embeddingDim", "weak.width"] } }
+        """)
+        let results = plan.trials.enumerated().map { ReportFixture.grokked($1, at: 1000 + 100 * $0) }
+        let report = SweepReport(state: try ReportFixture.state(plan, results: results), resamples: 20)
+        let heatmap = HeatmapPlot(report: report)
+        let grid = heatmap.grid
+        #expect(grid.xValues == ["2", "4"] && grid.yValues == ["32", "64"])
+        #expect(grid.leftOut.map(\.cell.shortLabelText) == ["weightDecay=0.1 method=scratch", "weightDecay=1 method=scratch"])
+        #expect(grid.panels.map(\.title) == ["weightDecay=0.1 mode=factorized", "weightDecay=0.1 mode=randomA",
+                                             "weightDecay=1 mode=factorized", "weightDecay=1 mode=randomA"])
+        #expect(grid.panels.map { $0.entries.count } == [4, 1, 4, 1] && !grid.collapses)
+        for panel in grid.panels {
+            let baseline = try #require(panel.baselines.first)
+            #expect(panel.baselines.count == 1 && baseline.cell.shortLabelText == "\(panel.title.split(separator: " ")[0]) method=scratch")
+        }
+        let svg = heatmap.render()
+        #expect(svg.contains("baseline weightDecay=0.1 method=scratch: 1000") && heatmap.caption.contains("Not drawn"))
+        // Long labels wrap in the survival legend and the accuracy panel titles instead of losing their tails.
+        #expect(!SurvivalPlot(report: report).render().contains("…") && !AccuracyPlot(report: report).render().contains("…"))
+    }
+
+    @Test func heatmapCollapsesSquaresWhenPanelsWouldBeTooMany() throws {
+        let plan = try expandSweep("""
+        { "name": "many", "budget": 4000, "grid": [
+            { "path": "target.weightDecay", "values": [0.1, 1] }, { "path": "target.width", "values": [32, 64] },
+            { "path": "target.learningRate", "values": [1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 7e-3, 8e-3, 9e-3] } ] }
+        """)
+        let results = plan.trials.enumerated().map { ReportFixture.grokked($1, at: 3000 - 10 * $0) }
+        let report = SweepReport(state: try ReportFixture.state(plan, results: results), resamples: 20)
+        let heatmap = HeatmapPlot(report: report)
+        #expect(heatmap.grid.panels.count == 1 && heatmap.grid.collapses && heatmap.caption.contains("best cell"))
+        // The square (wd 0.1, width 32) shows the best of its nine learning rates: the last, fastest one.
+        let best = try #require(heatmap.grid.entry(in: heatmap.grid.panels[0], x: "0.1", y: "32", ranking: report.entries))
+        #expect(best.cell.trials[0].config.target.learningRate == 9e-3)
     }
 
     // MARK: Tables

@@ -100,7 +100,12 @@ enum ReportFormat {
         if cell.failed > 0 { notes.append("\(cell.failed) failed") }
         if cell.pending > 0 { notes.append("\(cell.pending) pending") }
         if let speedup = entry.speedup, speedup.pairs > speedup.exact {
-            notes.append("speedup over \(speedup.exact)/\(speedup.pairs) pairs")
+            // A bound (≥/≤) already says why it is not an estimate.
+            if speedup.exact > 0 {
+                notes.append("speedup over \(speedup.exact)/\(speedup.pairs) pairs")
+            } else if speedup.atLeast == nil, speedup.atMost == nil {
+                notes.append("no seed where both grokked")
+            }
         }
         return notes.joined(separator: ", ")
     }

@@ -38,15 +38,20 @@ struct AccuracyPlot {
 
     func render() -> String {
         let panels = cellsOfInterest
-        let budget = Double(panels.map(\.entry.cell.budget).max() ?? 1)
+        // One step axis for all panels, up to the last evaluation drawn: trials stop once they have
+        // grokked, and a budget-wide axis would squeeze a fast cell's curves into its left edge.
+        let lastStep = panels.flatMap { panel in
+            panel.entry.cell.trials.compactMap { report.state.results[$0.id]?.curve.last?.step }
+        }.max() ?? 1
+        let lastDrawn = Double(max(lastStep, 1))
         let panelWidth = 400.0
         let width = 30 + (panelWidth + 40) * Double(max(panels.count, 1))
-        let height = 380.0
+        let height = 396.0
         var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"accuracy\" width=\"\(Int(width))\" "
                      + "height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\">"]
         for (index, panel) in panels.enumerated() {
-            let frame = SVGSupport.Frame(left: 70 + (panelWidth + 40) * Double(index), top: 54, width: panelWidth - 40,
-                                         height: 260, xRange: 0...max(budget, 1), yRange: 0...1)
+            let frame = SVGSupport.Frame(left: 70 + (panelWidth + 40) * Double(index), top: 70, width: panelWidth - 40,
+                                         height: 260, xRange: 0...lastDrawn, yRange: 0...1)
             parts.append(self.panel(panel.title, panel.entry, frame: frame))
         }
         parts.append(legend(top: height - 16))
@@ -57,9 +62,12 @@ struct AccuracyPlot {
     private func panel(_ title: String, _ entry: SweepReport.Entry, frame: SVGSupport.Frame) -> String {
         let curves = entry.cell.trials.compactMap { report.state.results[$0.id]?.curve }
         let bands = AccuracyBands(curves: curves)
-        var parts = [SVGSupport.text("\(title): " + SVGSupport.shorten(entry.cell.shortLabelText, to: 44),
-                                     x: frame.left, y: frame.top - 26, size: 13, weight: "bold"),
-                     SVGSupport.text("t_grok \(ReportFormat.timeToGrok(entry.cell)), \(entry.cell.grokkedText) grokked, "
+        // The title wraps onto a second line rather than cutting the axes that tell cells apart.
+        let titleLines = CellTable.wrap("\(title): \(entry.cell.shortLabelText)", width: 50).prefix(2)
+        var parts = titleLines.enumerated().map { index, line in
+            SVGSupport.text(line, x: frame.left, y: frame.top - 44 + 16 * Double(index), size: 13, weight: "bold")
+        }
+        parts += [SVGSupport.text("t_grok \(ReportFormat.timeToGrok(entry.cell)), \(entry.cell.grokkedText) grokked, "
                                      + "\(curves.count) curves", x: frame.left, y: frame.top - 10, size: 11, fill: "#555"),
                      frame.axes(xTitle: "step", yTitle: "accuracy", yTickText: { String(format: "%.1f", $0) })]
         for (points, color, dash) in [(bands.train, Self.trainColor, " stroke-dasharray=\"6 3\""), (bands.test, Self.testColor, "")] {

@@ -1,144 +1,162 @@
 import Foundation
 
-/// The heatmap of median time-to-grok over two axes of the grid, as inline SVG.
+/// The heatmap of median time-to-grok over two axes of the grid, as inline SVG: one panel per
+/// combination of the other varying axes (`HeatmapGrid`), all on one colour scale.
 ///
-/// Owns the degradation rules: the sweep file's `report.heatmap` axes, else the first two grid
-/// axes; one axis gives a single row, no axis a single square. When other axes also vary, a
-/// square shows the best-ranked cell among those sharing its two values (the caption says so).
-/// Colour is log-scaled between the fastest and slowest defined medians; a median beyond the
-/// budget is grey and reads `>B (k/n)`; the baseline has a black frame.
+/// Owns the drawing: colour is log-scaled between the fastest and slowest defined medians of the
+/// whole sweep; a median beyond the budget is grey and reads `>B (k/n)`; a baseline cell has a
+/// black frame; a square no cell occupies stays white. Above each panel, its title and the
+/// baseline its cells are compared with, with that baseline's median.
 struct HeatmapPlot {
     let report: SweepReport
-    let xAxis: String?
-    let yAxis: String?
+    let grid: HeatmapGrid
 
     init(report: SweepReport) {
         self.report = report
-        let chosen = (report.state.sweep?.heatmapAxes ?? []).filter { report.axisPaths.contains($0) }
-        let axes = chosen.count == 2 ? chosen : Array(report.axisPaths.prefix(2))
-        xAxis = axes.first
-        yAxis = axes.count > 1 ? axes[1] : nil
+        grid = HeatmapGrid(report: report)
     }
 
-    // MARK: Grid
-
-    /// An axis's values in sweep order; cells without the axis read `—`.
-    func values(of axis: String?) -> [String] {
-        guard let axis else { return [""] }
-        var seen: [String] = []
-        for entry in report.entriesInSweepOrder {
-            let text = Self.valueText(entry, axis)
-            if !seen.contains(text) { seen.append(text) }
-        }
-        return seen
-    }
-
-    private static func valueText(_ entry: SweepReport.Entry, _ axis: String?) -> String {
-        guard let axis else { return "" }
-        return BaselineMatching.value(of: entry.cell, at: axis)?.labelText ?? ReportFormat.missing
-    }
-
-    /// The best-ranked entry at (`x`, `y`) and how many cells share that square.
-    func entry(x: String, y: String) -> (entry: SweepReport.Entry, sharing: Int)? {
-        let matches = report.entries.filter { Self.valueText($0, xAxis) == x && Self.valueText($0, yAxis) == y }
-        return matches.first.map { ($0, matches.count) }
-    }
-
-    /// True when some square stands for more than one cell.
-    var collapsesOtherAxes: Bool {
-        values(of: xAxis).contains { x in values(of: yAxis).contains { y in (entry(x: x, y: y)?.sharing ?? 0) > 1 } }
-    }
+    var xAxis: String? { grid.xAxis }
+    var yAxis: String? { grid.yAxis }
 
     var caption: String {
-        var text = "Median t_grok (steps; darker is faster, log colour scale). Grey: median beyond the budget."
+        var text = "Median t_grok (steps; darker is faster, log colour scale). Grey: median beyond the budget; "
+            + "black frame: a baseline cell."
         switch (xAxis, yAxis) {
         case (nil, _): text += " The sweep has no grid axes: one cell."
         case (let x?, nil): text += " One grid axis: \(x)."
         case (let x?, let y?): text += " Columns: \(x); rows: \(y)."
         }
-        if collapsesOtherAxes { text += " Other axes vary too: each square shows the best cell sharing its two values." }
+        if grid.panels.count > 1 { text += " One panel per combination of the other axes that vary." }
+        if grid.collapses { text += " Other axes vary too: each square shows the best cell sharing its two values." }
+        if !grid.leftOut.isEmpty {
+            let names = grid.leftOut.prefix(3).map(\.cell.shortLabelText).joined(separator: "; ")
+            text += " Not drawn (no value on these axes): \(names)" + (grid.leftOut.count > 3 ? " and \(grid.leftOut.count - 3) more." : ".")
+        }
         return text
+    }
+
+    // MARK: Layout
+
+    private struct Layout {
+        var cellWidth: Double
+        var cellHeight = 50.0
+        var rowLabelWidth: Double
+        var header: Double
+        var panelWidth: Double
+        var panelHeight: Double
+        var perRow: Int
+    }
+
+    private func layout() -> Layout {
+        let columns = Double(max(grid.xValues.count, 1))
+        let cellWidth = max(72, min(130, 560 / columns))
+        let longestRow = Double(grid.yValues.map(\.count).max() ?? 0)
+        let rowLabelWidth = (yAxis == nil ? 12 : 34) + min(longestRow * 7.5, 160)
+        let header = grid.panels.contains { !$0.title.isEmpty || !$0.baselines.isEmpty } ? 40.0 : 8
+        let panelWidth = max(rowLabelWidth + cellWidth * columns + 24, 300)
+        let panelHeight = header + 50 * Double(max(grid.yValues.count, 1)) + 48
+        let perRow = max(1, min(grid.panels.count, Int(1320 / panelWidth)))
+        return Layout(cellWidth: cellWidth, rowLabelWidth: rowLabelWidth, header: header, panelWidth: panelWidth,
+                      panelHeight: panelHeight, perRow: perRow)
     }
 
     // MARK: Drawing
 
     func render() -> String {
-        let columns = values(of: xAxis)
-        let rows = values(of: yAxis)
+        let geometry = layout()
         let medians = report.entries.compactMap(\.cell.timeToGrok.median).filter { $0 > 0 }
-        let lowest = log(medians.min() ?? 1)
-        let highest = log(medians.max() ?? 1)
-        let cellWidth = max(78, min(150, 960 / Double(max(columns.count, 1))))
-        let cellHeight = 56.0
-        let longestRow = rows.map(\.count).max() ?? 0
-        let left = 24 + min(Double(longestRow) * 7.5, 200) + (yAxis == nil ? 0 : 24)
-        let top = 20.0
-        let width = max(left + cellWidth * Double(columns.count) + 20, left + 480)
-        let height = top + cellHeight * Double(rows.count) + 110
+        let scale = (lowest: log(medians.min() ?? 1), highest: log(medians.max() ?? 1))
+        let panelRows = (grid.panels.count + geometry.perRow - 1) / geometry.perRow
+        let width = max(geometry.panelWidth * Double(geometry.perRow), 560)
+        let height = geometry.panelHeight * Double(panelRows) + 56
         var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heatmap\" width=\"\(Int(width))\" "
                      + "height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\">"]
-        for (rowIndex, y) in rows.enumerated() {
-            let rowTop = top + cellHeight * Double(rowIndex)
-            parts.append(SVGSupport.text(SVGSupport.shorten(y, to: 26), x: left - 8, y: rowTop + cellHeight / 2 + 4,
-                                         anchor: "end", size: 12))
-            for (columnIndex, x) in columns.enumerated() {
-                let cellLeft = left + cellWidth * Double(columnIndex)
-                parts.append(square(entry(x: x, y: y)?.entry, left: cellLeft, top: rowTop, width: cellWidth,
-                                    height: cellHeight, lowest: lowest, highest: highest))
-            }
+        for (index, panel) in grid.panels.enumerated() {
+            let left = geometry.panelWidth * Double(index % geometry.perRow)
+            let top = geometry.panelHeight * Double(index / geometry.perRow)
+            parts.append(draw(panel, left: left, top: top, geometry: geometry, scale: scale))
         }
-        let gridBottom = top + cellHeight * Double(rows.count)
-        for (columnIndex, x) in columns.enumerated() {
-            parts.append(SVGSupport.text(SVGSupport.shorten(x, to: Int(cellWidth / 7)), x: left + cellWidth * (Double(columnIndex) + 0.5),
-                                         y: gridBottom + 16, anchor: "middle", size: 12))
-        }
-        if let xAxis {
-            parts.append(SVGSupport.text(xAxis, x: left + cellWidth * Double(columns.count) / 2, y: gridBottom + 36,
-                                         anchor: "middle", size: 13, weight: "bold"))
-        }
-        if let yAxis {
-            let middle = top + cellHeight * Double(rows.count) / 2
-            parts.append(SVGSupport.text(yAxis, x: 16, y: middle, anchor: "middle", size: 13, weight: "bold",
-                                         extra: "transform=\"rotate(-90 16 \(SVGSupport.coordinate(middle)))\""))
-        }
-        parts.append(colorLegend(left: left, top: gridBottom + 52, lowest: lowest, highest: highest))
+        parts.append(colorLegend(left: 20, top: geometry.panelHeight * Double(panelRows) + 10, scale: scale))
         parts.append("</svg>")
         return parts.joined(separator: "\n")
     }
 
+    private func draw(_ panel: HeatmapGrid.Panel, left: Double, top: Double, geometry: Layout,
+                      scale: (lowest: Double, highest: Double)) -> String {
+        var parts: [String] = []
+        let gridLeft = left + geometry.rowLabelWidth
+        let gridTop = top + geometry.header
+        if !panel.title.isEmpty {
+            parts.append(SVGSupport.text(SVGSupport.shorten(panel.title, to: Int(geometry.panelWidth / 7.5)), x: left + 8,
+                                         y: top + 16, size: 13, weight: "bold"))
+        }
+        if let baseline = panel.baselines.first, !panel.entries.allSatisfy(\.isBaseline) {
+            let more = panel.baselines.count > 1 ? " (+\(panel.baselines.count - 1) more)" : ""
+            let text = "baseline \(baseline.cell.shortLabelText): \(ReportFormat.timeToGrok(baseline.cell))\(more)"
+            parts.append(SVGSupport.text(SVGSupport.shorten(text, to: Int(geometry.panelWidth / 6.2)), x: left + 8,
+                                         y: top + 32, size: 11, fill: "#444"))
+        }
+        for (rowIndex, y) in grid.yValues.enumerated() {
+            let rowTop = gridTop + geometry.cellHeight * Double(rowIndex)
+            parts.append(SVGSupport.text(SVGSupport.shorten(y, to: 22), x: gridLeft - 6, y: rowTop + geometry.cellHeight / 2 + 4,
+                                         anchor: "end", size: 12))
+            for (columnIndex, x) in grid.xValues.enumerated() {
+                let entry = grid.entry(in: panel, x: x, y: y, ranking: report.entries)
+                parts.append(square(entry, left: gridLeft + geometry.cellWidth * Double(columnIndex), top: rowTop,
+                                    width: geometry.cellWidth, height: geometry.cellHeight, scale: scale))
+            }
+        }
+        let gridBottom = gridTop + geometry.cellHeight * Double(grid.yValues.count)
+        let gridWidth = geometry.cellWidth * Double(grid.xValues.count)
+        for (columnIndex, x) in grid.xValues.enumerated() {
+            parts.append(SVGSupport.text(SVGSupport.shorten(x, to: Int(geometry.cellWidth / 7)),
+                                         x: gridLeft + geometry.cellWidth * (Double(columnIndex) + 0.5),
+                                         y: gridBottom + 16, anchor: "middle", size: 12))
+        }
+        if let xAxis {
+            parts.append(SVGSupport.text(xAxis, x: gridLeft + gridWidth / 2, y: gridBottom + 34, anchor: "middle", size: 12,
+                                         weight: "bold"))
+        }
+        if let yAxis {
+            let middle = gridBottom - geometry.cellHeight * Double(grid.yValues.count) / 2
+            parts.append(SVGSupport.text(yAxis, x: left + 14, y: middle, anchor: "middle", size: 12, weight: "bold",
+                                         extra: "transform=\"rotate(-90 \(SVGSupport.coordinate(left + 14)) \(SVGSupport.coordinate(middle)))\""))
+        }
+        return parts.joined(separator: "\n")
+    }
+
     private func square(_ entry: SweepReport.Entry?, left: Double, top: Double, width: Double, height: Double,
-                        lowest: Double, highest: Double) -> String {
+                        scale: (lowest: Double, highest: Double)) -> String {
         let rect = { (fill: String, stroke: String, strokeWidth: Double) in
             "<rect x=\"\(SVGSupport.coordinate(left + 1))\" y=\"\(SVGSupport.coordinate(top + 1))\" "
                 + "width=\"\(SVGSupport.coordinate(width - 2))\" height=\"\(SVGSupport.coordinate(height - 2))\" "
                 + "fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(strokeWidth)\"/>"
         }
-        guard let entry, entry.cell.observed > 0 else {
-            return rect("#ffffff", "#cccccc", 1)
-                + SVGSupport.text(entry == nil ? "" : "not run", x: left + width / 2, y: top + height / 2 + 4,
-                                  anchor: "middle", size: 11, fill: "#888")
+        guard let entry else { return rect("#ffffff", "#e4e4e4", 1) }
+        guard entry.cell.observed > 0 else {
+            return rect("#ffffff", "#bbbbbb", 1)
+                + SVGSupport.text("not run yet", x: left + width / 2, y: top + height / 2 + 4, anchor: "middle", size: 11,
+                                  fill: "#888")
         }
         let cell = entry.cell
-        let stroke = entry.isBaseline ? "#000000" : "#ffffff"
-        let strokeWidth = entry.isBaseline ? 3.0 : 1.0
         var fill = "#c8c8c8"
         var darkText = true
         if let median = cell.timeToGrok.median, median > 0 {
-            let position = highest > lowest ? (log(median) - lowest) / (highest - lowest) : 0.35
+            let position = scale.highest > scale.lowest ? (log(median) - scale.lowest) / (scale.highest - scale.lowest) : 0.35
             (fill, darkText) = SVGSupport.rampColor(position)
         }
         let ink = darkText ? "#111" : "#fff"
         var second = "\(cell.grokked)/\(cell.observed) grokked"
-        if entry.isBaseline { second += " · baseline" }
-        if cell.pending > 0 { second += " · +\(cell.pending)" }
-        return rect(fill, stroke, strokeWidth)
-            + SVGSupport.text(ReportFormat.timeToGrok(cell), x: left + width / 2, y: top + height / 2 - 2,
-                              anchor: "middle", size: 14, weight: "bold", fill: ink)
-            + SVGSupport.text(SVGSupport.shorten(second, to: Int(width / 6)), x: left + width / 2, y: top + height / 2 + 15,
+        if cell.pending > 0 { second += " +\(cell.pending)" }
+        return rect(fill, entry.isBaseline ? "#000000" : "#ffffff", entry.isBaseline ? 3 : 1)
+            + SVGSupport.text(SVGSupport.shorten(ReportFormat.timeToGrok(cell), to: Int(width / 7.5)), x: left + width / 2,
+                              y: top + height / 2 - 1, anchor: "middle", size: 13, weight: "bold", fill: ink)
+            + SVGSupport.text(SVGSupport.shorten(second, to: Int(width / 5.5)), x: left + width / 2, y: top + height / 2 + 14,
                               anchor: "middle", size: 10, fill: ink)
     }
 
-    private func colorLegend(left: Double, top: Double, lowest: Double, highest: Double) -> String {
+    private func colorLegend(left: Double, top: Double, scale: (lowest: Double, highest: Double)) -> String {
         var parts: [String] = []
         let barWidth = 240.0
         let slices = 24
@@ -148,9 +166,15 @@ struct HeatmapPlot {
                          + "y=\"\(SVGSupport.coordinate(top))\" width=\"\(SVGSupport.coordinate(barWidth / Double(slices) + 0.5))\" "
                          + "height=\"12\" fill=\"\(color)\"/>")
         }
-        parts.append(SVGSupport.text(ReportFormat.steps(exp(lowest)), x: left, y: top + 28, size: 11))
-        parts.append(SVGSupport.text(ReportFormat.steps(exp(highest)), x: left + barWidth, y: top + 28, anchor: "end", size: 11))
-        parts.append(SVGSupport.text("median t_grok (steps)", x: left + barWidth / 2, y: top + 28, anchor: "middle", size: 11))
+        if report.entries.contains(where: { $0.cell.timeToGrok.median != nil }) {
+            parts.append(SVGSupport.text(ReportFormat.steps(exp(scale.lowest)), x: left, y: top + 28, size: 11))
+            parts.append(SVGSupport.text(ReportFormat.steps(exp(scale.highest)), x: left + barWidth, y: top + 28,
+                                         anchor: "end", size: 11))
+            parts.append(SVGSupport.text("median t_grok (steps)", x: left + barWidth / 2, y: top + 28, anchor: "middle",
+                                         size: 11))
+        } else {
+            parts.append(SVGSupport.text("no cell has a median within its budget yet", x: left, y: top + 28, size: 11))
+        }
         parts.append("<rect x=\"\(SVGSupport.coordinate(left + barWidth + 24))\" y=\"\(SVGSupport.coordinate(top))\" "
                      + "width=\"18\" height=\"12\" fill=\"#c8c8c8\"/>")
         parts.append(SVGSupport.text("beyond budget", x: left + barWidth + 48, y: top + 10, size: 11))
