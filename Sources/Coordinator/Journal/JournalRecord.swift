@@ -177,7 +177,10 @@ extension SweepRecord {
         fingerprint = try reader.string("fingerprint")
         axisPaths = try Self.strings(reader.value("axes"), at: reader.childPath("axes"))
         seeds = try Self.array(reader.value("seeds"), at: reader.childPath("seeds")) { value, path in
-            guard case .number(let number) = value else { throw ConfigError(path: path, expected: "a seed") }
+            // Checked before converting: a corrupted journal must give an error, not a trap.
+            guard case .number(let number) = value, number == number.rounded(), abs(number) < 9.0e15 else {
+                throw ConfigError(path: path, expected: "a seed (an integer)", found: value.kindDescription)
+            }
             return Int(number)
         }
         baselineLabel = try Self.array(reader.value("baseline"), at: reader.childPath("baseline"), LabelPart.init)

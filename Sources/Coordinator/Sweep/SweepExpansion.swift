@@ -81,12 +81,21 @@ struct SweepPlan: Sendable {
 
 /// The pure function from a parsed sweep file to its trials.
 enum SweepExpansion {
+    /// Largest sweep accepted: far beyond any real grid, and small enough to expand in memory.
+    static let maximumTrials = 1_000_000
+
     static func expand(_ sweep: SweepFile) throws -> SweepPlan {
         do { return try expandUnattributed(sweep) } catch let error as ConfigError { throw error.inFile(sweep.file) }
     }
 
     private static func expandUnattributed(_ sweep: SweepFile) throws -> SweepPlan {
         let base = try apply(sweep.baseAssignments, to: .object([:]))
+        let cells = GridEntry.productCount(sweep.grid)
+        let (trialCount, overflow) = cells.multipliedReportingOverflow(by: sweep.seeds.count)
+        guard !overflow, trialCount <= maximumTrials else {
+            throw ConfigError(path: "$.grid", expected: "at most \(maximumTrials) trials (cells × seeds)",
+                              found: overflow ? "more than \(Int.max)" : "\(cells) cells × \(sweep.seeds.count) seeds")
+        }
         let combinations = GridEntry.product(sweep.grid)
         var trials: [ExpandedTrial] = []
         trials.reserveCapacity(combinations.count * sweep.seeds.count)

@@ -161,6 +161,11 @@ extension SweepFile {
             guard let count else {
                 throw ConfigError(path: reader.childPath("count"), expected: "an integer ≥ 1", found: "nothing")
             }
+            // Checked here, before the seed list is built: a huge count would exhaust memory.
+            guard count <= SweepExpansion.maximumTrials else {
+                throw ConfigError(path: reader.childPath("count"), expected: "at most \(SweepExpansion.maximumTrials) seeds",
+                                  found: "\(count)")
+            }
             let start = try reader.value("start").map { try integer($0, at: reader.childPath("start")) } ?? 0
             try reader.finish()
             return (Array(start..<start + count), Array(repeating: reader.childPath("start"), count: count))

@@ -71,6 +71,28 @@ extension GridEntry {
         }
     }
 
+    /// How many alternatives `product(entries)` would produce, computed without building them
+    /// and saturating at `Int.max`, so an absurd grid is refused before it exhausts memory.
+    static func productCount(_ entries: [GridEntry]) -> Int {
+        entries.reduce(1) { total, entry in
+            let (product, overflow) = total.multipliedReportingOverflow(by: entry.choiceCount)
+            return overflow ? Int.max : product
+        }
+    }
+
+    /// How many alternatives `choices()` has.
+    var choiceCount: Int {
+        switch self {
+        case .axis(let axis): return axis.values.count
+        case .zip(let axes, _): return axes.first?.values.count ?? 0
+        case .variants(let branches, _):
+            return branches.reduce(0) { total, branch in
+                let (sum, overflow) = total.addingReportingOverflow(GridEntry.productCount(branch.grid))
+                return overflow ? Int.max : sum
+            }
+        }
+    }
+
     /// Cross product of entries, the first entry varying slowest (like nested loops in file order).
     static func product(_ entries: [GridEntry]) -> [[Assignment]] {
         entries.reduce([[]]) { partial, entry in

@@ -167,6 +167,12 @@ extension CurvePoint {
             }
             numbers.append(number)
         }
+        // A step must be a whole, non-negative number of a sane size: converting anything else
+        // (null → NaN, 1e300) to Int would trap, and a hostile frame must never crash a peer.
+        guard numbers[0] == numbers[0].rounded(), numbers[0] >= 0, numbers[0] < 9.0e15 else {
+            throw ConfigError(path: "\(path)[0]", expected: "a step: an integer ≥ 0",
+                              found: numbers[0].isNaN ? "null" : JSONValue.format(numbers[0]))
+        }
         let diagnostics = numbers.count == 8
             ? GradientDiagnostics(weightNorm: numbers[5], gradientNorm: numbers[6], gradientEntropy: numbers[7]) : nil
         self.init(step: Int(numbers[0]), trainLoss: numbers[1], trainAccuracy: numbers[2],

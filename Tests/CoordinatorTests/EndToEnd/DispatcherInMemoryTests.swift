@@ -278,4 +278,44 @@ struct DispatcherInMemoryTests {
         #expect(harness.journal.state.results.values.allSatisfy { $0.host == "w1" })
         #expect(try harness.records("finished").count == 2)
     }
+
+    @Test("a hello flood (one peer × 20 000, 2 000 peers × 5) does not stall dispatch, and the silent flooders are forgotten")
+    func helloFlood() throws {
+        let harness = try DispatcherHarness(trials: 2)
+        let w1 = harness.worker("w1")
+        defer { w1.stop(); harness.shutDown() }
+        let info = WorkerInfo(workerId: "flood", host: "flood", cores: 1, build: "x", blasThreads: 1, pid: 1)
+        let hello = try MessageCodec.encode(.hello(info))
+        let flooder = PeerID("flooder")
+        var sent = 0
+        for _ in 0..<20_000 { harness.network.injectFrame(hello, from: flooder); sent += 1 }
+        for index in 0..<2_000 {
+            for _ in 0..<5 { harness.network.injectFrame(hello, from: PeerID("flood-\(index)")); sent += 1 }
+        }
+        let floodEnded = ContinuousClock.now
+        w1.hello()
+        w1.send(.ready)
+        let assignment = try w1.nextAssignment(timeout: .seconds(5))
+        let waited = ContinuousClock.now - floodEnded
+        #expect(assignment.trial == harness.trials[0])
+        #expect(waited < .seconds(3), "the honest worker waited \(waited) behind the flood")
+        // Flooders never heartbeat: after the liveness timeout (150 ms here) only w1 is left.
+        #expect(eventually(timeout: .seconds(3)) { harness.dispatcher.snapshot().workers == 1 })
+        print("hello flood: \(sent) hellos from 2 001 peers; the honest worker got its trial \(waited) after the flood; "
+              + "roster back to \(harness.dispatcher.snapshot().workers) worker")
+        w1.send(result(assignment.trial, host: "w1"))
+        w1.send(.ready)
+        w1.send(result(try w1.nextAssignment().trial, host: "w1"))
+        #expect(try harness.ending() == .completed)
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds or `timeout` passes.
+private func eventually(timeout: Duration, _ condition: () -> Bool) -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    return condition()
 }
