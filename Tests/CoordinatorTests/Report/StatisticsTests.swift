@@ -124,6 +124,14 @@ import Testing
         #expect(a!.lower >= 1720 && a!.upper <= 3160 && a!.lower <= 2190 && a!.upper >= 2190)
     }
 
+    @Test func bootstrapIntervalOfTwoValuesIsTheirRange() {
+        // Resampled medians are 100 (¼), 150 (½) and 200 (¼): the 2.5 % and 97.5 % quantiles are the two values.
+        var generator = SeededGenerator(text: "two")
+        let median = { (sample: [Double]) in SampleStatistics.median(sample)! }
+        let interval = Bootstrap.percentileInterval([100.0, 200], generator: &generator, statistic: median)
+        #expect(interval == Interval(lower: 100, upper: 200))
+    }
+
     @Test func bootstrapOfConstantDataIsThePointAndOfOneValueIsNothing() {
         var generator = SeededGenerator(seed: 1)
         let median = { (sample: [Double]) in SampleStatistics.median(sample)! }

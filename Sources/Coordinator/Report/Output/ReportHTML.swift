@@ -61,10 +61,16 @@ enum ReportHTML {
         "<h2>\(SVGSupport.escape(title))</h2>\n<figure>\n\(svg)\n<figcaption>\(SVGSupport.escape(caption))</figcaption>\n</figure>"
     }
 
+    /// Cells shown before the rest of a big table folds away.
+    static let openRows = 30
+
+    /// The cell table; beyond `openRows` cells the rest sits in a closed `<details>` (no script
+    /// needed), so the plots stay near the top of a big sweep's page.
     private static func table(_ report: SweepReport) -> String {
         let columns = CellColumns.columns(for: report, full: true)
-        var rows = ["<table><thead><tr>" + columns.map { "<th>\(SVGSupport.escape($0.header))</th>" }.joined() + "</tr></thead><tbody>"]
-        for (index, entry) in report.entries.enumerated() {
+        let header = "<table><thead><tr>" + columns.map { "<th>\(SVGSupport.escape($0.header))</th>" }.joined()
+            + "</tr></thead><tbody>"
+        let rows = report.entries.enumerated().map { index, entry in
             var classes: [String] = []
             if entry.cell.isCensored { classes.append("censored") }
             if entry.isBaseline { classes.append("baseline") }
@@ -72,10 +78,14 @@ enum ReportHTML {
             let cells = columns.map { column in
                 "<td class=\"\(column.rightAligned ? "number" : "text")\">\(SVGSupport.escape(column.values[index]))</td>"
             }
-            rows.append("<tr class=\"\(classes.joined(separator: " "))\">" + cells.joined() + "</tr>")
+            return "<tr class=\"\(classes.joined(separator: " "))\">" + cells.joined() + "</tr>"
         }
-        rows.append("</tbody></table>")
-        return rows.joined(separator: "\n")
+        var lines = [header] + rows.prefix(openRows) + ["</tbody></table>"]
+        if rows.count > openRows {
+            lines.append("<details><summary>The other \(rows.count - openRows) cells (ranks \(openRows + 1)–\(rows.count))</summary>")
+            lines += [header] + rows.dropFirst(openRows) + ["</tbody></table></details>"]
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// `backticked` spans of already-escaped text become `<code>`.
@@ -95,6 +105,8 @@ enum ReportHTML {
     td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
     tr.censored td { background: #f1f1f1; color: #666; } tr.baseline td { font-weight: bold; }
     tr.pending td:first-child { border-left: 4px solid #e90; }
+    svg { max-width: 100%; height: auto; }
+    details { margin-top: 8px; } summary { cursor: pointer; color: #345; }
     figure { margin: 8px 0; } figcaption { font-size: 13px; color: #555; max-width: 1100px; }
     .legend, dl { font-size: 13px; color: #444; } dt { font-weight: bold; margin-top: 6px; } dd { margin-left: 16px; }
     code { background: #f3f3f3; padding: 0 3px; } .footer { color: #888; font-size: 12px; margin-top: 30px; }

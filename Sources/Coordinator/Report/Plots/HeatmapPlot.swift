@@ -50,7 +50,7 @@ struct HeatmapPlot {
 
     private func layout() -> Layout {
         let columns = Double(max(grid.xValues.count, 1))
-        let cellWidth = max(72, min(130, 560 / columns))
+        let cellWidth = max(50, min(130, 1000 / columns))
         let longestRow = Double(grid.yValues.map(\.count).max() ?? 0)
         let rowLabelWidth = (yAxis == nil ? 12 : 34) + min(longestRow * 7.5, 160)
         let header = grid.panels.contains { !$0.title.isEmpty || !$0.baselines.isEmpty } ? 40.0 : 8
@@ -91,7 +91,9 @@ struct HeatmapPlot {
             parts.append(SVGSupport.text(SVGSupport.shorten(panel.title, to: Int(geometry.panelWidth / 7.5)), x: left + 8,
                                          y: top + 16, size: 13, weight: "bold"))
         }
-        if let baseline = panel.baselines.first, !panel.entries.allSatisfy(\.isBaseline) {
+        // Baselines drawn in the panel carry a frame; only ones drawn elsewhere (or nowhere) need naming.
+        let drawn = Set(panel.entries.map(\.cell.key))
+        if let baseline = panel.baselines.first, !panel.baselines.contains(where: { drawn.contains($0.cell.key) }) {
             let more = panel.baselines.count > 1 ? " (+\(panel.baselines.count - 1) more)" : ""
             let text = "baseline \(baseline.cell.shortLabelText): \(ReportFormat.timeToGrok(baseline.cell))\(more)"
             parts.append(SVGSupport.text(SVGSupport.shorten(text, to: Int(geometry.panelWidth / 6.2)), x: left + 8,
@@ -147,10 +149,13 @@ struct HeatmapPlot {
             (fill, darkText) = SVGSupport.rampColor(position)
         }
         let ink = darkText ? "#111" : "#fff"
-        var second = "\(cell.grokked)/\(cell.observed) grokked"
+        // Narrow squares (wide grids) keep the figures and drop the words.
+        let narrow = width < 80
+        var second = "\(cell.grokked)/\(cell.observed)" + (narrow ? "" : " grokked")
         if cell.pending > 0 { second += " +\(cell.pending)" }
+        let first = narrow && cell.isCensored ? ">\(cell.budget)" : ReportFormat.timeToGrok(cell)
         return rect(fill, entry.isBaseline ? "#000000" : "#ffffff", entry.isBaseline ? 3 : 1)
-            + SVGSupport.text(SVGSupport.shorten(ReportFormat.timeToGrok(cell), to: Int(width / 7.5)), x: left + width / 2,
+            + SVGSupport.text(SVGSupport.shorten(first, to: Int(width / 7.5)), x: left + width / 2,
                               y: top + height / 2 - 1, anchor: "middle", size: 13, weight: "bold", fill: ink)
             + SVGSupport.text(SVGSupport.shorten(second, to: Int(width / 5.5)), x: left + width / 2, y: top + height / 2 + 14,
                               anchor: "middle", size: 10, fill: ink)

@@ -3,20 +3,27 @@ import Foundation
 /// Survival curves as inline SVG: P(grokked by step t) per cell, the Kaplan–Meier estimate
 /// (1 − S(t)), drawn as steps from 0 to the budget.
 ///
-/// Owns which cells are drawn: the best-ranked `limit` cells plus every baseline cell (dashed, in
-/// greys), so a big grid stays legible; the caption says how many were left out. Each legend
-/// entry carries the cell's whole shown label, wrapped, and its grokked/observed count, so a
-/// flat curve reads as "never grokked".
+/// Owns which cells are drawn: the best-ranked `limit` cells plus the baselines the best of
+/// them are compared with (at most `baselineLimit`, dashed, in greys), so a big grid stays legible; the caption says how many were
+/// left out. Each legend entry carries the cell's whole shown label, wrapped, and its
+/// grokked/observed count, so a flat curve reads as "never grokked".
 struct SurvivalPlot {
     let report: SweepReport
     var limit = 10
 
-    /// The entries drawn, best first, baselines always included.
+    /// At most this many baseline curves are added to the best cells'.
+    var baselineLimit = 3
+
+    /// The entries drawn: the best `limit`, then the baselines of the best of them.
     var shown: [SweepReport.Entry] {
         let observed = report.entries.filter { $0.cell.observed > 0 }
         var chosen = Array(observed.prefix(limit))
-        for entry in observed where entry.isBaseline && !chosen.contains(where: { $0.cell.key == entry.cell.key }) {
-            chosen.append(entry)
+        var added = 0
+        for key in chosen.compactMap(\.baselineKey) where added < baselineLimit {
+            guard !chosen.contains(where: { $0.cell.key == key }),
+                  let baseline = observed.first(where: { $0.cell.key == key }) else { continue }
+            chosen.append(baseline)
+            added += 1
         }
         return chosen
     }
