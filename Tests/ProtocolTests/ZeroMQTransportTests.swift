@@ -49,6 +49,41 @@ struct ZeroMQTransportTests {
         #expect(first.receive(timeout: .milliseconds(20)) == nil)
     }
 
+    /// Regression: the socket thread shed every heartbeat queued behind another message of the
+    /// same batch as if the socket were blocked, so when it woke late (a loaded machine) only
+    /// the first worker of each heartbeat round heard the coordinator; the others took it for
+    /// dead and reconnected forever.
+    @Test("heartbeats sent back to back to several workers all arrive")
+    func heartbeatsToSeveralWorkers() throws {
+        let coordinator = try ZeroMQCoordinatorTransport(bind: Self.loopback)
+        defer { coordinator.close() }
+        let peers = (1...4).map { PeerID("w\($0)") }
+        let workers = try peers.map { try ZeroMQWorkerTransport(connect: coordinator.endpoint, routingId: $0) }
+        defer { workers.forEach { $0.close() } }
+        for worker in workers { try worker.send(.ready) }
+        var known: Set<PeerID> = []
+        while known.count < peers.count, let incoming = coordinator.receive(timeout: .seconds(2)) {
+            known.insert(incoming.peer)
+        }
+        try #require(known == Set(peers))
+
+        // Rounds of one heartbeat per worker, as the dispatcher sends them: faster than the
+        // socket thread takes them one by one, so most are taken in batches.
+        let rounds = 50
+        for _ in 0..<rounds {
+            for peer in peers { try coordinator.send(.heartbeat, to: peer) }
+        }
+        for (peer, worker) in zip(peers, workers) {
+            var heard = 0
+            while heard < rounds, let message = worker.receive(timeout: .seconds(1)) {
+                #expect(message == .heartbeat)
+                heard += 1
+            }
+            #expect(heard == rounds, "\(peer) heard \(heard) of \(rounds) heartbeats")
+        }
+        #expect(coordinator.counters.droppedOutbound == 0)
+    }
+
     @Test("a send wakes the socket thread at once, not after a poll interval")
     func dispatchLatency() throws {
         var options = ZeroMQOptions()

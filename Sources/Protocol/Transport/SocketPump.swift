@@ -152,10 +152,15 @@ final class SocketPump: @unchecked Sendable {
         outbox.removeAll(keepingCapacity: true)
         let stopping = stopRequested
         lock.unlock()
+        // Leftovers from the last flush mean the socket refused them (a DEALER whose coordinator
+        // is away): only then is a heartbeat stale. Judged before this batch is added, so a
+        // heartbeat queued behind another message of the same batch (on a ROUTER, the heartbeat
+        // to the previous worker) still goes out.
+        let socketBlocked = !pending.isEmpty
         for outbound in taken {
-            // Behind a blocked socket (coordinator away) a heartbeat would arrive stale and
-            // pile up without bound; only messages with content wait, up to a limit.
-            if !pending.isEmpty, outbound.kind == .heartbeat {
+            // Behind a blocked socket a heartbeat would arrive stale and pile up without bound;
+            // only messages with content wait, up to a limit.
+            if socketBlocked, outbound.kind == .heartbeat {
                 counters.add(droppedOutbound: 1)
                 continue
             }
