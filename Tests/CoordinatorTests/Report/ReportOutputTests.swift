@@ -46,6 +46,16 @@ import Testing
         }
     }
 
+    @Test func theSameJournalGivesTheSameReportFiles() throws {
+        let state = try wideState()
+        let render = { () -> [String] in
+            let report = SweepReport(state: state, resamples: 200)
+            return [ReportHTML.render(report: report), ReportMarkdown.render(report: report), CellsCSV.render(report: report),
+                    TrialsCSV.render(state: state), CellTable(report: report).render()]
+        }
+        #expect(render() == render())
+    }
+
     @Test func heatmapDegradesToOneAxisAndToASingleCell() throws {
         let single = try expandSweep(#"{ "name": "one", "budget": 100, "seeds": [0, 1] }"#)
         let state = try ReportFixture.state(single, results: single.trials.map { ReportFixture.grokked($0, at: 50) })
