@@ -53,7 +53,7 @@ struct HeatmapPlot {
         let cellWidth = max(50, min(130, 1000 / columns))
         let longestRow = Double(grid.yValues.map(\.count).max() ?? 0)
         let rowLabelWidth = (yAxis == nil ? 12 : 34) + min(longestRow * 7.5, 160)
-        let header = grid.panels.contains { !$0.title.isEmpty || !$0.baselines.isEmpty } ? 40.0 : 8
+        let header = grid.panels.contains { !$0.title.isEmpty || baselineLine($0) != nil } ? 40.0 : 8
         let panelWidth = max(rowLabelWidth + cellWidth * columns + 24, 300)
         let panelHeight = header + 50 * Double(max(grid.yValues.count, 1)) + 48
         let perRow = max(1, min(grid.panels.count, Int(1320 / panelWidth)))
@@ -91,11 +91,7 @@ struct HeatmapPlot {
             parts.append(SVGSupport.text(SVGSupport.shorten(panel.title, to: Int(geometry.panelWidth / 7.5)), x: left + 8,
                                          y: top + 16, size: 13, weight: "bold"))
         }
-        // Baselines drawn in the panel carry a frame; only ones drawn elsewhere (or nowhere) need naming.
-        let drawn = Set(panel.entries.map(\.cell.key))
-        if let baseline = panel.baselines.first, !panel.baselines.contains(where: { drawn.contains($0.cell.key) }) {
-            let more = panel.baselines.count > 1 ? " (+\(panel.baselines.count - 1) more)" : ""
-            let text = "baseline \(baseline.cell.shortLabelText): \(ReportFormat.timeToGrok(baseline.cell))\(more)"
+        if let text = baselineLine(panel) {
             parts.append(SVGSupport.text(SVGSupport.shorten(text, to: Int(geometry.panelWidth / 6.2)), x: left + 8,
                                          y: top + 32, size: 11, fill: "#444"))
         }
@@ -126,6 +122,16 @@ struct HeatmapPlot {
                                          extra: "transform=\"rotate(-90 \(SVGSupport.coordinate(left + 14)) \(SVGSupport.coordinate(middle)))\""))
         }
         return parts.joined(separator: "\n")
+    }
+
+    /// `baseline method=scratch: 2958` for a panel whose cells' baseline is not drawn in it
+    /// (a drawn baseline carries a frame instead).
+    private func baselineLine(_ panel: HeatmapGrid.Panel) -> String? {
+        let drawn = Set(panel.entries.map(\.cell.key))
+        guard let baseline = panel.baselines.first, !panel.baselines.contains(where: { drawn.contains($0.cell.key) })
+        else { return nil }
+        let more = panel.baselines.count > 1 ? " (+\(panel.baselines.count - 1) more)" : ""
+        return "baseline \(baseline.cell.shortLabelText): \(ReportFormat.timeToGrok(baseline.cell))\(more)"
     }
 
     private func square(_ entry: SweepReport.Entry?, left: Double, top: Double, width: Double, height: Double,
