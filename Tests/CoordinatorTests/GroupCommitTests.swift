@@ -78,4 +78,22 @@ import Testing
         #expect(Set(silent) == [PeerID("w2"), PeerID("w3")])
         #expect(roster.holder(of: "t") == nil && roster.count == 1)
     }
+
+    @Test("regression: coordinator restarts do not count as failed attempts; worker failures do")
+    func interruptionsAreNotFailures() throws {
+        let directory = temporaryRunDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let plan = try journalPlan()
+        let trial = plan.trialIds[0]
+        let journal = try Journal.start(plan: plan, runDirectory: directory)
+        for attempt in 1...2 {
+            try journal.append(.assigned(trial: trial, worker: "w1", attempt: attempt))
+            try journal.append(.interrupted(reason: "restart"))
+        }
+        try journal.append(.assigned(trial: trial, worker: "w1", attempt: 3))
+        try journal.append(.attemptFailed(trial: trial, worker: "w1", attempt: 3, error: "killed"))
+        #expect(journal.progress(of: trial)?.attempts == 3)
+        #expect(journal.progress(of: trial)?.failedAttempts == 1)
+        #expect(try Journal.read(runDirectory: directory).progress[trial]?.failedAttempts == 1)
+    }
 }

@@ -265,12 +265,16 @@ final class Dispatcher {
         }
     }
 
-    /// Ends one attempt without a result: back to the queue, or failed for good after too many.
+    /// Ends one attempt without a result: back to the queue, or failed for good after
+    /// `maximumAttempts` failed attempts.
     private func failAttempt(_ trial: String, attempt: Int, worker: PeerID, error: String) throws {
         guard case .running(let holder, let current)? = journal.progress(of: trial)?.state,
               holder == worker.description, current == attempt else { return }
         try journal.stage(.attemptFailed(trial: trial, worker: worker.description, attempt: attempt, error: error))
-        if attempt >= settings.maximumAttempts {
+        // Failed attempts, not attempt numbers: a coordinator restart re-runs a trial without
+        // holding it against the trial.
+        let failures = journal.progress(of: trial)?.failedAttempts ?? attempt
+        if failures >= settings.maximumAttempts {
             try journal.stage(.failed(trial: trial, attempts: attempt, error: error))
             open.remove(trial)
             logger.error("trial failed", metadata: ["trial": "\(trial)", "attempts": "\(attempt)", "error": "\(error)"])

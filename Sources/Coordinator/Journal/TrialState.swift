@@ -115,6 +115,9 @@ struct TrialProgress: Hashable, Sendable {
     var attempts = 0
     /// The error of the latest failed attempt or give-up.
     var lastError: String?
+    /// Attempts that ended without a result (worker died, went silent, reported a failure).
+    /// Interruptions of the coordinator are not the trial's fault and do not count.
+    var failedAttempts = 0
     /// Every worker this trial was ever handed to, in order: only they may deliver its result.
     var assignedWorkers: [String] = []
 
@@ -124,9 +127,14 @@ struct TrialProgress: Hashable, Sendable {
         case .ignored:
             return false
         case .moved(let newState):
-            if case .assign(let worker, let attempt) = event {
+            switch event {
+            case .assign(let worker, let attempt):
                 attempts = attempt
                 if !assignedWorkers.contains(worker) { assignedWorkers.append(worker) }
+            case .attemptFail:
+                failedAttempts += 1
+            case .finish, .giveUp, .interrupt:
+                break
             }
             state = newState
             return true

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+/// The chaos test (scripts/chaos.sh) in a reduced form: 12 short trials, 2 workers, at least
+/// one worker kill -9, one SIGSTOP beyond the liveness timeout and one coordinator kill -9 with
+/// restart. The script itself checks every trial finished exactly once with the clean run's
+/// numbers and prints its summary; this test runs it on the binaries under test.
+@Suite("End to end: chaos (reduced)", .serialized, .timeLimit(.minutes(3)))
+struct ChaosTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/chaos.sh")
+
+    static let hasPython: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import csv, json"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    @Test("kills, a stop beyond the liveness timeout and a coordinator restart: no trial lost or doubled, same numbers",
+          .enabled(if: hasPython, "python3 is needed by the chaos script's checker"))
+    func reducedChaos() throws {
+        let directory = try EndToEnd.scratchDirectory("chaos")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bin = try EndToEnd.binary("grok-coord").deletingLastPathComponent().path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [Self.script.path, "--trials", "12", "--budget", "400", "--workers", "2",
+                             "--coordinator-kills", "1", "--seed", "3"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["GROKSWEEP_BIN"] = bin
+        environment["TMPDIR"] = directory
+        process.environment = environment
+        let logPath = (directory as NSString).appendingPathComponent("chaos.log")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        process.waitUntilExit()
+        try? log.close()
+        let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        print(output.split(separator: "\n").filter { $0.hasPrefix("chaos") || $0.hasPrefix("  ") }.joined(separator: "\n"))
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("trials lost: 0, duplicates: 0, results different from the clean run: 0 of 12"), "\(output)")
+        #expect(output.contains("1 coordinator kill -9s") && output.contains("1 SIGSTOPs") && !output.contains("survived 0 worker"),
+                "\(output)")
+        #expect(output.contains("chaos: PASS"))
+    }
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Chaos test of distribution: a sweep of many short trials runs while a killer randomly
+# kill -9s workers (and restarts them), SIGSTOPs one for longer than the liveness timeout and
+# then resumes it (its stale result must be ignored or accepted exactly once), and kill -9s the
+# coordinator (and restarts it on the same run directory). At the end every trial must be in the
+# journal exactly once, and the results and trials.csv identical to a clean run's (same seeds,
+# same numbers; only wall-clock and host columns may differ). Prints a summary; exits 1 on any
+# violation.
+#
+#   scripts/chaos.sh [--trials N] [--budget STEPS] [--workers K] [--coordinator-kills C] [--seed S]
+#
+# GROKSWEEP_BIN=DIR uses the binaries in DIR instead of building (the test suite does this).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trials=40 budget=600 workers=3 coordinator_kills=2 seed=$RANDOM
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --trials) trials=$2; shift 2 ;;
+    --budget) budget=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;
+    --coordinator-kills) coordinator_kills=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    *) echo "usage: $0 [--trials N] [--budget STEPS] [--workers K] [--coordinator-kills C] [--seed S]" >&2; exit 2 ;;
+  esac
+done
+if [ -z "${GROKSWEEP_BIN:-}" ]; then
+  swift build -c release >/dev/null
+  GROKSWEEP_BIN=.build/release
+fi
+coord_bin="$GROKSWEEP_BIN/grok-coord"
+worker_bin="$GROKSWEEP_BIN/grok-worker"
+work=$(mktemp -d "${TMPDIR:-/tmp}/groksweep-chaos.XXXXXX")
+declare -a worker_pids=()
+coordinator_pid=""
+cleanup() {
+  for pid in "${worker_pids[@]}" $coordinator_pid; do kill -CONT "$pid" 2>/dev/null || true; kill -9 "$pid" 2>/dev/null || true; done
+  if [ -n "${GROKSWEEP_CHAOS_KEEP:-}" ]; then echo "chaos: kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+RANDOM=$seed
+
+# Short censored trials (mod 31, weight decay 0.1 never groks in the budget): deterministic work
+# of a fraction of a second each.
+cat >"$work/chaos.json" <<JSON
+{ "name": "chaos",
+  "base": { "task": { "kind": "modular", "operation": "add", "modulus": 31, "trainFraction": 0.5 },
+            "target": { "embeddingDim": 32, "width": 128, "weightDecay": 0.1 } },
+  "budget": $budget, "evalEvery": 50,
+  "seeds": { "count": $trials, "start": 0 } }
+JSON
+
+echo "chaos: $trials trials of $budget steps, $workers workers, seed $seed; clean run first"
+"$coord_bin" "$work/chaos.json" --run-dir "$work/clean" --local-workers 2 >"$work/clean.log" 2>&1
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+endpoint="tcp://127.0.0.1:$port"
+start_coordinator() {
+  "$coord_bin" "$work/chaos.json" --run-dir "$work/chaos" --bind "$endpoint" --local-workers 0 >>"$work/coordinator.log" 2>&1 &
+  coordinator_pid=$!
+}
+start_worker() {
+  "$worker_bin" --connect "$endpoint" --id "w$1" --threads 1 >>"$work/worker-$1.log" 2>&1 &
+  worker_pids[$1]=$!
+}
+start_coordinator
+for index in $(seq 1 "$workers"); do start_worker "$index"; done
+
+worker_kills=0 coordinator_restarts=0 stops=0 started=$(date +%s)
+failures_of_current_trial() {
+  local trial
+  trial=$(grep "\"type\":\"assigned\",\"worker\":\"$1\"" "$work/chaos/journal.jsonl" 2>/dev/null | tail -1 \
+    | sed -n 's/.*"trial":"\([^"]*\)".*/\1/p')
+  [ -n "$trial" ] || { echo 0; return; }
+  grep "\"type\":\"attemptFailed\"" "$work/chaos/journal.jsonl" | grep -c "\"trial\":\"$trial\"" || true
+}
+finished_count() { grep -c '"type":"finished"' "$work/chaos/journal.jsonl" 2>/dev/null || true; }
+while kill -0 "$coordinator_pid" 2>/dev/null; do
+  sleep "0.$((3 + RANDOM % 7))"
+  kill -0 "$coordinator_pid" 2>/dev/null || break
+  done_now=$(finished_count)
+  [ "${done_now:-0}" -ge "$trials" ] && continue   # let it finish in peace
+  # The first turns make sure each kind of fault happens at least once; then chance decides.
+  if [ $worker_kills -eq 0 ]; then action=0
+  elif [ $coordinator_restarts -lt 1 ] && [ "$coordinator_kills" -ge 1 ]; then action=7
+  elif [ $stops -eq 0 ]; then action=6
+  else action=$((RANDOM % 10)); fi
+  victim=$((1 + RANDOM % workers))
+  # A trial whose attempts keep dying is given up after 3 failed attempts, by design; the killer
+  # spares a worker whose current trial already failed once, so every trial can still finish.
+  if [ $action -le 6 ] && [ "$(failures_of_current_trial "w$victim")" -ge 1 ]; then continue; fi
+  if [ $action -le 5 ]; then
+    kill -9 "${worker_pids[$victim]}" 2>/dev/null || true
+    wait "${worker_pids[$victim]}" 2>/dev/null || true
+    worker_kills=$((worker_kills + 1))
+    start_worker "$victim"
+  elif [ $action -eq 6 ] && [ $stops -lt 2 ]; then
+    # Longer than the liveness timeout (3 heartbeats of 1 s): the coordinator must give up on it.
+    kill -STOP "${worker_pids[$victim]}" 2>/dev/null || true
+    sleep 4.5
+    kill -CONT "${worker_pids[$victim]}" 2>/dev/null || true
+    stops=$((stops + 1))
+  elif [ $action -ge 7 ] && [ $coordinator_restarts -lt "$coordinator_kills" ] && [ "${done_now:-0}" -gt 0 ]; then
+    kill -9 "$coordinator_pid" 2>/dev/null || true
+    wait "$coordinator_pid" 2>/dev/null || true
+    coordinator_restarts=$((coordinator_restarts + 1))
+    start_coordinator
+  fi
+  if [ $(( $(date +%s) - started )) -gt 600 ]; then echo "chaos: timed out" >&2; exit 1; fi
+done
+set +e
+wait "$coordinator_pid"
+status=$?
+set -e
+coordinator_pid=""
+for pid in "${worker_pids[@]}"; do
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+done
+if [ $status -ne 0 ]; then echo "chaos: the last coordinator exited with $status" >&2; tail -20 "$work/coordinator.log" >&2; exit 1; fi
+
+python3 - "$work" "$trials" "$worker_kills" "$coordinator_restarts" "$stops" <<'PY'
+import csv, json, sys
+work, trials, worker_kills, coordinator_restarts, stops = sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:])
+VOLATILE = {"seconds", "host"}
+
+def journal(run):
+    ids, finished, records = [], {}, {}
+    for line in open(f"{work}/{run}/journal.jsonl"):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        kind = record["type"]
+        records[kind] = records.get(kind, 0) + 1
+        if kind in ("sweep", "extended"):
+            ids += [trial["id"] for trial in record["trials"]]
+        elif kind == "finished":
+            result = dict(record["result"])
+            for key in VOLATILE:
+                result.pop(key, None)
+            if isinstance(result.get("weak"), dict):
+                result["weak"] = {k: v for k, v in result["weak"].items() if k not in VOLATILE}
+            finished.setdefault(result["trialId"], []).append(result)
+    return ids, finished, records
+
+# Wall-clock columns differ between any two runs; attempts and the last attempt's error are the
+# run's history (the chaos run had retries), not the trial's result.
+HISTORY = ("second", "host", "worker", "attempts", "error")
+
+def table(run, name):
+    with open(f"{work}/{run}/{name}") as handle:
+        rows = list(csv.DictReader(handle))
+    keep = [c for c in (rows[0].keys() if rows else []) if not any(word in c.lower() for word in HISTORY)]
+    return sorted(tuple(row[c] for c in keep) for row in rows), keep
+
+clean_ids, clean, _ = journal("clean")
+ids, chaos, records = journal("chaos")
+lost = [t for t in ids if t not in chaos]
+duplicates = sum(len(v) - 1 for v in chaos.values())
+different = [t for t in ids if t in chaos and chaos[t][0] != clean.get(t, [None])[0]]
+clean_rows, columns = table("clean", "trials.csv")
+chaos_rows, _ = table("chaos", "trials.csv")
+clean_cells, cell_columns = table("clean", "cells.csv")
+chaos_cells, _ = table("chaos", "cells.csv")
+ok = (len(ids) == trials and sorted(ids) == sorted(clean_ids) and not lost and duplicates == 0
+      and not different and records.get("failed", 0) == 0 and clean_rows == chaos_rows and clean_cells == chaos_cells)
+print(f"chaos summary: {trials} trials; survived {worker_kills} worker kill -9s, {coordinator_restarts} coordinator "
+      f"kill -9s (restarted, resumed), {stops} SIGSTOPs beyond the liveness timeout")
+print(f"  journal: {records.get('assigned', 0)} assignments, {records.get('attemptFailed', 0)} failed attempts requeued, "
+      f"{records.get('interrupted', 0)} restarts requeued in-flight trials, {records.get('failed', 0)} trials failed")
+print(f"  trials lost: {len(lost)}, duplicates: {duplicates}, results different from the clean run: {len(different)} "
+      f"of {len(ids)}; trials.csv identical apart from time, host and attempt history ({len(columns)} columns): "
+      f"{'yes' if clean_rows == chaos_rows else 'NO'}; report cells.csv identical apart from time columns "
+      f"({len(cell_columns)} columns): {'yes' if clean_cells == chaos_cells else 'NO'}")
+if clean_rows != chaos_rows:
+    for clean_row, chaos_row in [(a, b) for a, b in zip(clean_rows, chaos_rows) if a != b][:3]:
+        print(f"  trials.csv differs:\n    clean {clean_row}\n    chaos {chaos_row}")
+print("chaos: PASS" if ok else "chaos: FAIL")
+sys.exit(0 if ok else 1)
+PY
