@@ -79,15 +79,17 @@ while kill -0 "$coordinator_pid" 2>/dev/null; do
   kill -0 "$coordinator_pid" 2>/dev/null || break
   done_now=$(finished_count)
   [ "${done_now:-0}" -ge "$trials" ] && continue   # let it finish in peace
-  # The first turns make sure each kind of fault happens at least once; then chance decides.
+  # The first turns make sure each kind of fault happens at least once (at most two failed
+  # attempts for any trial); then chance decides.
+  forced=1
   if [ $worker_kills -eq 0 ]; then action=0
   elif [ $coordinator_restarts -lt 1 ] && [ "$coordinator_kills" -ge 1 ]; then action=7
   elif [ $stops -eq 0 ]; then action=6
-  else action=$((RANDOM % 10)); fi
+  else action=$((RANDOM % 10)) forced=0; fi
   victim=$((1 + RANDOM % workers))
   # A trial whose attempts keep dying is given up after 3 failed attempts, by design; the killer
   # spares a worker whose current trial already failed once, so every trial can still finish.
-  if [ $action -le 6 ] && [ "$(failures_of_current_trial "w$victim")" -ge 1 ]; then continue; fi
+  if [ $forced -eq 0 ] && [ $action -le 6 ] && [ "$(failures_of_current_trial "w$victim")" -ge 1 ]; then continue; fi
   if [ $action -le 5 ]; then
     kill -9 "${worker_pids[$victim]}" 2>/dev/null || true
     wait "${worker_pids[$victim]}" 2>/dev/null || true

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The chaos test (scripts/chaos.sh) in a reduced form: 12 short trials, 2 workers, at least
+/// The chaos test (scripts/chaos.sh) in a reduced form: 16 short trials, 2 workers, at least
 /// one worker kill -9, one SIGSTOP beyond the liveness timeout and one coordinator kill -9 with
 /// restart. The script itself checks every trial finished exactly once with the clean run's
 /// numbers and prints its summary; this test runs it on the binaries under test.
@@ -29,7 +29,7 @@ struct ChaosTests {
         let bin = try EndToEnd.binary("grok-coord").deletingLastPathComponent().path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.script.path, "--trials", "12", "--budget", "400", "--workers", "2",
+        process.arguments = [Self.script.path, "--trials", "16", "--budget", "400", "--workers", "2",
                              "--coordinator-kills", "1", "--seed", "3"]
         var environment = ProcessInfo.processInfo.environment
         environment["GROKSWEEP_BIN"] = bin
@@ -46,7 +46,7 @@ struct ChaosTests {
         let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         print(output.split(separator: "\n").filter { $0.hasPrefix("chaos") || $0.hasPrefix("  ") }.joined(separator: "\n"))
         #expect(process.terminationStatus == 0, "\(output)")
-        #expect(output.contains("trials lost: 0, duplicates: 0, results different from the clean run: 0 of 12"), "\(output)")
+        #expect(output.contains("trials lost: 0, duplicates: 0, results different from the clean run: 0 of 16"), "\(output)")
         #expect(output.contains("1 coordinator kill -9s") && output.contains("1 SIGSTOPs") && !output.contains("survived 0 worker"),
                 "\(output)")
         #expect(output.contains("chaos: PASS"))
