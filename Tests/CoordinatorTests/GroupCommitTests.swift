@@ -63,9 +63,9 @@ import Testing
         let now = ContinuousClock.now
         let info = WorkerInfo(workerId: "x", host: "h", cores: 1, build: "b", blasThreads: 1, pid: 1)
         for name in ["w1", "w2", "w3"] { roster.greet(PeerID(name), info: info, now: now) }
-        roster.setIdle(PeerID("w2"))
-        roster.setIdle(PeerID("w1"))
-        roster.setIdle(PeerID("w2"))
+        roster.setIdle(PeerID("w2"), now: now)
+        roster.setIdle(PeerID("w1"), now: now)
+        roster.setIdle(PeerID("w2"), now: now)
         #expect(roster.takeIdle() == PeerID("w2"))
         roster.hold(PeerID("w2"), trial: "t", attempt: 1)
         #expect(roster.holder(of: "t") == PeerID("w2"))

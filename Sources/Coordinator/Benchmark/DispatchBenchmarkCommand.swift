@@ -27,6 +27,9 @@ struct DispatchBenchmarkCommand: ParsableCommand {
     @Option(help: "Processes the simulated workers are spread over.")
     var processes = 2
 
+    @Option(help: "Messages handled per journal commit (the dispatcher's batch limit).")
+    var batchLimit = Dispatcher.Settings().batchLimit
+
     @Option(help: "Scratch directory (default: a fresh temporary one, removed afterwards).")
     var workDir: String?
 
@@ -59,7 +62,10 @@ struct DispatchBenchmarkCommand: ParsableCommand {
         defer { transport.close() }
         let children = try startSimulatedWorkers(endpoint: transport.endpoint, directory: directory)
         defer { for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) } }
-        let dispatcher = Dispatcher(journal: journal, transport: transport, logger: logger)
+        var settings = Dispatcher.Settings()
+        settings.recordsAssignmentLatency = true
+        settings.batchLimit = batchLimit
+        let dispatcher = Dispatcher(journal: journal, transport: transport, settings: settings, logger: logger)
         let afterDispatcher = Self.memory().current
         let runStart = clock.now
         let cpuBefore = Self.cpuSeconds()
@@ -80,6 +86,7 @@ struct DispatchBenchmarkCommand: ParsableCommand {
         }
         let latencies = lines.compactMap { Double($0) }.sorted()
         let firstLatencies = lines.compactMap { $0.hasPrefix("first ") ? Double($0.dropFirst(6)) : nil }.sorted()
+        let inside = dispatcher.assignmentLatencies.map { $0.seconds * 1000 }.sorted()
         let replayStart = clock.now
         let replayed = try Journal.read(runDirectory: runDirectory)
         let replaySeconds = (clock.now - replayStart).seconds
@@ -96,6 +103,8 @@ struct DispatchBenchmarkCommand: ParsableCommand {
           dispatch rate (first assign → last result): \(String(format: "%.0f", rate)) trials/s over \(String(format: "%.2f", window)) s
           assignment latency (ready → assign, \(latencies.count) samples): p50 \(Self.ms(percentile(latencies, 0.5))), \
         p99 \(Self.ms(percentile(latencies, 0.99))), max \(Self.ms(latencies.last ?? .nan))
+          of which in the coordinator (ready received → assign sent, commit included): \
+        p50 \(Self.ms(percentile(inside, 0.5))), p99 \(Self.ms(percentile(inside, 0.99))), max \(Self.ms(inside.last ?? .nan))
           first assignment per worker (incl. connect + handshake): p50 \(Self.ms(percentile(firstLatencies, 0.5))), \
         max \(Self.ms(firstLatencies.last ?? .nan))
           coordinator CPU (all threads, user + system): \(String(format: "%.1f", cpuSeconds)) s = \

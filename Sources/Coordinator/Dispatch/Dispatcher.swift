@@ -19,7 +19,10 @@ final class Dispatcher {
         var progressInterval: Duration = .seconds(1)
         /// Messages handled per loop turn before journal records are committed and replies go
         /// out: one fsync covers the whole batch (group commit).
-        var batchLimit = 1024
+        var batchLimit = 256
+        /// Keep every assignment's coordinator-side latency (`ready` received → `assign` handed
+        /// to the transport, journal commit included) in `assignmentLatencies`: for benchmarks.
+        var recordsAssignmentLatency = false
     }
 
     /// Counts for the progress line.
@@ -50,6 +53,9 @@ final class Dispatcher {
     private let configs: [String: JSONValue]
     /// Messages that announce staged journal records (assignments): sent only after `commit`.
     private var outbox: [(message: Message, peer: PeerID)] = []
+    /// When each worker in `outbox` asked for work, for `assignmentLatencies`.
+    private var outboxAskedAt: [ContinuousClock.Instant] = []
+    private(set) var assignmentLatencies: [Duration] = []
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
     private var finishedThisSession = 0
@@ -127,7 +133,12 @@ final class Dispatcher {
     private func commitAndSend() throws {
         try journal.commit()
         for (message, peer) in outbox { send(message, to: peer) }
+        if settings.recordsAssignmentLatency {
+            let now = clock.now
+            assignmentLatencies += outboxAskedAt.map { now - $0 }
+        }
         outbox.removeAll(keepingCapacity: true)
+        outboxAskedAt.removeAll(keepingCapacity: true)
     }
 
     /// After `run`: answers every worker that still speaks with `shutdown`, until `finished()`
@@ -176,7 +187,7 @@ final class Dispatcher {
                 try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker restarted while holding the trial")
                 roster.release(peer)
             }
-            roster.setIdle(peer)
+            roster.setIdle(peer, now: now)
         case .heartbeat:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
@@ -252,6 +263,7 @@ final class Dispatcher {
             try journal.stage(.assigned(trial: trial, worker: peer.description, attempt: attempt))
             roster.hold(peer, trial: trial, attempt: attempt)
             outbox.append((.assign(trialId: trial, attempt: attempt, config: config), peer))
+            if settings.recordsAssignmentLatency { outboxAskedAt.append(roster.entry(peer)?.idleSince ?? clock.now) }
         }
     }
 

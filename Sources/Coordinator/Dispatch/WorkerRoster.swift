@@ -14,6 +14,8 @@ struct WorkerRoster {
         var holding: (trial: String, attempt: Int)?
         /// The worker asked for work and has none.
         var idle = false
+        /// When the worker last asked for work (its `ready` arrived).
+        var idleSince: ContinuousClock.Instant?
         var lastProgress: (step: Int, testAccuracy: Double)?
     }
 
@@ -43,9 +45,10 @@ struct WorkerRoster {
     }
 
     /// Marks a worker idle (it asked for work) and puts it at the back of the line.
-    mutating func setIdle(_ peer: PeerID) {
+    mutating func setIdle(_ peer: PeerID, now: ContinuousClock.Instant) {
         guard let entry = entries[peer], !entry.idle else { return }
         entries[peer]?.idle = true
+        entries[peer]?.idleSince = now
         idleOrder.append(peer)
     }
 
