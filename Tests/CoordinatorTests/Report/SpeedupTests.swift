@@ -37,11 +37,11 @@ import Testing
         let pair = try cells(plan, results)
         let speedup = PairedSpeedup(cell: pair.cell, baseline: pair.baseline, results: pair.results, resamples: 500)
         #expect(speedup.exact == 2 && speedup.lowerBound == 1 && speedup.upperBound == 1 && speedup.neither == 0)
-        #expect(close(speedup.steps?.geometricMean, 8.0.squareRoot()))
-        #expect(close(speedup.seconds?.geometricMean, 8.0.squareRoot()))
-        #expect(close(speedup.flops?.geometricMean, 2))
-        #expect(speedup.atLeast == nil, "exact pairs exist, so no lower bound is reported")
-        let interval = try #require(speedup.steps?.confidence)
+        #expect(close(speedup.steps.estimate?.geometricMean, 8.0.squareRoot()))
+        #expect(close(speedup.seconds.estimate?.geometricMean, 8.0.squareRoot()))
+        #expect(close(speedup.flops.estimate?.geometricMean, 2))
+        #expect(speedup.steps.atLeast == nil && speedup.steps.atMost == nil, "exact pairs exist, so no bound is reported")
+        let interval = try #require(speedup.steps.estimate?.confidence)
         // Resamples of two ratios are {2, 2}, {2, 4}, {4, 2}, {4, 4} with probabilities ¼, ½, ¼: a quarter of the
         // geometric means are 2 and a quarter 4, so the 2.5 % and 97.5 % quantiles are exactly 2 and 4.
         #expect(close(interval.lower, 2) && close(interval.upper, 4), "\(interval)")
@@ -56,8 +56,10 @@ import Testing
         ]
         let pair = try cells(plan, results)
         let speedup = PairedSpeedup(cell: pair.cell, baseline: pair.baseline, results: pair.results, resamples: 100)
-        #expect(speedup.steps == nil && speedup.exact == 0 && speedup.lowerBound == 2)
-        #expect(close(speedup.atLeast, 4))
+        #expect(speedup.steps.estimate == nil && speedup.exact == 0 && speedup.lowerBound == 2)
+        #expect(close(speedup.steps.atLeast, 4))
+        // The censored baselines ran their whole budget: 4 s and 4e9 FLOPs against 1 s and 1e9 to grok.
+        #expect(close(speedup.seconds.atLeast, 4) && close(speedup.flops.atLeast, 4) && speedup.seconds.atMost == nil)
         let entry = SweepReport.Entry(cell: pair.cell, baselineKey: pair.baseline.key, speedup: speedup, isBaseline: false,
                                       sweepIndex: 0)
         #expect(ReportFormat.speedup(entry) == "≥4.00×")
@@ -72,8 +74,10 @@ import Testing
         ]
         let pair = try cells(plan, results)
         let speedup = PairedSpeedup(cell: pair.cell, baseline: pair.baseline, results: pair.results, resamples: 100)
-        #expect(speedup.steps == nil && speedup.upperBound == 2 && speedup.atLeast == nil)
-        #expect(close(speedup.atMost, 0.5))
+        #expect(speedup.steps.estimate == nil && speedup.upperBound == 2 && speedup.steps.atLeast == nil)
+        #expect(close(speedup.steps.atMost, 0.5))
+        // The censored cell spent 4 s to the baselines' 1 s: at most ¼ in seconds (and in FLOPs).
+        #expect(close(speedup.seconds.atMost, 0.25) && close(speedup.flops.atMost, 0.25))
         let entry = SweepReport.Entry(cell: pair.cell, baselineKey: pair.baseline.key, speedup: speedup, isBaseline: false,
                                       sweepIndex: 0)
         #expect(ReportFormat.speedup(entry) == "≤0.50×")
@@ -90,7 +94,7 @@ import Testing
         let pair = try cells(plan, results)
         let speedup = PairedSpeedup(cell: pair.cell, baseline: pair.baseline, results: pair.results, resamples: 100)
         #expect(speedup.exact == 1 && speedup.upperBound == 1 && speedup.pairs == 2)
-        #expect(speedup.steps?.geometricMean == 2 && speedup.steps?.confidence == nil)
+        #expect(speedup.steps.estimate?.geometricMean == 2 && speedup.steps.estimate?.confidence == nil)
     }
 
     // MARK: Baseline matching

@@ -31,12 +31,8 @@ enum CellColumns {
         if report.hasBaseline {
             columns.append(CellColumn(header: "speedup", values: entries.map { ReportFormat.speedup($0) }, dropPriority: 6))
             if full {
-                columns.append(CellColumn(header: "speedup (s)", values: entries.map {
-                    $0.isBaseline ? "baseline" : ReportFormat.ratioWithInterval($0.speedup?.seconds)
-                }))
-                columns.append(CellColumn(header: "speedup (FLOPs)", values: entries.map {
-                    $0.isBaseline ? "baseline" : ReportFormat.ratioWithInterval($0.speedup?.flops)
-                }))
+                columns.append(CellColumn(header: "speedup (s)", values: entries.map { ReportFormat.speedup($0, \.seconds) }))
+                columns.append(CellColumn(header: "speedup (FLOPs)", values: entries.map { ReportFormat.speedup($0, \.flops) }))
             }
         }
         columns.append(CellColumn(header: "notes", values: entries.map(ReportFormat.notes), rightAligned: false,

@@ -3,19 +3,18 @@ import Protocol
 
 /// `cells.csv`: one row per grid cell, ranked best first, for pandas and spreadsheets.
 ///
-/// Columns: `rank`, `cell` (cell key), `label` (every labelled axis, `path=value …`), one column per grid axis (its
-/// dotted path; a cell that does not vary an axis shows its config value), `is_baseline`,
+/// Columns: `rank`, `cell` (cell key), `label` (every labelled axis, `path=value …`), one column
+/// per grid axis (its dotted path; a cell that does not vary an axis shows its config value), `is_baseline`,
 /// `baseline_cell` (the matched baseline's key), `seeds` (planned), `n` (observed: grokked +
 /// censored + diverged), `grokked`, `censored`, `diverged`, `failed`, `pending`, `budget`,
 /// `estimator` (sample | kaplan-meier), `t_grok_median`, `t_grok_q1`, `t_grok_q3`,
 /// `t_grok_ci_low`, `t_grok_ci_high` (steps; `inf` = beyond the budget, empty = no data),
 /// `t_mem_median`, `delay_median`, `seconds_median`, `steps_per_second_median`, then for the
-/// paired speedup over the baseline (baseline / cell, geometric mean): `speedup`,
-/// `speedup_ci_low`, `speedup_ci_high`, the same with `speedup_seconds` and `speedup_flops`,
-/// `pairs_exact` (both grokked), `pairs_lower_bound` (baseline did not grok),
-/// `pairs_upper_bound` (cell did not grok), `pairs_neither`, `speedup_at_least` (geometric mean
-/// of budget / t_grok over lower-bound pairs, only when every pair is one), `speedup_at_most`
-/// (geometric mean of baseline t_grok / budget over upper-bound pairs, likewise).
+/// paired speedup over the baseline (baseline / cell, geometric mean over seeds where both
+/// grokked): `speedup`, `speedup_ci_low`, `speedup_ci_high`, and when no seed pair is exact the
+/// bounds `speedup_at_least` (only the cell grokked) and `speedup_at_most` (only the baseline
+/// grokked); the same five with `speedup_seconds` and `speedup_flops`; then the pair counts
+/// `pairs_exact` (both grokked), `pairs_lower_bound`, `pairs_upper_bound`, `pairs_neither`.
 enum CellsCSV {
     static func render(report: SweepReport) -> String {
         var header = ["rank", "cell", "label"] + report.axisPaths
@@ -23,10 +22,9 @@ enum CellsCSV {
                    "budget", "estimator", "t_grok_median", "t_grok_q1", "t_grok_q3", "t_grok_ci_low", "t_grok_ci_high",
                    "t_mem_median", "delay_median", "seconds_median", "steps_per_second_median"]
         for prefix in ["speedup", "speedup_seconds", "speedup_flops"] {
-            header += [prefix, prefix + "_ci_low", prefix + "_ci_high"]
+            header += [prefix, prefix + "_ci_low", prefix + "_ci_high", prefix + "_at_least", prefix + "_at_most"]
         }
-        header += ["pairs_exact", "pairs_lower_bound", "pairs_upper_bound", "pairs_neither", "speedup_at_least",
-                   "speedup_at_most"]
+        header += ["pairs_exact", "pairs_lower_bound", "pairs_upper_bound", "pairs_neither"]
         var lines = [header.map(TrialsCSV.escape).joined(separator: ",")]
         for (rank, entry) in report.entries.enumerated() {
             lines.append(row(entry, rank: rank + 1, axes: report.axisPaths).map(TrialsCSV.escape).joined(separator: ","))
@@ -47,11 +45,12 @@ enum CellsCSV {
         fields += [time.confidence?.lower, time.confidence?.upper].map { $0.map(step) ?? "" }
         fields += [cell.medianMemorisation, cell.medianDelay, cell.medianSeconds, cell.medianStepsPerSecond].map(number)
         let speedup = entry.speedup
-        for estimate in [speedup?.steps, speedup?.seconds, speedup?.flops] {
-            fields += [number(estimate?.geometricMean), number(estimate?.confidence?.lower), number(estimate?.confidence?.upper)]
+        for measure in [speedup?.steps, speedup?.seconds, speedup?.flops] {
+            let estimate = measure?.estimate
+            fields += [number(estimate?.geometricMean), number(estimate?.confidence?.lower), number(estimate?.confidence?.upper),
+                       number(measure?.atLeast), number(measure?.atMost)]
         }
         fields += [speedup?.exact, speedup?.lowerBound, speedup?.upperBound, speedup?.neither].map { $0.map(String.init) ?? "" }
-        fields += [number(speedup?.atLeast), number(speedup?.atMost)]
         return fields
     }
 

@@ -26,7 +26,8 @@ enum ReportDefinitions {
             + "pairs whose cell did not grok (an upper bound). Steps count the target model only."),
         ("Speedup (s), (FLOPs)",
          "the same ratio of each trial's total wall seconds and FLOPs over the same exact pairs: a trial stops "
-            + "once grokking is confirmed, so its totals are its cost to grok (GrokTransfer's weak model included)."),
+            + "once grokking is confirmed, so its totals are its cost to grok (GrokTransfer's weak model included). "
+            + "Bounds as for steps, from the totals of a side whose budget ran out."),
         ("Best first",
          "cells ranked by median t_grok (beyond the budget last), then by the fraction of seeds grokked, then by "
             + "median seconds."),

@@ -61,14 +61,14 @@ enum ReportFormat {
         return ratio(estimate.geometricMean) + " [" + plain(interval.lower) + ", " + plain(interval.upper) + "]"
     }
 
-    /// The speedup column: the estimate, `≥X×` from censored baselines, `≤X×` from a censored cell,
-    /// `baseline`, or `—`.
-    static func speedup(_ entry: SweepReport.Entry, withInterval: Bool = true) -> String {
+    /// A speedup column: the estimate, `≥X×` / `≤X×` bounds, `baseline`, or `—`.
+    static func speedup(_ entry: SweepReport.Entry, _ measure: KeyPath<PairedSpeedup, SpeedupMeasure> = \.steps,
+                        withInterval: Bool = true) -> String {
         if entry.isBaseline { return "baseline" }
-        guard let speedup = entry.speedup else { return missing }
-        if let steps = speedup.steps { return withInterval ? ratioWithInterval(steps) : ratio(steps.geometricMean) }
-        if let atLeast = speedup.atLeast { return "≥" + ratio(atLeast) }
-        if let atMost = speedup.atMost { return "≤" + ratio(atMost) }
+        guard let value = entry.speedup?[keyPath: measure] else { return missing }
+        if let estimate = value.estimate { return withInterval ? ratioWithInterval(estimate) : ratio(estimate.geometricMean) }
+        if let atLeast = value.atLeast { return "≥" + ratio(atLeast) }
+        if let atMost = value.atMost { return "≤" + ratio(atMost) }
         return missing
     }
 
@@ -103,7 +103,7 @@ enum ReportFormat {
             // A bound (≥/≤) already says why it is not an estimate.
             if speedup.exact > 0 {
                 notes.append("speedup over \(speedup.exact)/\(speedup.pairs) pairs")
-            } else if speedup.atLeast == nil, speedup.atMost == nil {
+            } else if speedup.steps.atLeast == nil, speedup.steps.atMost == nil {
                 notes.append("no seed where both grokked")
             }
         }

@@ -12,7 +12,7 @@ enum ReportHTML {
             body.append("<p class=\"description\">\(escape(description))</p>")
         }
         let statusClass = report.isPartial ? "status partial" : "status"
-        body.append("<p class=\"\(statusClass)\">\(report.isPartial ? "<b>PARTIAL</b> — " : "")\(escape(report.statusText))<br>"
+        body.append("<p class=\"\(statusClass)\">\(report.isPartial ? "<b>PARTIAL</b> — " + escape(report.progressText) : escape(report.statusText))<br>"
                     + "\(escape(ReportMarkdown.outcomeCounts(report.state)))</p>")
         body.append("<h2>Cells, best first</h2>")
         body.append(table(report))

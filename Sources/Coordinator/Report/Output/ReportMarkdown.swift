@@ -7,7 +7,7 @@ enum ReportMarkdown {
     static func render(report: SweepReport) -> String {
         var lines = ["# Sweep report: \(report.name)", ""]
         if let description = report.state.sweep?.description, !description.isEmpty { lines += [description, ""] }
-        let status = report.isPartial ? "**PARTIAL** — " + report.statusText : report.statusText
+        let status = report.isPartial ? "**PARTIAL** — " + report.progressText : report.statusText
         lines += ["Status: \(status).", "", "Outcomes: \(outcomeCounts(report.state)).", ""]
         lines += ["## Cells, best first", ""]
         lines += table(CellColumns.columns(for: report, full: true))

@@ -85,15 +85,18 @@ struct SweepReport: Sendable {
 
     // MARK: Status
 
-    /// One line on how complete the run is, e.g. `partial: 4 of 6 trials finished (1 running, 1 queued)`.
-    var statusText: String {
+    /// One line on how complete the run is, e.g. `partial: 4 of 6 trials finished (1 running, 1 queued) — …`.
+    var statusText: String { (isPartial ? "partial: " : "complete: ") + progressText }
+
+    /// `statusText` without its `partial:`/`complete:` word, for outputs that mark it their own way.
+    var progressText: String {
         let running = state.inFlight.count
         let queued = state.queued.count
         let done = "\(finishedCount) of \(trialCount) trials finished" + (state.failed.isEmpty ? "" : ", \(state.failed.count) gave up")
-        guard isPartial else { return "complete: " + done }
+        guard isPartial else { return done }
         var parts: [String] = []
         if running > 0 { parts.append("\(running) running") }
         if queued > 0 { parts.append("\(queued) queued") }
-        return "partial: \(done) (\(parts.joined(separator: ", "))) — the sweep is still running or was interrupted"
+        return "\(done) (\(parts.joined(separator: ", "))) — the sweep is still running or was interrupted"
     }
 }
