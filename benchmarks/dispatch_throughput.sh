@@ -5,7 +5,7 @@
 # overhead per trial: (result recorded − assignment recorded) − the trial's own run time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
+swift build -c release -Xswiftc -enable-testing >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for workers in 1 2; do
