@@ -44,7 +44,7 @@ final class LocalWorkers {
                              "--parent-pid", "\(ProcessInfo.processInfo.processIdentifier)"] + extraArguments
         let logPath = (logDirectory as NSString).appendingPathComponent("worker-local-\(index).log")
         // Append: a restarted worker (or a resumed run) keeps the log of the one before it.
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardOutput = log
