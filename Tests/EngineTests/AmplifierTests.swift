@@ -84,11 +84,12 @@ struct AmplifierTests {
     }
 
     /// ∂/∂φ of Σ uᵢ G_φ(g)ᵢ (softmax, per-tensor norm and the per-entry MLP) by finite differences.
-    @Test func neuralTransformGradientMatchesFiniteDifferences() {
+    @Test(arguments: [[6, 5], [7], [3, 4, 5]])
+    func neuralTransformGradientMatchesFiniteDifferences(hidden: [Int]) {
         let count = 30
         let parameters = Self.store(count)
         let g = Check.random([count], seed: 41, range: 1), u = Check.random([count], seed: 42, range: 1)
-        let amplifier = NeuralGrok(settings: NeuralGrokSettings(hidden: [6, 5], rescale: 0.7, clip: 0),
+        let amplifier = NeuralGrok(settings: NeuralGrokSettings(hidden: hidden, rescale: 0.7, clip: 0),
                                    parameterCount: count, seed: 43)
         let phi = amplifier.amplifierParameters
         // Large enough weights that the scores differ across entries.

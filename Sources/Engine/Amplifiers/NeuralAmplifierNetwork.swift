@@ -69,18 +69,25 @@ final class NeuralAmplifierNetwork {
         }
     }
 
+    /// The first layer (one input) and the last (one output) are loops: as matrix products
+    /// with an inner dimension or a width of one they would waste most of the GEMM's work.
     private func forwardChunk(_ x: UnsafePointer<Float>, count m: Int, scores: UnsafeMutablePointer<Float>) {
-        var input = x
-        for layer in 0..<activations.count {
-            let out = activations[layer].data
-            Linear.forward(out: out, x: input, weight: parameters.value(weights[layer]), bias: parameters.value(biases[layer]),
-                           count: m, inputs: widths[layer], outputs: widths[layer + 1])
-            Activation.reluForward(out: out, x: out, count: m * widths[layer + 1])
-            input = UnsafePointer(out)
+        let first = activations[0].data, h = widths[1]
+        let (w1, b1) = (parameters.value(weights[0]), parameters.value(biases[0]))
+        for row in 0..<m {
+            let line = first + row * h, value = x[row]
+            for column in 0..<h { line[column] = max(w1[column] * value + b1[column], 0) }
         }
-        let last = weights.count - 1
-        Linear.forward(out: scores, x: input, weight: parameters.value(weights[last]), bias: parameters.value(biases[last]),
-                       count: m, inputs: widths[last], outputs: 1)
+        for layer in 1..<activations.count {
+            let out = activations[layer].data
+            Linear.forward(out: out, x: activations[layer - 1].data, weight: parameters.value(weights[layer]),
+                           bias: parameters.value(biases[layer]), count: m, inputs: widths[layer], outputs: widths[layer + 1])
+            Activation.reluForward(out: out, x: out, count: m * widths[layer + 1])
+        }
+        let last = weights.count - 1, width = widths[last]
+        let (w, b) = (parameters.value(weights[last]), parameters.value(biases[last])[0])
+        let hidden = activations[last - 1].data
+        for row in 0..<m { scores[row] = b + Self.dot(hidden + row * width, w, count: width) }
     }
 
     /// parameters.gradients += Σ_i dscores[i] · ∂MLP_φ(inputs[i])/∂φ (forward recomputed per chunk).
@@ -88,72 +95,125 @@ final class NeuralAmplifierNetwork {
         var start = 0
         while start < count {
             let m = min(chunk, count - start)
-            forwardChunk(inputs + start, count: m, scores: chunkScores.data)
+            let (x, ds) = (inputs + start, dscores + start)
+            forwardChunk(x, count: m, scores: chunkScores.data)
             var upstream = gradient.data, spare = spareGradient.data
-            let last = weights.count - 1
-            Linear.backward(dx: upstream, dweight: parameters.gradient(weights[last]), dbias: parameters.gradient(biases[last]),
-                            dout: dscores + start, x: activations[last - 1].data, weight: parameters.value(weights[last]),
-                            count: m, inputs: widths[last], outputs: 1)
-            for layer in stride(from: last - 1, through: 0, by: -1) {
-                let out = activations[layer].data
-                Activation.reluBackward(dx: upstream, dout: upstream, out: out, count: m * widths[layer + 1])
-                let input = layer == 0 ? inputs + start : UnsafePointer(activations[layer - 1].data)
-                Linear.backward(dx: layer == 0 ? nil : spare, dweight: parameters.gradient(weights[layer]),
-                                dbias: parameters.gradient(biases[layer]), dout: upstream, x: input,
-                                weight: parameters.value(weights[layer]), count: m, inputs: widths[layer],
-                                outputs: widths[layer + 1])
+            // Last layer: s = a · w + b  →  dw += Σ ds · a, db += Σ ds, da = ds · w (ReLU mask next).
+            let last = weights.count - 1, width = widths[last]
+            let hidden = activations[last - 1].data, w = parameters.value(weights[last])
+            let (dw, db) = (parameters.gradient(weights[last]), parameters.gradient(biases[last]))
+            for row in 0..<m {
+                let (line, target, factor) = (hidden + row * width, upstream + row * width, ds[row])
+                for column in 0..<width {
+                    dw[column] += factor * line[column]
+                    target[column] = line[column] > 0 ? factor * w[column] : 0
+                }
+                db[0] += factor
+            }
+            for layer in stride(from: last - 1, through: 1, by: -1) {
+                Linear.backward(dx: spare, dweight: parameters.gradient(weights[layer]), dbias: parameters.gradient(biases[layer]),
+                                dout: upstream, x: activations[layer - 1].data, weight: parameters.value(weights[layer]),
+                                count: m, inputs: widths[layer], outputs: widths[layer + 1])
+                Activation.reluBackward(dx: spare, dout: spare, out: activations[layer - 1].data, count: m * widths[layer])
                 swap(&upstream, &spare)
+            }
+            // First layer: a = relu(w x + b)  →  dw += Σ da · x, db += Σ da (da already masked).
+            let h = widths[1], (dw1, db1) = (parameters.gradient(weights[0]), parameters.gradient(biases[0]))
+            for row in 0..<m {
+                let (line, value) = (upstream + row * h, x[row])
+                for column in 0..<h {
+                    dw1[column] += line[column] * value
+                    db1[column] += line[column]
+                }
             }
             start += m
         }
     }
 
+    /// Σ a_i b_i with eight independent lanes.
+    @inline(__always)
+    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: 0)
+        var index = 0
+        while index + 8 <= n {
+            let left = UnsafeRawPointer(a + index).loadUnaligned(as: SIMD8<Float>.self)
+            let right = UnsafeRawPointer(b + index).loadUnaligned(as: SIMD8<Float>.self)
+            lanes += left * right
+            index += 8
+        }
+        var sum = lanes.sum()
+        while index < n {
+            sum += a[index] * b[index]
+            index += 1
+        }
+        return sum
+    }
+
     // MARK: The transform G
 
-    /// out = G(g) tensor by tensor (`out` may equal `g`), given scores = MLP_φ(g).
-    func transform(_ g: UnsafePointer<Float>, scores: UnsafePointer<Float>, slices: [ParameterSlice],
-                   into out: UnsafeMutablePointer<Float>) {
+    /// out = G(g) tensor by tensor (`out` may equal `g`), given scores = MLP_φ(g), which are
+    /// replaced by the weights w = exp(s − max s) of their tensor (what the derivative needs).
+    func transform(_ g: UnsafePointer<Float>, scoresToWeights scores: UnsafeMutablePointer<Float>,
+                   slices: [ParameterSlice], into out: UnsafeMutablePointer<Float>) {
         for slice in slices {
-            let (start, n) = (slice.offset, slice.count)
-            let maximum = Self.maximum(scores + start, count: n)
-            var squares = 0.0
-            for index in start..<(start + n) {
-                let y = FastMath.exp(scores[index] - maximum) * g[index]
-                squares += Double(y) * Double(y)
-            }
+            let (w, gradient, n) = (scores + slice.offset, g + slice.offset, slice.count)
+            let maximum = Self.maximum(w, count: n)
+            for index in 0..<n { w[index] = FastMath.exp(w[index] - maximum) }
+            let squares = Self.sumOfSquares(w, gradient, count: n)
             let factor = squares > 0 ? Float(Double(rescale) / squares.squareRoot()) : 0
-            for index in start..<(start + n) { out[index] = factor * FastMath.exp(scores[index] - maximum) * g[index] }
+            let target = out + slice.offset
+            for index in 0..<n { target[index] = factor * w[index] * gradient[index] }
         }
     }
 
-    /// parameters.gradients += ∂/∂φ of Σ_i upstream[i] · G(g)_i. Per tensor, with y = w ⊙ g,
-    /// r = ‖y‖, ŷ = y / r:  ∂L/∂y = (c / r)(u − (u·ŷ) ŷ);  ∂L/∂s_i = ∂L/∂y_i · g_i · w_i.
-    /// `dscores` (count) is workspace and may be `scores` itself (each score is read before its
-    /// entry is overwritten, and the MLP backward recomputes from g).
-    func backwardTransform(_ g: UnsafePointer<Float>, scores: UnsafePointer<Float>, upstream u: UnsafePointer<Float>,
+    /// parameters.gradients += ∂/∂φ of Σ_i upstream[i] · G(g)_i, given the weights `transform`
+    /// left. Per tensor, with y = w ⊙ g, r = ‖y‖, ŷ = y / r:
+    ///     ∂L/∂y = (c / r)(u − (u·ŷ) ŷ);   ∂L/∂s_i = ∂L/∂y_i · g_i · w_i.
+    /// `dscores` (count) is workspace and may be `weights` itself (each weight is read before
+    /// its entry is overwritten, and the MLP backward recomputes from g).
+    func backwardTransform(_ g: UnsafePointer<Float>, weights: UnsafePointer<Float>, upstream u: UnsafePointer<Float>,
                            slices: [ParameterSlice], dscores: UnsafeMutablePointer<Float>, count: Int) {
         for slice in slices {
-            let (start, n) = (slice.offset, slice.count)
-            let maximum = Self.maximum(scores + start, count: n)
+            let (w, gradient, upstream, n) = (weights + slice.offset, g + slice.offset, u + slice.offset, slice.count)
             var squares = 0.0, projection = 0.0
-            for index in start..<(start + n) {
-                let y = Double(FastMath.exp(scores[index] - maximum) * g[index])
+            for index in 0..<n {
+                let y = Double(w[index] * gradient[index])
                 squares += y * y
-                projection += Double(u[index]) * y
+                projection += Double(upstream[index]) * y
             }
+            let target = dscores + slice.offset
             guard squares > 0 else {
-                (dscores + start).update(repeating: 0, count: n)
+                target.update(repeating: 0, count: n)
                 continue
             }
-            let r = squares.squareRoot()
-            let scale = Float(Double(rescale) / r), along = Float(projection / squares)
-            for index in start..<(start + n) {
-                let w = FastMath.exp(scores[index] - maximum)
-                let dy = scale * (u[index] - along * w * g[index])
-                dscores[index] = dy * g[index] * w
+            let scale = Float(Double(rescale) / squares.squareRoot()), along = Float(projection / squares)
+            for index in 0..<n {
+                let (weight, entry) = (w[index], gradient[index])
+                target[index] = scale * (upstream[index] - along * weight * entry) * entry * weight
             }
         }
         backwardScores(inputs: g, dscores: dscores, count: count)
+    }
+
+    /// Σ (a_i b_i)² in Double, four partial sums (independent adds pipeline).
+    private static func sumOfSquares(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Double {
+        var sums = (0.0, 0.0, 0.0, 0.0)
+        var index = 0
+        while index + 4 <= n {
+            let y0 = Double(a[index] * b[index]), y1 = Double(a[index + 1] * b[index + 1])
+            let y2 = Double(a[index + 2] * b[index + 2]), y3 = Double(a[index + 3] * b[index + 3])
+            sums.0 += y0 * y0
+            sums.1 += y1 * y1
+            sums.2 += y2 * y2
+            sums.3 += y3 * y3
+            index += 4
+        }
+        while index < n {
+            let y = Double(a[index] * b[index])
+            sums.0 += y * y
+            index += 1
+        }
+        return (sums.0 + sums.1) + (sums.2 + sums.3)
     }
 
     private static func maximum(_ values: UnsafePointer<Float>, count: Int) -> Float {

@@ -73,7 +73,7 @@ public final class NeuralGrok: GradientAmplifier {
     public func amplify(_ parameters: ParameterStore) {
         let g = parameters.gradients.data, count = parameters.count
         network.scores(of: g, count: count, into: scores.data)
-        network.transform(g, scores: scores.data, slices: parameters.slices, into: g)
+        network.transform(g, scoresToWeights: scores.data, slices: parameters.slices, into: g)
         guard settings.clip > 0 else { return }
         var squares = 0.0
         for index in 0..<count { squares += Double(g[index]) * Double(g[index]) }
@@ -88,7 +88,8 @@ public final class NeuralGrok: GradientAmplifier {
     /// `parameters` delimiting the tensors (what the outer step backpropagates; for tests).
     public func accumulateTransformGradient(parameters: ParameterStore, gradient: Tensor, upstream: Tensor) {
         network.scores(of: gradient.data, count: parameters.count, into: scores.data)
-        network.backwardTransform(gradient.data, scores: scores.data, upstream: upstream.data, slices: parameters.slices,
+        network.transform(gradient.data, scoresToWeights: scores.data, slices: parameters.slices, into: savedValues.data)
+        network.backwardTransform(gradient.data, weights: scores.data, upstream: upstream.data, slices: parameters.slices,
                                   dscores: scores.data, count: parameters.count)
     }
 
@@ -105,13 +106,13 @@ public final class NeuralGrok: GradientAmplifier {
         innerGradient()
         rawGradient.copy(from: parameters.gradients)
         network.scores(of: rawGradient.data, count: count, into: scores.data)
-        network.transform(rawGradient.data, scores: scores.data, slices: parameters.slices, into: gradients)
+        network.transform(rawGradient.data, scoresToWeights: scores.data, slices: parameters.slices, into: gradients)
         for index in 0..<count { theta[index] -= learningRate * gradients[index] }
         let outerLoss = outerGradient()
         // Upstream of G: ∂L_outer/∂G = −η ∂L_outer/∂θ′, written over the gradient buffer.
         for index in 0..<count { gradients[index] *= -learningRate }
         network.parameters.zeroGradients()
-        network.backwardTransform(rawGradient.data, scores: scores.data, upstream: gradients, slices: parameters.slices,
+        network.backwardTransform(rawGradient.data, weights: scores.data, upstream: gradients, slices: parameters.slices,
                                   dscores: scores.data, count: count)
         metaOptimizer.step(learningRate: settings.outerLearningRate)
         parameters.values.copy(from: savedValues)
