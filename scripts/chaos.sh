@@ -101,7 +101,7 @@ while kill -0 "$coordinator_pid" 2>/dev/null; do
     sleep 4.5
     kill -CONT "${worker_pids[$victim]}" 2>/dev/null || true
     stops=$((stops + 1))
-  elif [ $action -ge 7 ] && [ $coordinator_restarts -lt "$coordinator_kills" ] && [ "${done_now:-0}" -gt 0 ]; then
+  elif [ $action -ge 7 ] && [ $coordinator_restarts -lt "$coordinator_kills" ] && { [ $forced -eq 1 ] || [ "${done_now:-0}" -gt 0 ]; }; then
     kill -9 "$coordinator_pid" 2>/dev/null || true
     wait "$coordinator_pid" 2>/dev/null || true
     coordinator_restarts=$((coordinator_restarts + 1))

@@ -29,7 +29,7 @@ struct ChaosTests {
         let bin = try EndToEnd.binary("grok-coord").deletingLastPathComponent().path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.script.path, "--trials", "16", "--budget", "400", "--workers", "2",
+        process.arguments = [Self.script.path, "--trials", "16", "--budget", "600", "--workers", "2",
                              "--coordinator-kills", "1", "--seed", "3"]
         var environment = ProcessInfo.processInfo.environment
         environment["GROKSWEEP_BIN"] = bin
