@@ -12,7 +12,7 @@
 # GROKSWEEP_BIN=DIR uses the binaries in DIR instead of building (the test suite does this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-trials=40 budget=600 workers=3 coordinator_kills=2 seed=$RANDOM
+trials=40 budget=3000 workers=3 coordinator_kills=2 seed=$RANDOM
 while [ $# -gt 0 ]; do
   case "$1" in
     --trials) trials=$2; shift 2 ;;
@@ -118,6 +118,11 @@ for pid in "${worker_pids[@]}"; do
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 done
 if [ $status -ne 0 ]; then echo "chaos: the last coordinator exited with $status" >&2; tail -20 "$work/coordinator.log" >&2; exit 1; fi
+if [ $worker_kills -eq 0 ] || [ $stops -eq 0 ] || { [ "$coordinator_kills" -ge 1 ] && [ $coordinator_restarts -eq 0 ]; }; then
+  echo "chaos: FAIL: the sweep ended before every kind of fault happened ($worker_kills worker kills," \
+    "$coordinator_restarts coordinator kills, $stops stops); give it more work with --budget or --trials" >&2
+  exit 1
+fi
 
 python3 - "$work" "$trials" "$worker_kills" "$coordinator_restarts" "$stops" <<'PY'
 import csv, json, sys

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The chaos test (scripts/chaos.sh) in a reduced form: 16 short trials, 2 workers, at least
+/// The chaos test (scripts/chaos.sh) in a reduced form: 16 trials of ~1 s, 2 workers, at least
 /// one worker kill -9, one SIGSTOP beyond the liveness timeout and one coordinator kill -9 with
 /// restart. The script itself checks every trial finished exactly once with the clean run's
 /// numbers and prints its summary; this test runs it on the binaries under test.
@@ -29,7 +29,7 @@ struct ChaosTests {
         let bin = try EndToEnd.binary("grok-coord").deletingLastPathComponent().path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.script.path, "--trials", "16", "--budget", "600", "--workers", "2",
+        process.arguments = [Self.script.path, "--trials", "16", "--budget", "4000", "--workers", "2",
                              "--coordinator-kills", "1", "--seed", "3"]
         var environment = ProcessInfo.processInfo.environment
         environment["GROKSWEEP_BIN"] = bin
@@ -47,8 +47,18 @@ struct ChaosTests {
         print(output.split(separator: "\n").filter { $0.hasPrefix("chaos") || $0.hasPrefix("  ") }.joined(separator: "\n"))
         #expect(process.terminationStatus == 0, "\(output)")
         #expect(output.contains("trials lost: 0, duplicates: 0, results different from the clean run: 0 of 16"), "\(output)")
-        #expect(output.contains("1 coordinator kill -9s") && output.contains("1 SIGSTOPs") && !output.contains("survived 0 worker"),
-                "\(output)")
+        // The killer forces one fault of each kind, then chance may add more (up to 2 SIGSTOPs): at
+        // least one of each must have happened.
+        #expect(Self.count(before: " coordinator kill -9s", in: output) == 1, "\(output)")
+        #expect((Self.count(before: " SIGSTOPs", in: output) ?? 0) >= 1, "\(output)")
+        #expect((Self.count(before: " worker kill -9s", in: output) ?? 0) >= 1, "\(output)")
         #expect(output.contains("chaos: PASS"))
+    }
+
+    /// The number written just before `suffix` in the chaos summary ("survived 3 worker kill -9s").
+    static func count(before suffix: String, in output: String) -> Int? {
+        guard let range = output.range(of: suffix) else { return nil }
+        let digits = output[..<range.lowerBound].reversed().prefix { $0.isNumber }
+        return Int(String(digits.reversed()))
     }
 }
