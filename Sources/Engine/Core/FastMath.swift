@@ -7,10 +7,15 @@ public enum FastMath {
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
         // exp(x) = 2^k · exp(r), k = round(x / ln 2), |r| ≤ ln 2 / 2.
-        // Written as selects so NaN maps into range instead of trapping in the Int32 conversion.
+        // Written as selects so NaN maps into range; no float-to-integer conversion (Swift's
+        // traps on overflow and would keep the loop scalar): adding 1.5 · 2²³ rounds x / ln 2
+        // to the nearest integer k and leaves k in the low mantissa bits, from where 2^k's
+        // exponent field is built by shifting.
         let low: Float = x > -87.3 ? x : -87.3
         let clamped: Float = low < 88.3 ? low : 88.3
-        let k = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        let magic: Float = 12_582_912
+        let shifted = clamped * 1.442_695_04 + magic
+        let k = shifted - magic
         // ln 2 split in two parts so k · ln 2 is subtracted without rounding error.
         let r = (clamped - k * 0.693_359_375) - k * -2.121_944_4e-4
         var p: Float = 1.987_569_15e-4
@@ -20,7 +25,107 @@ public enum FastMath {
         p = p * r + 0.166_666_65
         p = p * r + 0.500_000_01
         let polynomial = p * r * r + r + 1
-        let scale = Float(bitPattern: UInt32(bitPattern: Int32(k) &+ 127) << 23)
+        let scale = Float(bitPattern: (shifted.bitPattern &+ 127) &<< 23)
         return polynomial * scale
+    }
+
+    /// `exp` on eight lanes, step for step the same as the scalar version (same results).
+    @inline(__always)
+    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        var clamped = x
+        clamped.replace(with: -87.3, where: .!(x .> -87.3))
+        clamped.replace(with: 88.3, where: .!(clamped .< 88.3))
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = clamped * 1.442_695_04 + magic
+        let k = shifted - magic
+        let r = (clamped - k * 0.693_359_375) - k * -2.121_944_4e-4
+        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 0.166_666_65
+        p = p * r + 0.500_000_01
+        let polynomial = p * r * r + r + 1
+        let bits = (unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &+ 127) &<< 23
+        return polynomial * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    }
+
+    /// out[i] = exp(x[i] − shift) for `count` values; returns their sum in a fixed order
+    /// (eight running lanes, summed, then the tail). `out` may equal `x`.
+    @inline(__always)
+    public static func shiftedExponentials(_ x: UnsafePointer<Float>, minus shift: Float,
+                                           into out: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var index = 0
+        let shifts = SIMD8<Float>(repeating: shift)
+        while index + 8 <= count {
+            let values = exp(load8(x + index) - shifts)
+            store8(values, out + index)
+            lanes += values
+            index += 8
+        }
+        var sum = lanes.sum()
+        while index < count {
+            let value = exp(x[index] - shift)
+            out[index] = value
+            sum += value
+            index += 1
+        }
+        return sum
+    }
+
+    /// The largest of `count` values (NaN if any is NaN). Eight lanes, then the tail.
+    @inline(__always)
+    public static func maximum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var index = 0
+        var result = -Float.infinity
+        if count >= 8 {
+            var lanes = load8(values)
+            var hasNaN = lanes .!= lanes
+            index = 8
+            while index + 8 <= count {
+                let next = load8(values + index)
+                hasNaN .|= next .!= next
+                lanes.replace(with: next, where: next .> lanes)
+                index += 8
+            }
+            if any(hasNaN) { return .nan }
+            result = lanes.max()
+        }
+        while index < count {
+            let value = values[index]
+            if value.isNaN { return .nan }
+            result = Swift.max(result, value)
+            index += 1
+        }
+        return result
+    }
+
+    /// Σ of `count` values in a fixed order: eight running lanes, summed, then the tail.
+    /// (A plain loop's sum cannot be vectorised: float addition is not reassociated.)
+    @inline(__always)
+    public static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var index = 0
+        while index + 8 <= count {
+            lanes += load8(values + index)
+            index += 8
+        }
+        var result = lanes.sum()
+        while index < count {
+            result += values[index]
+            index += 1
+        }
+        return result
+    }
+
+    @inline(__always)
+    static func load8(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func store8(_ values: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: values, as: SIMD8<Float>.self)
     }
 }

@@ -11,7 +11,11 @@ public final class Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        self.data = .allocate(capacity: Swift.max(count, 1))
+        // Cache-line aligned: rows split between threads then never share a line at the split
+        // (false sharing), and vector loads never straddle lines at a row's start.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride,
+                                                   alignment: Tensor.alignment)
+        self.data = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
         data.initialize(repeating: 0, count: Swift.max(count, 1))
     }
 
@@ -22,6 +26,9 @@ public final class Tensor {
     }
 
     deinit { data.deallocate() }
+
+    /// Bytes: one cache line.
+    public static let alignment = 64
 
     public subscript(index: Int) -> Float {
         get { data[index] }

@@ -52,20 +52,27 @@ public enum EmbeddingLinear {
         out: UnsafeMutablePointer<Float>, tables: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         tokens: UnsafePointer<Int32>, count n: Int, vocabulary v: Int, tokensPerExample t: Int, outputs h: Int
     ) {
-        for example in 0..<n {
-            let line = out + example * h
-            let first = tables + Int(tokens[example * t]) * h
-            if let bias {
-                for column in 0..<h { line[column] = bias[column] + first[column] }
-            } else {
-                line.update(from: first, count: h)
-            }
-            for position in 1..<max(t, 1) {
-                let row = tables + (position * v + Int(tokens[example * t + position])) * h
-                for column in 0..<h { line[column] += row[column] }
+        Parallel.forRanges(n, grain: rowGrain(h)) { rows in
+            for example in rows {
+                let line = out + example * h
+                let first = tables + Int(tokens[example * t]) * h
+                if let bias {
+                    for column in 0..<h { line[column] = bias[column] + first[column] }
+                } else {
+                    line.update(from: first, count: h)
+                }
+                for position in 1..<max(t, 1) {
+                    let row = tables + (position * v + Int(tokens[example * t + position])) * h
+                    for column in 0..<h { line[column] += row[column] }
+                }
             }
         }
     }
+
+    /// Rows (of `width` values) or columns (of `height`) per thread worth splitting for:
+    /// about 32 K values, and at least 16 columns.
+    static func rowGrain(_ width: Int) -> Int { max(1, 32_768 / max(width, 1)) }
+    static func columnGrain(_ height: Int) -> Int { max(16, 32_768 / max(height, 1)) }
 
     /// Fused gather, bias and ReLU: out[n] = max(0, bias + Σ_position tables[position][tokens[n, position]]).
     /// One pass over the n × H activations instead of two.
@@ -78,16 +85,25 @@ public enum EmbeddingLinear {
             Activation.reluForward(out: out, x: out, count: n * h)
             return
         }
-        for example in 0..<n {
-            let line = out + example * h
-            let first = tables + Int(tokens[2 * example]) * h
-            let second = tables + (v + Int(tokens[2 * example + 1])) * h
-            for column in 0..<h { line[column] = max(bias[column] + first[column] + second[column], 0) }
+        Parallel.forRanges(n, grain: rowGrain(h)) { rows in
+            for example in rows {
+                let line = out + example * h
+                let first = tables + Int(tokens[2 * example]) * h
+                let second = tables + (v + Int(tokens[2 * example + 1])) * h
+                var column = 0
+                while column + 8 <= h {
+                    var sum = FastMath.load8(bias + column) + FastMath.load8(first + column) + FastMath.load8(second + column)
+                    sum.replace(with: 0, where: sum .< 0)  // max(x, 0), NaN kept
+                    FastMath.store8(sum, line + column)
+                    column += 8
+                }
+                for column in column..<h { line[column] = max(bias[column] + first[column] + second[column], 0) }
+            }
         }
     }
 
     /// Fused ReLU backward and scatter: with g = dout[n] · [out[n] > 0],
-    /// dtables[position][tokens[n, position]] += g and dbias += g. dtables must be zeroed.
+    /// dtables[position][tokens[n, position]] += g and dbias += Σ g. dtables must be zeroed.
     public static func scatterReLU(
         dtables: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
         out: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count n: Int, vocabulary v: Int,
@@ -100,17 +116,32 @@ public enum EmbeddingLinear {
                     tokensPerExample: t, outputs: h)
             return
         }
-        for example in 0..<n {
-            let source = dout + example * h, active = out + example * h
-            let first = dtables + Int(tokens[2 * example]) * h
-            let second = dtables + (v + Int(tokens[2 * example + 1])) * h
-            for column in 0..<h {
-                let gradient = active[column] > 0 ? source[column] : 0
-                first[column] += gradient
-                second[column] += gradient
-                dbias[column] += gradient
+        // Split by columns: every thread sees all examples in order, so each sum is the same
+        // as on one thread.
+        Parallel.forColumnRanges(h, grain: columnGrain(n)) { columns in
+            for example in 0..<n {
+                let source = dout + example * h, active = out + example * h
+                let first = dtables + Int(tokens[2 * example]) * h
+                let second = dtables + (v + Int(tokens[2 * example + 1])) * h
+                var column = columns.lowerBound
+                while column + 8 <= columns.upperBound {
+                    var gradient = FastMath.load8(source + column)
+                    gradient.replace(with: 0, where: .!(FastMath.load8(active + column) .> 0))
+                    FastMath.store8(FastMath.load8(first + column) + gradient, first + column)
+                    FastMath.store8(FastMath.load8(second + column) + gradient, second + column)
+                    column += 8
+                }
+                for column in column..<columns.upperBound {
+                    let incoming = source[column]
+                    let gradient = active[column] > 0 ? incoming : 0
+                    first[column] += gradient
+                    second[column] += gradient
+                }
             }
         }
+        // Every example adds its g to exactly one row of the first position's table, so the
+        // bias gradient is that table's column sums: V rows to add instead of n.
+        addColumnSums(of: dtables, rows: v, columns: h, to: dbias)
     }
 
     /// dtables[position][tokens[n, position]] += dout[n]; dbias += Σ dout. dtables must be zeroed.
@@ -118,11 +149,13 @@ public enum EmbeddingLinear {
         dtables: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
         tokens: UnsafePointer<Int32>, count n: Int, vocabulary v: Int, tokensPerExample t: Int, outputs h: Int
     ) {
-        for example in 0..<n {
-            let source = dout + example * h
-            for position in 0..<t {
-                let row = dtables + (position * v + Int(tokens[example * t + position])) * h
-                for column in 0..<h { row[column] += source[column] }
+        Parallel.forColumnRanges(h, grain: columnGrain(n)) { columns in
+            for example in 0..<n {
+                let source = dout + example * h
+                for position in 0..<t {
+                    let row = dtables + (position * v + Int(tokens[example * t + position])) * h
+                    for column in columns { row[column] += source[column] }
+                }
             }
         }
         if let dbias { addColumnSums(of: dout, rows: n, columns: h, to: dbias) }

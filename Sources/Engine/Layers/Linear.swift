@@ -39,17 +39,22 @@ public enum Linear {
 /// matrix[r, :] += vector for every row r.
 @inline(__always)
 func addRowVector(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-    for row in 0..<rows {
-        let line = matrix + row * columns
-        for column in 0..<columns { line[column] += vector[column] }
+    Parallel.forRanges(rows, grain: EmbeddingLinear.rowGrain(columns)) { range in
+        for row in range {
+            let line = matrix + row * columns
+            for column in 0..<columns { line[column] += vector[column] }
+        }
     }
 }
 
 /// sums[c] += Σ_r matrix[r, c]
 @inline(__always)
 func addColumnSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int, to sums: UnsafeMutablePointer<Float>) {
-    for row in 0..<rows {
-        let line = matrix + row * columns
-        for column in 0..<columns { sums[column] += line[column] }
+    // Split by columns, so each column is summed in row order whatever the thread count.
+    Parallel.forColumnRanges(columns, grain: EmbeddingLinear.columnGrain(rows)) { range in
+        for row in 0..<rows {
+            let line = matrix + row * columns
+            for column in range { sums[column] += line[column] }
+        }
     }
 }

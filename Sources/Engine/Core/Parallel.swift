@@ -1,0 +1,54 @@
+import Dispatch
+
+/// The engine's own loops (loss, gather/scatter, activations) split over the trial's threads.
+///
+/// With more than one BLAS thread, every loop left serial is time the other cores spend
+/// waiting for the next matrix product. Splits never change a result: work is divided into
+/// disjoint output ranges (rows or columns) whose values do not depend on the split, and
+/// reductions are made over fixed blocks whose partial results are combined in block order.
+/// So curves are identical for any thread count, as far as these loops go.
+public enum Parallel {
+    /// Threads the engine's loops use: the trial's BLAS thread count.
+    static var threads: Int { max(BLAS.threads, 1) }
+
+    /// Calls `body` on contiguous ranges that together cover `0..<count`, concurrently when
+    /// there are several threads and more than `grain` items per thread.
+    @inline(__always)
+    static func forRanges(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        let parts = min(threads, count / max(grain, 1))
+        guard parts > 1 else {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            body(part * count / parts ..< (part + 1) * count / parts)
+        }
+    }
+
+    /// Like `forRanges` over the columns of a row-major matrix, with split points at multiples
+    /// of 16 floats (64 bytes), so threads never write the same cache line of a row when rows
+    /// start on a line (as `Tensor` rows of a multiple of 16 columns do).
+    @inline(__always)
+    static func forColumnRanges(_ columns: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        let lines = (columns + 15) / 16
+        forRanges(lines, grain: max(grain / 16, 1)) { range in
+            body(range.lowerBound * 16 ..< min(range.upperBound * 16, columns))
+        }
+    }
+
+    /// Maps `body` over fixed blocks of `blockSize` items (the last may be shorter) and returns
+    /// the results in block order, so a reduction over them is the same for any thread count.
+    static func mapBlocks<Result>(_ count: Int, blockSize: Int, initial: Result,
+                                  _ body: (Range<Int>) -> Result) -> [Result] {
+        let blocks = (count + blockSize - 1) / blockSize
+        var results = [Result](repeating: initial, count: blocks)
+        results.withUnsafeMutableBufferPointer { slots in
+            forRanges(blocks, grain: 1) { range in
+                for block in range {
+                    slots[block] = body(block * blockSize ..< min((block + 1) * blockSize, count))
+                }
+            }
+        }
+        return results
+    }
+}
