@@ -9,7 +9,7 @@ let numericFlags: [SwiftSetting] = [
 
 let package = Package(
     name: "GrokSweep",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "grok-coord", targets: ["Coordinator"]),
         .executable(name: "grok-worker", targets: ["Worker"]),

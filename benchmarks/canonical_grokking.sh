@@ -4,7 +4,7 @@
 # Prints t_mem, t_grok and the delay per seed. Usage: benchmarks/canonical_grokking.sh [SEEDS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product grok-worker >/dev/null
+swift build -c release -Xswiftc -enable-testing --product grok-worker >/dev/null
 seeds=("$@")
 [ ${#seeds[@]} -gt 0 ] || seeds=(0 1 2)
 dir=$(mktemp -d)

@@ -13,5 +13,5 @@
 # both the rate and the tail latency suffer; the CPU-per-trial figure is the steadiest one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
+swift build -c release -Xswiftc -enable-testing >/dev/null
 exec .build/release/grok-coord bench-dispatch --workers 1000 --trials 100000 --processes 2 "$@"

@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=""
 if [ "${1:-}" = "--pytorch" ]; then python="$2"; shift 2; fi
-swift build -c release --product grok-worker >/dev/null
+swift build -c release -Xswiftc -enable-testing --product grok-worker >/dev/null
 .build/release/grok-worker bench --reference "$@"
 if [ -n "$python" ]; then "$python" benchmarks/pytorch_mlp_step.py; fi

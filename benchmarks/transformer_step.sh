@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=""
 if [ "${1:-}" = "--pytorch" ]; then python="$2"; shift 2; fi
-swift build -c release --product grok-worker >/dev/null
+swift build -c release -Xswiftc -enable-testing --product grok-worker >/dev/null
 for layers in 1 2; do
     .build/release/grok-worker bench --transformer "$layers" --steps 20 "$@"
     if [ -n "$python" ]; then "$python" benchmarks/pytorch_transformer_step.py --layers "$layers" --steps 10; fi

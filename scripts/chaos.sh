@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ -z "${GROKSWEEP_BIN:-}" ]; then
-  swift build -c release >/dev/null
+  swift build -c release -Xswiftc -enable-testing >/dev/null
   GROKSWEEP_BIN=.build/release
 fi
 coord_bin="$GROKSWEEP_BIN/grok-coord"

@@ -4,7 +4,7 @@ import Foundation
 import Protocol
 
 /// `grok-worker bench`: milliseconds per training step of a trial config (the canonical
-/// experiment by default) at several BLAS thread counts, and the GFLOP/s that implies.
+/// experiment by default) at several compute-thread counts, and the GFLOP/s that implies.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Trial config JSON (default: the canonical experiment).")
     var config: String?
 
-    @Option(help: "Comma-separated BLAS thread counts.")
+    @Option(help: "Comma-separated compute-thread counts.")
     var threads: String = "1,2"
 
     @Option(help: "Timed steps per measurement.")

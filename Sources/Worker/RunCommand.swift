@@ -14,7 +14,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.")
     var connect: String
 
-    @Option(help: "OpenBLAS threads per trial (one worker per core with 1 thread each is best).")
+    @Option(help: "Compute threads per trial: matrix products and the engine's loops (one worker per core with 1 thread each gives the most trials per second).")
     var threads: Int = 1
 
     @Option(help: "Authenticate with the CURVE key bundle in this directory (made by `grok-coord keys`).")

@@ -19,7 +19,7 @@ struct TrialCommand: ParsableCommand {
     @Option(help: "Write the full result (summary and curve) as JSON to this file.")
     var result: String?
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Compute threads: matrix products and the engine's loops.")
     var threads: Int = 1
 
     @Flag(help: "Print only the summary.")
@@ -105,7 +105,7 @@ enum Summary {
             "t_mem    \(step(result.tMem))   (train acc ≥ \(config.thresholds.train) for \(config.thresholds.sustain) evals)",
             "t_grok   \(step(result.tGrok))   (test acc ≥ \(config.thresholds.test) for \(config.thresholds.sustain) evals)",
             "delay    \(step(result.delay))",
-            String(format: "steps    %d in %.2f s (%.1f steps/s, %.1f ms/step, %d BLAS thread%@)", result.steps,
+            String(format: "steps    %d in %.2f s (%.1f steps/s, %.1f ms/step, %d compute thread%@)", result.steps,
                    result.seconds, result.stepsPerSecond, result.steps > 0 ? 1000 * result.seconds / Double(result.steps) : 0,
                    result.blasThreads, result.blasThreads == 1 ? "" : "s"),
             String(format: "flops    %.3g (dense-equivalent)", result.flops),

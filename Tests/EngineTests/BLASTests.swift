@@ -16,6 +16,11 @@ struct BLASTests {
         Case(transposeA: true, transposeB: true, m: 5, n: 64, k: 9, padding: 1, beta: 0.5),
         Case(transposeA: false, transposeB: true, m: 129, n: 97, k: 130, padding: 2, beta: 1),
         Case(transposeA: false, transposeB: false, m: 3, n: 4, k: 0, padding: 0, beta: 0.5),
+        // Large enough to be split over the compute team: by rows (m ≥ n) and by columns.
+        Case(transposeA: false, transposeB: false, m: 301, n: 41, k: 120, padding: 3, beta: 1),
+        Case(transposeA: true, transposeB: true, m: 203, n: 77, k: 90, padding: 1, beta: 0),
+        Case(transposeA: true, transposeB: false, m: 40, n: 333, k: 100, padding: 2, beta: 0.5),
+        Case(transposeA: false, transposeB: true, m: 37, n: 515, k: 64, padding: 0, beta: 0),
     ]
 
     @Test(arguments: cases)

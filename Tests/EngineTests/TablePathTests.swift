@@ -3,10 +3,12 @@ import Testing
 
 /// The one-hot table shortcut gives the same logits and gradients as embedding every example.
 struct TablePathTests {
-    @Test(arguments: [1, 2])
-    func fastPathMatchesStraightforwardPath(depth: Int) {
-        let shape = MLPShape(vocabularySize: 23, embeddingDimension: 16, width: 64, depth: depth, classes: 23)
-        let all = ModularArithmetic.dataset(operation: .add, modulus: 23)
+    /// (modulus, depth): p = 97 (9 409 examples) is large enough for every loop to be split
+    /// over the compute team.
+    @Test(arguments: [(23, 1), (23, 2), (97, 1)])
+    func fastPathMatchesStraightforwardPath(modulus: Int, depth: Int) {
+        let shape = MLPShape(vocabularySize: modulus, embeddingDimension: 16, width: 128, depth: depth, classes: modulus)
+        let all = ModularArithmetic.dataset(operation: .add, modulus: modulus)
         let n = all.count
         func run(reference: Bool) -> (logits: [Float], gradients: [Float]) {
             let model = MLP(shape: shape, capacity: n)

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// The embedded default: `grok-worker` processes on this machine, started by the coordinator,
-/// connected over loopback, one BLAS thread each, restarted if one dies, stopped at the end.
+/// connected over loopback, one compute thread each, restarted if one dies, stopped at the end.
 final class LocalWorkers {
     private let executable: URL
     private let endpoint: String

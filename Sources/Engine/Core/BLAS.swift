@@ -17,6 +17,38 @@ public enum BLAS {
             scale(c, rows: m, columns: n, stride: ldc, by: beta)
             return
         }
+        let team = ComputeTeam.shared
+        let parts = min(team.size, Int(Double(m) * Double(n) * Double(k) / Double(minimumPartWork)))
+        guard parts > 1 else {
+            sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        // Split C into row blocks (or column blocks when it is wider than tall), at multiples of
+        // 16 so blocks keep whole kernel tiles and cache lines.
+        let splitRows = m >= n
+        let extent = splitRows ? m : n
+        team.run(parts: parts) { part in
+            let start = (extent * part / parts) & ~15, end = part == parts - 1 ? extent : (extent * (part + 1) / parts) & ~15
+            guard end > start else { return }
+            if splitRows {
+                sgemm(transposeA, transposeB, end - start, n, k, alpha, transposeA ? a + start : a + start * lda, lda,
+                      b, ldb, beta, c + start * ldc, ldc)
+            } else {
+                sgemm(transposeA, transposeB, m, end - start, k, alpha, a, lda,
+                      transposeB ? b + start * ldb : b + start, ldb, beta, c + start, ldc)
+            }
+        }
+    }
+
+    /// Multiply–adds below which a product stays on one thread (~20 µs of work).
+    static let minimumPartWork = 1 << 20
+
+    @inline(__always)
+    private static func sgemm(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -49,12 +81,21 @@ public enum BLAS {
         }
     }
 
-    /// OpenBLAS worker threads. Results are deterministic for a fixed count; different counts
-    /// may change the last bits (blocking differs).
+    /// Threads of the engine's compute team (products are split over them; OpenBLAS itself
+    /// runs single-threaded inside each part). Results are deterministic for a fixed count;
+    /// different counts may change the last bits (blocks differ).
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(newValue)) }
+        get { ComputeTeam.shared.size }
+        set { ComputeTeam.shared.resize(newValue) }
     }
+
+    /// OpenBLAS's own default (OPENBLAS_NUM_THREADS or the cores), read once; OpenBLAS is
+    /// then told to use one thread.
+    static let initialThreads: Int = {
+        let count = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        return max(count, 1)
+    }()
 
     public static var configuration: String {
         guard let text = openblas_get_config() else { return "OpenBLAS" }

@@ -1,15 +1,14 @@
-import Dispatch
-
-/// The engine's own loops (loss, gather/scatter, activations) split over the trial's threads.
+/// The engine's own loops (loss, gather/scatter, activations, attention, norms) split over
+/// the trial's compute team.
 ///
-/// With more than one BLAS thread, every loop left serial is time the other cores spend
-/// waiting for the next matrix product. Splits never change a result: work is divided into
-/// disjoint output ranges (rows or columns) whose values do not depend on the split, and
-/// reductions are made over fixed blocks whose partial results are combined in block order.
-/// So curves are identical for any thread count, as far as these loops go.
+/// With more than one thread, every loop left serial is time the other cores spend waiting
+/// for the next matrix product. Splits never change a result: work is divided into disjoint
+/// output ranges (rows or columns) whose values do not depend on the split, and reductions are
+/// made over fixed blocks whose partial results are combined in block order. So these loops
+/// give the same numbers for any thread count (the products' blocks do depend on it).
 public enum Parallel {
-    /// Threads the engine's loops use: the trial's BLAS thread count.
-    static var threads: Int { max(BLAS.threads, 1) }
+    /// Threads the engine's loops use: the compute team's.
+    static var threads: Int { ComputeTeam.shared.size }
 
     /// Calls `body` on contiguous ranges that together cover `0..<count`, concurrently when
     /// there are several threads and more than `grain` items per thread.
@@ -20,7 +19,7 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        ComputeTeam.shared.run(parts: parts) { part in
             body(part * count / parts ..< (part + 1) * count / parts)
         }
     }

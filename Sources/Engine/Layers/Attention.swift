@@ -18,7 +18,9 @@ public enum CausalAttention {
         let headDimension = d / heads
         let scale = 1 / Float(headDimension).squareRoot()
         let firstQuery = t - queries
-        for example in 0..<n {
+        // Examples are independent: split over the team by example.
+        Parallel.forRanges(n, grain: exampleGrain(length: t, dimension: d)) { examples in
+        for example in examples {
             let rows = qkv + example * t * 3 * d
             for head in 0..<heads {
                 let offset = head * headDimension
@@ -51,7 +53,11 @@ public enum CausalAttention {
                 }
             }
         }
+        }
     }
+
+    /// Examples per thread worth splitting for: about 32 K values of qkv.
+    static func exampleGrain(length t: Int, dimension d: Int) -> Int { max(1, 32_768 / max(3 * t * d, 1)) }
 
     /// dout (n × Tq × d) → dqkv (n × T × 3d), overwritten; query gradients of positions that
     /// were not queried are zero. With s = q·k/√dh, P = softmax(s):
@@ -64,10 +70,10 @@ public enum CausalAttention {
         let headDimension = d / heads
         let scale = 1 / Float(headDimension).squareRoot()
         let firstQuery = t - queries
-        var scoreGradients = [Float](repeating: 0, count: t)
-        scoreGradients.withUnsafeMutableBufferPointer { buffer in
+        Parallel.forRanges(n, grain: exampleGrain(length: t, dimension: d)) { examples in
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: t) { buffer in
             let scoreGradient = buffer.baseAddress!
-            for example in 0..<n {
+            for example in examples {
                 let rows = qkv + example * t * 3 * d, gradients = dqkv + example * t * 3 * d
                 gradients.update(repeating: 0, count: t * 3 * d)
                 for head in 0..<heads {
@@ -102,6 +108,7 @@ public enum CausalAttention {
                     }
                 }
             }
+          }
         }
     }
 

@@ -9,7 +9,8 @@ public enum LayerNorm {
         x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, dimension d: Int
     ) {
         let inverseD = 1 / Float(d)
-        for row in 0..<rows {
+        Parallel.forRanges(rows, grain: EmbeddingLinear.rowGrain(d)) { range in
+        for row in range {
             let input = x + row * d, output = out + row * d
             var sum: Float = 0
             for column in 0..<d { sum += input[column] }
@@ -25,6 +26,7 @@ public enum LayerNorm {
             mean[row] = average
             inverseDeviation[row] = inverse
         }
+        }
     }
 
     /// dout (rows × d) → dx += ∂/∂x, dweight += Σ_rows dout · x̂, dbias += Σ_rows dout,
@@ -35,24 +37,37 @@ public enum LayerNorm {
         mean: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>, rows: Int, dimension d: Int
     ) {
         let inverseD = 1 / Float(d)
-        for row in 0..<rows {
-            let input = x + row * d, upstream = dout + row * d, gradient = dx + row * d
-            let average = mean[row], inverse = inverseDeviation[row]
-            var gradientMean: Float = 0, projectionMean: Float = 0
-            for column in 0..<d {
-                let normalised = (input[column] - average) * inverse
-                let scaled = upstream[column] * weight[column]
-                gradientMean += scaled
-                projectionMean += scaled * normalised
-                dweight[column] += upstream[column] * normalised
-                dbias[column] += upstream[column]
+        // Input gradients row by row (split by rows); parameter gradients column by column
+        // over all rows in order (split by columns), so no sum depends on the split.
+        Parallel.forRanges(rows, grain: EmbeddingLinear.rowGrain(d)) { range in
+            for row in range {
+                let input = x + row * d, upstream = dout + row * d, gradient = dx + row * d
+                let average = mean[row], inverse = inverseDeviation[row]
+                var gradientMean: Float = 0, projectionMean: Float = 0
+                for column in 0..<d {
+                    let normalised = (input[column] - average) * inverse
+                    let scaled = upstream[column] * weight[column]
+                    gradientMean += scaled
+                    projectionMean += scaled * normalised
+                }
+                gradientMean *= inverseD
+                projectionMean *= inverseD
+                for column in 0..<d {
+                    let normalised = (input[column] - average) * inverse
+                    let scaled = upstream[column] * weight[column]
+                    gradient[column] += inverse * (scaled - gradientMean - normalised * projectionMean)
+                }
             }
-            gradientMean *= inverseD
-            projectionMean *= inverseD
-            for column in 0..<d {
-                let normalised = (input[column] - average) * inverse
-                let scaled = upstream[column] * weight[column]
-                gradient[column] += inverse * (scaled - gradientMean - normalised * projectionMean)
+        }
+        Parallel.forColumnRanges(d, grain: EmbeddingLinear.columnGrain(rows)) { columns in
+            for row in 0..<rows {
+                let input = x + row * d, upstream = dout + row * d
+                let average = mean[row], inverse = inverseDeviation[row]
+                for column in columns {
+                    let normalised = (input[column] - average) * inverse
+                    dweight[column] += upstream[column] * normalised
+                    dbias[column] += upstream[column]
+                }
             }
         }
     }

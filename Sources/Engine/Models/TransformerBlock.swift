@@ -165,14 +165,16 @@ extension Transformer {
     private func addingResidual(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>, count n: Int,
                                 residualLength: Int, queries: Int, inputs: Int, outputs: Int) {
-        for example in 0..<n {
-            for query in 0..<queries {
-                let source = residual + (example * residualLength + residualLength - queries + query) * outputs
-                let line = out + (example * queries + query) * outputs
-                if let bias {
-                    for column in 0..<outputs { line[column] = source[column] + bias[column] }
-                } else {
-                    line.update(from: source, count: outputs)
+        Parallel.forRanges(n, grain: EmbeddingLinear.rowGrain(queries * outputs)) { examples in
+            for example in examples {
+                for query in 0..<queries {
+                    let source = residual + (example * residualLength + residualLength - queries + query) * outputs
+                    let line = out + (example * queries + query) * outputs
+                    if let bias {
+                        for column in 0..<outputs { line[column] = source[column] + bias[column] }
+                    } else {
+                        line.update(from: source, count: outputs)
+                    }
                 }
             }
         }
@@ -203,25 +205,32 @@ extension Transformer {
     /// qkv (n·T × 3d) row (example, position) = table qkv row (position, token)
     private func gatherTables(into qkv: UnsafeMutablePointer<Float>, count n: Int) {
         let (t, v, width) = (shape.sequenceLength, shape.vocabularySize, 3 * shape.modelDimension)
-        for row in 0..<(n * t) {
-            let source = tables.qkv.data + ((row % t) * v + Int(sequences[row])) * width
-            (qkv + row * width).update(from: source, count: width)
+        let (tables, sequences) = (tables.qkv.data, sequences)
+        Parallel.forRanges(n * t, grain: EmbeddingLinear.rowGrain(width)) { rows in
+            for row in rows {
+                let source = tables + ((row % t) * v + Int(sequences[row])) * width
+                (qkv + row * width).update(from: source, count: width)
+            }
         }
     }
 }
 
 /// matrix[r, 0..<columns] += vector for rows spaced `stride` apart.
 func addBias(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int) {
-    for row in 0..<rows {
-        let line = matrix + row * stride
-        for column in 0..<columns { line[column] += vector[column] }
+    Parallel.forRanges(rows, grain: EmbeddingLinear.rowGrain(columns)) { range in
+        for row in range {
+            let line = matrix + row * stride
+            for column in 0..<columns { line[column] += vector[column] }
+        }
     }
 }
 
 /// sums[c] += Σ_r matrix[r, c] for rows spaced `stride` apart.
 func addColumnSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, to sums: UnsafeMutablePointer<Float>) {
-    for row in 0..<rows {
-        let line = matrix + row * stride
-        for column in 0..<columns { sums[column] += line[column] }
+    Parallel.forColumnRanges(columns, grain: EmbeddingLinear.columnGrain(rows)) { range in
+        for row in 0..<rows {
+            let line = matrix + row * stride
+            for column in range { sums[column] += line[column] }
+        }
     }
 }

@@ -34,7 +34,7 @@ public struct TrainingOutcome: Sendable {
 /// optimiser steps; NeuralGrok then updates its amplifier every T steps on a held-out part of
 /// the training set (which the model never trains on; train metrics are over the rest).
 ///
-/// Deterministic: the same plan, data and BLAS thread count give bit-identical curves.
+/// Deterministic: the same plan, data and compute-thread count give bit-identical curves.
 public final class TrialRunner {
     public let plan: TrainingPlan
     /// The data as trained and evaluated: with NeuralGrok, `train` is D_inner.

@@ -63,7 +63,7 @@ public struct TrialResult: Hashable, Sendable {
     public var flops: Double
     /// GrokTransfer's weak model run, whose cost `seconds` and `flops` include.
     public var weak: WeakRunSummary?
-    /// BLAS threads the trial ran with (part of what makes curves reproducible).
+    /// Compute threads the trial ran with (part of what makes curves reproducible).
     public var blasThreads: Int
     /// Host that ran the trial.
     public var host: String

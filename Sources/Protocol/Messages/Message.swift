@@ -62,7 +62,7 @@ public enum MessageKind: String, CaseIterable, Hashable, Sendable {
 }
 
 /// What a worker tells the coordinator about itself in `hello`: enough to identify the process
-/// in logs and journals and to judge whether its results are comparable (build, BLAS threads).
+/// in logs and journals and to judge whether its results are comparable (build, compute threads).
 public struct WorkerInfo: Hashable, Sendable {
     /// Stable, unique name of the worker process (also used as its routing id by convention).
     public var workerId: String
@@ -71,7 +71,7 @@ public struct WorkerInfo: Hashable, Sendable {
     public var cores: Int
     /// Build identification (version, commit, configuration) of the worker binary.
     public var build: String
-    /// BLAS threads each trial runs with; part of what makes a curve reproducible.
+    /// Compute threads each trial runs with; part of what makes a curve reproducible.
     public var blasThreads: Int
     /// Operating-system process id, to find the process on its host.
     public var pid: Int

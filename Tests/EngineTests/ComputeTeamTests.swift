@@ -1,0 +1,48 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Engine
+
+/// The fork–join team behind every split loop and product.
+struct ComputeTeamTests {
+    /// Each part runs exactly once, on every job, however jobs follow each other (helpers both
+    /// spinning and asleep between them).
+    @Test func everyPartRunsExactlyOncePerJob() {
+        let team = ComputeTeam(size: 3)
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0)
+        for job in 0..<2_000 {
+            if job % 500 == 499 { Thread.sleep(forTimeInterval: 0.01) }  // long enough for helpers to sleep
+            team.run(parts: job % 2 == 0 ? 3 : 2) { part in counts[part] += 1 }
+        }
+        #expect(Array(counts) == [2_000, 2_000, 1_000])
+    }
+
+    /// A job started inside a part, or while another caller's job runs, runs inline: same parts.
+    @Test func nestedAndConcurrentJobsRunInline() async {
+        let team = ComputeTeam(size: 2)
+        let total = Atomic<Int>(0)
+        team.run(parts: 2) { _ in
+            team.run(parts: 2) { inner in total.add(inner + 1, ordering: .relaxed) }
+        }
+        #expect(total.load(ordering: .relaxed) == 6)
+        await withTaskGroup(of: Int.self) { group in
+            for caller in 0..<4 {
+                group.addTask {
+                    var sum = 0
+                    for _ in 0..<200 {
+                        let partial = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2)
+                        team.run(parts: 2) { part in partial[part] = caller * 10 + part }
+                        sum += partial[0] + partial[1]
+                        partial.deallocate()
+                    }
+                    return sum
+                }
+            }
+            var sums: [Int] = []
+            for await sum in group { sums.append(sum) }
+            #expect(sums.sorted() == (0..<4).map { 200 * (2 * $0 * 10 + 1) })
+        }
+    }
+}
