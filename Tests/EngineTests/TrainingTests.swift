@@ -92,19 +92,3 @@ struct TrainingTests {
         #expect(outcome.steps < plan.budget)
     }
 }
-
-/// The inlined exponential used by softmax agrees with libm's.
-struct FastMathTests {
-    @Test func expMatchesLibm() {
-        var worst: Float = 0
-        var x: Float = -87
-        while x < 88 {
-            let exact = Float(Foundation.exp(Double(x)))
-            worst = max(worst, abs(FastMath.exp(x) - exact) / exact)
-            x += 0.013
-        }
-        #expect(worst < 4e-7)
-        #expect(FastMath.exp(0) == 1)
-        #expect(FastMath.exp(-200) >= 0 && FastMath.exp(-200) < 1e-37)
-    }
-}

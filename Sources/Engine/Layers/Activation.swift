@@ -28,27 +28,41 @@ public enum Activation {
         }
     }
 
-    /// out = x · Φ(x), Φ the standard normal CDF.
+    /// out = x · Φ(x), Φ the standard normal CDF (exact GELU; `FastMath.normalCDFAndDensity`).
     public static func geluForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
-        Parallel.forRanges(count, grain: elementGrain / 8) { range in
-            for index in range {
-                let value = x[index]
-                out[index] = 0.5 * value * (1 + erff(value * Float(0.5.squareRoot())))
+        Parallel.forRanges(count, grain: elementGrain / 4) { range in
+            var index = range.lowerBound
+            while index + 8 <= range.upperBound {
+                let values = FastMath.load8(x + index)
+                FastMath.store8(values * FastMath.normalCDFAndDensity(values).cdf, out + index)
+                index += 8
             }
+            // The tail goes through the same formula, padded to eight lanes.
+            let rest = range.upperBound - index
+            guard rest > 0 else { return }
+            let values = FastMath.load8(x + index, count: rest)
+            let results = values * FastMath.normalCDFAndDensity(values).cdf
+            for lane in 0..<rest { out[index + lane] = results[lane] }
         }
     }
 
     /// dx = dout · (Φ(x) + x · φ(x)); `dx` may equal `dout`.
     public static func geluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                     x: UnsafePointer<Float>, count: Int) {
-        let inverseSqrtTwoPi = Float(1 / (2 * Double.pi).squareRoot())
-        Parallel.forRanges(count, grain: elementGrain / 8) { range in
-            for index in range {
-                let value = x[index]
-                let cdf = 0.5 * (1 + erff(value * Float(0.5.squareRoot())))
-                let density = inverseSqrtTwoPi * expf(-0.5 * value * value)
-                dx[index] = dout[index] * (cdf + value * density)
+        Parallel.forRanges(count, grain: elementGrain / 4) { range in
+            var index = range.lowerBound
+            while index + 8 <= range.upperBound {
+                let values = FastMath.load8(x + index)
+                let (cdf, density) = FastMath.normalCDFAndDensity(values)
+                FastMath.store8(FastMath.load8(dout + index) * (cdf + values * density), dx + index)
+                index += 8
             }
+            let rest = range.upperBound - index
+            guard rest > 0 else { return }
+            let values = FastMath.load8(x + index, count: rest)
+            let (cdf, density) = FastMath.normalCDFAndDensity(values)
+            let slopes = cdf + values * density
+            for lane in 0..<rest { dx[index + lane] = dout[index + lane] * slopes[lane] }
         }
     }
 }
