@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 import Foundation
 import Synchronization
 
@@ -71,7 +76,12 @@ final class ComputeTeam: @unchecked Sendable {
             }
             body(0)
             // Every helper acknowledges every job, so none can still be reading `job` below.
-            while unfinished.load(ordering: .acquiring) > 0 {}
+            // Past a short spin, yield: on a busy machine the helper may be waiting for this core.
+            var spins = 0
+            while unfinished.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins > 4_096 { sched_yield() }
+            }
             job = nil
         }
     }
