@@ -40,20 +40,24 @@ final class ComputeTeam: @unchecked Sendable {
         resize(size)
     }
 
-    /// Threads including the caller. Helpers are started as needed and kept; when the team
-    /// shrinks the surplus ones only acknowledge jobs.
+    /// Threads including the caller. Helpers start with the first job that needs them and are
+    /// kept; when the team shrinks the surplus ones only acknowledge jobs.
     func resize(_ newSize: Int) {
         precondition(newSize >= 1, "a team needs at least one thread")
         while !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {}
         defer { busy.store(false, ordering: .releasing) }
-        while helpers < newSize - 1 {
+        size = newSize
+    }
+
+    /// Starts helpers up to `size − 1`; called with the team held, between jobs.
+    private func startHelpers() {
+        while helpers < size - 1 {
             helpers += 1
             let index = helpers, seen = generation.load(ordering: .acquiring)
             let thread = Thread { [unowned self] in helperLoop(index: index, seen: seen) }
             thread.name = "engine-\(index)"
             thread.start()
         }
-        size = newSize
     }
 
     /// Runs `body(0) … body(parts − 1)`, concurrently when the team is free and has the threads.
@@ -64,6 +68,7 @@ final class ComputeTeam: @unchecked Sendable {
             return
         }
         defer { busy.store(false, ordering: .releasing) }
+        startHelpers()
         withoutActuallyEscaping(body) { body in
             job = body
             self.parts = parts
