@@ -1,35 +1,20 @@
-/// Vectorisable elementwise math for hot loops.
-///
-/// `exp` calls into libm one element at a time; softmax over a full batch spends most of its
-/// time there. This version (Cephes' single-precision range reduction and polynomial) inlines
-/// into the loop, where the compiler turns it into SIMD, and stays within ~2 ulp of `expf`.
+/// Vectorised elementwise math for hot loops, on explicit eight-lane vectors (AVX2 width):
+/// the compiler does not vectorise plain loops with reductions (float addition is not
+/// reassociated) or with calls into libm, and softmax and GELU over a full batch spend most of
+/// their time there.
 public enum FastMath {
+    /// eˣ within ~2 ulp of `expf`, for the scalar odd ends of vector loops: the lane-0 result of
+    /// the eight-lane version, so both give the same numbers.
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
-        // exp(x) = 2^k · exp(r), k = round(x / ln 2), |r| ≤ ln 2 / 2.
-        // Written as selects so NaN maps into range; no float-to-integer conversion (Swift's
-        // traps on overflow and would keep the loop scalar): adding 1.5 · 2²³ rounds x / ln 2
-        // to the nearest integer k and leaves k in the low mantissa bits, from where 2^k's
-        // exponent field is built by shifting.
-        let low: Float = x > -87.3 ? x : -87.3
-        let clamped: Float = low < 88.3 ? low : 88.3
-        let magic: Float = 12_582_912
-        let shifted = clamped * 1.442_695_04 + magic
-        let k = shifted - magic
-        // ln 2 split in two parts so k · ln 2 is subtracted without rounding error.
-        let r = (clamped - k * 0.693_359_375) - k * -2.121_944_4e-4
-        var p: Float = 1.987_569_15e-4
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 0.166_666_65
-        p = p * r + 0.500_000_01
-        let polynomial = p * r * r + r + 1
-        let scale = Float(bitPattern: (shifted.bitPattern &+ 127) &<< 23)
-        return polynomial * scale
+        exp(SIMD8<Float>(repeating: x))[0]
     }
 
-    /// `exp` on eight lanes, step for step the same as the scalar version (same results).
+    /// eˣ on eight lanes: Cephes' single-precision range reduction and polynomial,
+    /// exp(x) = 2^k · exp(r), k = round(x / ln 2), |r| ≤ ln 2 / 2. Written with selects so NaN
+    /// maps into range, and without float-to-integer conversion: adding 1.5 · 2²³ rounds
+    /// x / ln 2 to the nearest integer k and leaves k in the low mantissa bits, from where 2^k's
+    /// exponent field is built by shifting.
     @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         var clamped = x
@@ -38,6 +23,7 @@ public enum FastMath {
         let magic = SIMD8<Float>(repeating: 12_582_912)
         let shifted = clamped * 1.442_695_04 + magic
         let k = shifted - magic
+        // ln 2 split in two parts so k · ln 2 is subtracted without rounding error.
         let r = (clamped - k * 0.693_359_375) - k * -2.121_944_4e-4
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
         p = p * r + 1.398_199_95e-3
