@@ -3,7 +3,9 @@ import Synchronization
 import Testing
 @testable import Engine
 
-/// The fork–join team behind every split loop and product.
+/// The fork–join team behind every split loop and product. A missed wake-up would hang a job,
+/// so the suite has a time limit.
+@Suite(.timeLimit(.minutes(1)))
 struct ComputeTeamTests {
     /// Each part runs exactly once, on every job, however jobs follow each other (helpers both
     /// spinning and asleep between them).
@@ -43,6 +45,23 @@ struct ComputeTeamTests {
             var sums: [Int] = []
             for await sum in group { sums.append(sum) }
             #expect(sums.sorted() == (0..<4).map { 200 * (2 * $0 * 10 + 1) })
+        }
+    }
+
+    /// Growing starts the missing helpers with the next job; after shrinking, a job with more
+    /// parts than threads runs inline, and every part still runs once.
+    @Test func resizingKeepsEveryPartExactlyOnce() {
+        let team = ComputeTeam(size: 1)
+        for size in [1, 3, 2, 4, 1, 3] {
+            team.resize(size)
+            #expect(team.size == size)
+            for parts in 1...5 {
+                let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: parts)
+                counts.initialize(repeating: 0)
+                team.run(parts: parts) { part in counts[part] += 1 }
+                #expect(Array(counts) == Array(repeating: 1, count: parts), "size \(size), parts \(parts)")
+                counts.deallocate()
+            }
         }
     }
 }

@@ -21,8 +21,9 @@ struct FastMathTests {
         + [0, -0, 1e-8, -1e-8, 40, -40, 88, -88, 100, -100]
 
     @Test func eightLaneExpIsTheScalarExpAndCloseToLibm() {
-        for start in stride(from: 0, to: Self.points.count - 8, by: 8) {
-            let lanes = SIMD8<Float>(Self.points[start..<start + 8])
+        for start in stride(from: 0, to: Self.points.count, by: 8) {
+            var lanes = SIMD8<Float>(repeating: 0)
+            for lane in 0..<min(8, Self.points.count - start) { lanes[lane] = Self.points[start + lane] }
             let vector = FastMath.exp(lanes)
             for lane in 0..<8 {
                 let x = lanes[lane]
@@ -45,6 +46,9 @@ struct FastMathTests {
             let v = Double(value)
             let cdf = 0.5 * erfc(-v / 2.0.squareRoot()), density = Foundation.exp(-v * v / 2) / (2 * Double.pi).squareRoot()
             #expect(abs(Double(out[index]) - v * cdf) <= 3e-7 * max(1, abs(v)), "gelu(\(value))")
+            // In the lower tail Φ is computed directly, not as 1 − (1 − Φ), which would round to
+            // zero below x ≈ −5.4: its relative error stays within the formula's (≤ 2 % at −9).
+            if v < -3, v > -9 { #expect(abs(Double(out[index]) - v * cdf) <= 0.025 * abs(v * cdf), "gelu(\(value)) tail") }
             #expect(abs(Double(slope[index]) - (cdf + v * density)) <= 5e-7 * max(1, abs(v)), "gelu'(\(value))")
         }
     }

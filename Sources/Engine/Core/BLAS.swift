@@ -17,30 +17,39 @@ public enum BLAS {
             scale(c, rows: m, columns: n, stride: ldc, by: beta)
             return
         }
-        let team = ComputeTeam.shared
-        let parts = min(team.size, Int(Double(m) * Double(n) * Double(k) / Double(minimumPartWork)))
-        guard parts > 1 else {
+        let team = ComputeTeam.current
+        let split = partition(m: m, n: n, k: k, threads: team.size)
+        guard split.blocks.count > 1 else {
             sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return
         }
-        // Split C into row blocks (or column blocks when it is wider than tall), at multiples of
-        // 16 so blocks keep whole kernel tiles and cache lines.
-        let splitRows = m >= n
-        let extent = splitRows ? m : n
-        team.run(parts: parts) { part in
-            let start = (extent * part / parts) & ~15, end = part == parts - 1 ? extent : (extent * (part + 1) / parts) & ~15
-            guard end > start else { return }
-            if splitRows {
-                sgemm(transposeA, transposeB, end - start, n, k, alpha, transposeA ? a + start : a + start * lda, lda,
-                      b, ldb, beta, c + start * ldc, ldc)
+        team.run(parts: split.blocks.count) { part in
+            let block = split.blocks[part]
+            if split.byRows {
+                sgemm(transposeA, transposeB, block.count, n, k, alpha,
+                      transposeA ? a + block.lowerBound : a + block.lowerBound * lda, lda,
+                      b, ldb, beta, c + block.lowerBound * ldc, ldc)
             } else {
-                sgemm(transposeA, transposeB, m, end - start, k, alpha, a, lda,
-                      transposeB ? b + start * ldb : b + start, ldb, beta, c + start, ldc)
+                sgemm(transposeA, transposeB, m, block.count, k, alpha, a, lda,
+                      transposeB ? b + block.lowerBound * ldb : b + block.lowerBound, ldb, beta, c + block.lowerBound, ldc)
             }
         }
     }
 
-    /// Multiply–adds below which a product stays on one thread (~20 µs of work).
+    /// How a product is split over `threads`: C's rows (or its columns when it is wider than
+    /// tall) in contiguous, non-empty blocks whose inner edges fall on multiples of 16, so
+    /// blocks keep whole kernel tiles and cache lines; blocks average at least
+    /// `minimumPartWork` multiply–adds (rounding leaves each at least half). One block means no split.
+    static func partition(m: Int, n: Int, k: Int, threads: Int) -> (byRows: Bool, blocks: [Range<Int>]) {
+        let byRows = m >= n
+        let extent = byRows ? m : n
+        let work = Double(m) * Double(n) * Double(k) / Double(minimumPartWork)
+        let parts = max(1, min(threads, extent / 16, work < Double(threads) ? Int(work) : threads))
+        let edges = (0...parts).map { $0 == parts ? extent : (extent * $0 / parts) & ~15 }
+        return (byRows, (0..<parts).map { edges[$0] ..< edges[$0 + 1] })
+    }
+
+    /// Multiply–adds worth a part of a split product (~20 µs of work).
     static let minimumPartWork = 1 << 20
 
     @inline(__always)
@@ -81,9 +90,9 @@ public enum BLAS {
         }
     }
 
-    /// Threads of the engine's compute team (products are split over them; OpenBLAS itself
-    /// runs single-threaded inside each part). Results are deterministic for a fixed count;
-    /// different counts may change the last bits (blocks differ).
+    /// Threads of the process's compute team (products and loops are split over them; OpenBLAS
+    /// itself runs single-threaded inside each part). Results are deterministic for a fixed
+    /// count; different counts may change the last bits (product blocks differ).
     public static var threads: Int {
         get { ComputeTeam.shared.size }
         set { ComputeTeam.shared.resize(newValue) }

@@ -10,17 +10,22 @@ import Synchronization
 /// every parallel part of a training step — matrix products and elementwise loops alike.
 ///
 /// One team instead of OpenBLAS's threads plus a second pool: with both, a BLAS thread spinning
-/// between products holds a core in the scheduler's eyes while a pool thread waits for it, and
-/// two-thread steps took 1.5× as long about half the time. OpenBLAS is kept single-threaded and
-/// each part calls it on its own block.
+/// between products holds a core while a pool thread waits for it. OpenBLAS is kept
+/// single-threaded and each part calls it on its own block.
 ///
 /// Part `p` of a job always runs `body(p)` on helper `p` (the caller takes part 0), so which
 /// thread computes which block never varies. Helpers spin briefly after a job (the next one is
 /// usually microseconds away within a step) and then sleep until woken. A job started while
 /// another is running (a second trial in the same process, or a nested split) runs its parts
-/// inline on the caller — the same blocks, so the same numbers.
+/// inline on the caller — the same blocks, so the same numbers. Teams live as long as the
+/// process: helpers never exit.
 final class ComputeTeam: @unchecked Sendable {
+    /// The process's team, sized by `BLAS.threads`.
     static let shared = ComputeTeam(size: BLAS.initialThreads)
+
+    /// The team the engine's products and loops use: `shared`, unless a task binds another
+    /// (tests compare thread counts side by side without resizing the shared team).
+    @TaskLocal static var current: ComputeTeam = .shared
 
     /// Helper polls of `generation` before going to sleep: a few hundred microseconds.
     private static let spinLimit = 200_000
@@ -33,7 +38,10 @@ final class ComputeTeam: @unchecked Sendable {
     private var job: ((Int) -> Void)?
     private var parts = 0
     private var helpers = 0
-    private(set) var size = 1
+    private let threadCount = Atomic<Int>(1)
+
+    /// Threads including the caller.
+    var size: Int { threadCount.load(ordering: .relaxed) }
 
     /// A team of its own (the engine uses `shared`; tests build others).
     init(size: Int) {
@@ -46,7 +54,7 @@ final class ComputeTeam: @unchecked Sendable {
         precondition(newSize >= 1, "a team needs at least one thread")
         while !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {}
         defer { busy.store(false, ordering: .releasing) }
-        size = newSize
+        threadCount.store(newSize, ordering: .relaxed)
     }
 
     /// Starts helpers up to `size − 1`; called with the team held, between jobs.
@@ -54,7 +62,7 @@ final class ComputeTeam: @unchecked Sendable {
         while helpers < size - 1 {
             helpers += 1
             let index = helpers, seen = generation.load(ordering: .acquiring)
-            let thread = Thread { [unowned self] in helperLoop(index: index, seen: seen) }
+            let thread = Thread { self.helperLoop(index: index, seen: seen) }
             thread.name = "engine-\(index)"
             thread.start()
         }
@@ -62,12 +70,16 @@ final class ComputeTeam: @unchecked Sendable {
 
     /// Runs `body(0) … body(parts − 1)`, concurrently when the team is free and has the threads.
     func run(parts: Int, _ body: (Int) -> Void) {
-        guard parts > 1, parts <= size,
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+        guard parts > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for part in 0..<parts { body(part) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
+        // Checked with the team held: `resize` cannot change the size until this job ends.
+        guard parts <= size else {
+            for part in 0..<parts { body(part) }
+            return
+        }
         startHelpers()
         withoutActuallyEscaping(body) { body in
             job = body

@@ -5,10 +5,18 @@
 /// for the next matrix product. Splits never change a result: work is divided into disjoint
 /// output ranges (rows or columns) whose values do not depend on the split, and reductions are
 /// made over fixed blocks whose partial results are combined in block order. So these loops
-/// give the same numbers for any thread count (the products' blocks do depend on it).
+/// give the same numbers for any thread count (`ThreadCountTests`); products may not, as
+/// OpenBLAS can sum a block of a product in another order than the whole.
 public enum Parallel {
-    /// Threads the engine's loops use: the compute team's.
-    static var threads: Int { ComputeTeam.shared.size }
+    /// Threads the engine's loops use: the current compute team's.
+    static var threads: Int { ComputeTeam.current.size }
+
+    /// Items per thread worth splitting for: about 32 K values of work per thread, so a split
+    /// costs far less than it saves. Rows of `width` values; columns of `height` values (at
+    /// least one cache line of them); plain elements.
+    static func rowGrain(_ width: Int) -> Int { max(1, elementGrain / max(width, 1)) }
+    static func columnGrain(_ height: Int) -> Int { max(16, elementGrain / max(height, 1)) }
+    static let elementGrain = 32_768
 
     /// Calls `body` on contiguous ranges that together cover `0..<count`, concurrently when
     /// there are several threads and more than `grain` items per thread.
@@ -19,7 +27,7 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        ComputeTeam.shared.run(parts: parts) { part in
+        ComputeTeam.current.run(parts: parts) { part in
             body(part * count / parts ..< (part + 1) * count / parts)
         }
     }

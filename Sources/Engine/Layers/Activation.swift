@@ -1,18 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
-
 /// Elementwise nonlinearities. ReLU works in place and differentiates from its output (so no
-/// pre-activation copy is kept); GELU is the exact (erf) form and needs its input.
+/// pre-activation copy is kept); GELU is the erf form (not the tanh approximation), with Φ to
+/// ~1.5e-7, and needs its input.
 public enum Activation {
-    /// Elements per thread worth splitting for (GELU, with its libm calls, splits sooner).
-    static let elementGrain = 32_768
-
     /// out = max(0, x); `out` may equal `x`.
     public static func reluForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
-        Parallel.forRanges(count, grain: elementGrain) { range in
+        Parallel.forRanges(count, grain: Parallel.elementGrain) { range in
             for index in range { out[index] = max(x[index], 0) }
         }
     }
@@ -20,7 +12,7 @@ public enum Activation {
     /// dx = dout · [out > 0]; `dx` may equal `dout`.
     public static func reluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                     out: UnsafePointer<Float>, count: Int) {
-        Parallel.forRanges(count, grain: elementGrain) { range in
+        Parallel.forRanges(count, grain: Parallel.elementGrain) { range in
             for index in range {
                 let gradient = dout[index]  // loaded unconditionally, so the select vectorises
                 dx[index] = out[index] > 0 ? gradient : 0
@@ -28,9 +20,9 @@ public enum Activation {
         }
     }
 
-    /// out = x · Φ(x), Φ the standard normal CDF (exact GELU; `FastMath.normalCDFAndDensity`).
+    /// out = x · Φ(x), Φ the standard normal CDF (`FastMath.normalCDFAndDensity`).
     public static func geluForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
-        Parallel.forRanges(count, grain: elementGrain / 4) { range in
+        Parallel.forRanges(count, grain: Parallel.elementGrain / 4) { range in
             var index = range.lowerBound
             while index + 8 <= range.upperBound {
                 let values = FastMath.load8(x + index)
@@ -49,7 +41,7 @@ public enum Activation {
     /// dx = dout · (Φ(x) + x · φ(x)); `dx` may equal `dout`.
     public static func geluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                     x: UnsafePointer<Float>, count: Int) {
-        Parallel.forRanges(count, grain: elementGrain / 4) { range in
+        Parallel.forRanges(count, grain: Parallel.elementGrain / 4) { range in
             var index = range.lowerBound
             while index + 8 <= range.upperBound {
                 let values = FastMath.load8(x + index)

@@ -18,8 +18,8 @@ public enum CausalAttention {
         let headDimension = d / heads
         let scale = 1 / Float(headDimension).squareRoot()
         let firstQuery = t - queries
-        // Examples are independent: split over the team by example.
-        Parallel.forRanges(n, grain: exampleGrain(length: t, dimension: d)) { examples in
+        // Examples are independent: split over the team by example (an example's qkv is its row).
+        Parallel.forRanges(n, grain: Parallel.rowGrain(3 * t * d)) { examples in
         for example in examples {
             let rows = qkv + example * t * 3 * d
             for head in 0..<heads {
@@ -56,9 +56,6 @@ public enum CausalAttention {
         }
     }
 
-    /// Examples per thread worth splitting for: about 32 K values of qkv.
-    static func exampleGrain(length t: Int, dimension d: Int) -> Int { max(1, 32_768 / max(3 * t * d, 1)) }
-
     /// dout (n × Tq × d) → dqkv (n × T × 3d), overwritten; query gradients of positions that
     /// were not queried are zero. With s = q·k/√dh, P = softmax(s):
     /// dv_j += P_ij · dout_i;  dP_ij = dout_i · v_j;  ds_ij = P_ij (dP_ij − Σ_k P_ik dP_ik);
@@ -70,7 +67,7 @@ public enum CausalAttention {
         let headDimension = d / heads
         let scale = 1 / Float(headDimension).squareRoot()
         let firstQuery = t - queries
-        Parallel.forRanges(n, grain: exampleGrain(length: t, dimension: d)) { examples in
+        Parallel.forRanges(n, grain: Parallel.rowGrain(3 * t * d)) { examples in
           withUnsafeTemporaryAllocation(of: Float.self, capacity: t) { buffer in
             let scoreGradient = buffer.baseAddress!
             for example in examples {

@@ -52,7 +52,7 @@ public enum EmbeddingLinear {
         out: UnsafeMutablePointer<Float>, tables: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         tokens: UnsafePointer<Int32>, count n: Int, vocabulary v: Int, tokensPerExample t: Int, outputs h: Int
     ) {
-        Parallel.forRanges(n, grain: rowGrain(h)) { rows in
+        Parallel.forRanges(n, grain: Parallel.rowGrain(h)) { rows in
             for example in rows {
                 let line = out + example * h
                 let first = tables + Int(tokens[example * t]) * h
@@ -69,11 +69,6 @@ public enum EmbeddingLinear {
         }
     }
 
-    /// Rows (of `width` values) or columns (of `height`) per thread worth splitting for:
-    /// about 32 K values, and at least 16 columns.
-    static func rowGrain(_ width: Int) -> Int { max(1, 32_768 / max(width, 1)) }
-    static func columnGrain(_ height: Int) -> Int { max(16, 32_768 / max(height, 1)) }
-
     /// Fused gather, bias and ReLU: out[n] = max(0, bias + Σ_position tables[position][tokens[n, position]]).
     /// One pass over the n × H activations instead of two.
     public static func gatherReLU(
@@ -85,7 +80,7 @@ public enum EmbeddingLinear {
             Activation.reluForward(out: out, x: out, count: n * h)
             return
         }
-        Parallel.forRanges(n, grain: rowGrain(h)) { rows in
+        Parallel.forRanges(n, grain: Parallel.rowGrain(h)) { rows in
             for example in rows {
                 let line = out + example * h
                 let first = tables + Int(tokens[2 * example]) * h
@@ -118,7 +113,7 @@ public enum EmbeddingLinear {
         }
         // Split by columns: every thread sees all examples in order, so each sum is the same
         // as on one thread.
-        Parallel.forColumnRanges(h, grain: columnGrain(n)) { columns in
+        Parallel.forColumnRanges(h, grain: Parallel.columnGrain(n)) { columns in
             for example in 0..<n {
                 let source = dout + example * h, active = out + example * h
                 let first = dtables + Int(tokens[2 * example]) * h
@@ -149,7 +144,7 @@ public enum EmbeddingLinear {
         dtables: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
         tokens: UnsafePointer<Int32>, count n: Int, vocabulary v: Int, tokensPerExample t: Int, outputs h: Int
     ) {
-        Parallel.forColumnRanges(h, grain: columnGrain(n)) { columns in
+        Parallel.forColumnRanges(h, grain: Parallel.columnGrain(n)) { columns in
             for example in 0..<n {
                 let source = dout + example * h
                 for position in 0..<t {

@@ -9,7 +9,7 @@ public enum LayerNorm {
         x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, dimension d: Int
     ) {
         let inverseD = 1 / Float(d)
-        Parallel.forRanges(rows, grain: EmbeddingLinear.rowGrain(d)) { range in
+        Parallel.forRanges(rows, grain: Parallel.rowGrain(d)) { range in
         for row in range {
             let input = x + row * d, output = out + row * d
             var sum: Float = 0
@@ -39,7 +39,7 @@ public enum LayerNorm {
         let inverseD = 1 / Float(d)
         // Input gradients row by row (split by rows); parameter gradients column by column
         // over all rows in order (split by columns), so no sum depends on the split.
-        Parallel.forRanges(rows, grain: EmbeddingLinear.rowGrain(d)) { range in
+        Parallel.forRanges(rows, grain: Parallel.rowGrain(d)) { range in
             for row in range {
                 let input = x + row * d, upstream = dout + row * d, gradient = dx + row * d
                 let average = mean[row], inverse = inverseDeviation[row]
@@ -59,7 +59,7 @@ public enum LayerNorm {
                 }
             }
         }
-        Parallel.forColumnRanges(d, grain: EmbeddingLinear.columnGrain(rows)) { columns in
+        Parallel.forColumnRanges(d, grain: Parallel.columnGrain(rows)) { columns in
             for row in 0..<rows {
                 let input = x + row * d, upstream = dout + row * d
                 let average = mean[row], inverse = inverseDeviation[row]

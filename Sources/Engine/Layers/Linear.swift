@@ -36,24 +36,27 @@ public enum Linear {
 
 // MARK: - Row and column helpers
 
-/// matrix[r, :] += vector for every row r.
-@inline(__always)
-func addRowVector(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-    Parallel.forRanges(rows, grain: EmbeddingLinear.rowGrain(columns)) { range in
+/// matrix[r, 0..<columns] += vector for every row r; rows are `stride` floats apart
+/// (`columns` when omitted).
+func addRowVector(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                  stride: Int? = nil) {
+    let stride = stride ?? columns
+    Parallel.forRanges(rows, grain: Parallel.rowGrain(columns)) { range in
         for row in range {
-            let line = matrix + row * columns
+            let line = matrix + row * stride
             for column in 0..<columns { line[column] += vector[column] }
         }
     }
 }
 
-/// sums[c] += Σ_r matrix[r, c]
-@inline(__always)
-func addColumnSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int, to sums: UnsafeMutablePointer<Float>) {
+/// sums[c] += Σ_r matrix[r, c] over `rows` rows `stride` floats apart (`columns` when omitted).
+func addColumnSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
+                   to sums: UnsafeMutablePointer<Float>) {
+    let stride = stride ?? columns
     // Split by columns, so each column is summed in row order whatever the thread count.
-    Parallel.forColumnRanges(columns, grain: EmbeddingLinear.columnGrain(rows)) { range in
+    Parallel.forColumnRanges(columns, grain: Parallel.columnGrain(rows)) { range in
         for row in 0..<rows {
-            let line = matrix + row * columns
+            let line = matrix + row * stride
             for column in range { sums[column] += line[column] }
         }
     }

@@ -135,7 +135,7 @@ extension Transformer {
                                      dx: UnsafeMutablePointer<Float>) {
         BLAS.gemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows, a: dout, lda: outputs,
                   b: x, ldb: inputs, beta: 1, c: parameters.gradient(weight), ldc: inputs)
-        addColumnSums(of: dout, rows: rows, columns: outputs, stride: outputs, to: parameters.gradient(bias))
+        addColumnSums(of: dout, rows: rows, columns: outputs, to: parameters.gradient(bias))
         let target = norm == nil ? dx : normGradient.data
         BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs, a: dout, lda: outputs,
                   b: parameters.value(weight), ldb: inputs, beta: norm == nil ? 1 : 0, c: target, ldc: inputs)

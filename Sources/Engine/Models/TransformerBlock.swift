@@ -152,11 +152,11 @@ extension Transformer {
         }
         BLAS.gemm(transposeA: false, transposeB: true, m: n * t, n: 2 * d, k: d, a: normalized, lda: d,
                   b: weight + d * d, ldb: d, beta: 0, c: qkv + d, ldc: 3 * d)
-        if let bias { addBias(bias + d, to: qkv + d, rows: n * t, columns: 2 * d, stride: 3 * d) }
+        if let bias { addRowVector(bias + d, to: qkv + d, rows: n * t, columns: 2 * d, stride: 3 * d) }
         for position in (t - queries)..<t {
             BLAS.gemm(transposeA: false, transposeB: true, m: n, n: d, k: d, a: normalized + position * d, lda: t * d,
                       b: weight, ldb: d, beta: 0, c: qkv + position * 3 * d, ldc: t * 3 * d)
-            if let bias { addBias(bias, to: qkv + position * 3 * d, rows: n, columns: d, stride: t * 3 * d) }
+            if let bias { addRowVector(bias, to: qkv + position * 3 * d, rows: n, columns: d, stride: t * 3 * d) }
         }
     }
 
@@ -165,7 +165,7 @@ extension Transformer {
     private func addingResidual(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>, count n: Int,
                                 residualLength: Int, queries: Int, inputs: Int, outputs: Int) {
-        Parallel.forRanges(n, grain: EmbeddingLinear.rowGrain(queries * outputs)) { examples in
+        Parallel.forRanges(n, grain: Parallel.rowGrain(queries * outputs)) { examples in
             for example in examples {
                 for query in 0..<queries {
                     let source = residual + (example * residualLength + residualLength - queries + query) * outputs
@@ -206,31 +206,11 @@ extension Transformer {
     private func gatherTables(into qkv: UnsafeMutablePointer<Float>, count n: Int) {
         let (t, v, width) = (shape.sequenceLength, shape.vocabularySize, 3 * shape.modelDimension)
         let (tables, sequences) = (tables.qkv.data, sequences)
-        Parallel.forRanges(n * t, grain: EmbeddingLinear.rowGrain(width)) { rows in
+        Parallel.forRanges(n * t, grain: Parallel.rowGrain(width)) { rows in
             for row in rows {
                 let source = tables + ((row % t) * v + Int(sequences[row])) * width
                 (qkv + row * width).update(from: source, count: width)
             }
-        }
-    }
-}
-
-/// matrix[r, 0..<columns] += vector for rows spaced `stride` apart.
-func addBias(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int) {
-    Parallel.forRanges(rows, grain: EmbeddingLinear.rowGrain(columns)) { range in
-        for row in range {
-            let line = matrix + row * stride
-            for column in 0..<columns { line[column] += vector[column] }
-        }
-    }
-}
-
-/// sums[c] += Σ_r matrix[r, c] for rows spaced `stride` apart.
-func addColumnSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, to sums: UnsafeMutablePointer<Float>) {
-    Parallel.forColumnRanges(columns, grain: EmbeddingLinear.columnGrain(rows)) { range in
-        for row in 0..<rows {
-            let line = matrix + row * stride
-            for column in range { sums[column] += line[column] }
         }
     }
 }
