@@ -46,6 +46,42 @@ import Testing
         }
     }
 
+    /// Grokfast's shape: a baseline censored at 60 000 steps beside cells grokking at 500. Both
+    /// step axes turn logarithmic (with decade ticks, and the caption says so); the smoke
+    /// sweep's cells, within 20× of each other, keep linear axes.
+    @Test func stepAxesTurnLogarithmicWhenCellsAreFarApart() throws {
+        let plan = try expandSweep("""
+        { "name": "far", "budget": 60000, "grid": [{ "path": "target.weightDecay", "values": [0, 0.005] }],
+          "seeds": [0, 1], "baseline": { "target.weightDecay": 0 } }
+        """)
+        let results = plan.trials[0..<2].map { ReportFixture.censored($0) }
+            + plan.trials[2..<4].map { ReportFixture.grokked($0, at: 500) }
+        let far = SweepReport(state: try ReportFixture.state(plan, results: results), resamples: 100)
+        let smoke = SweepReport(state: try smokeState(), resamples: 100)
+        let plots = { (report: SweepReport) in
+            [(SurvivalPlot(report: report).render(), SurvivalPlot(report: report).caption),
+             (AccuracyPlot(report: report).render(), AccuracyPlot(report: report).caption)]
+        }
+        for (svg, caption) in plots(far) {
+            #expect(svg.contains("step (log scale)") && caption.contains("Logarithmic step axis"))
+            #expect(svg.contains(">100</text>") && svg.contains(">1000</text>") && svg.contains(">10k</text>"))
+        }
+        for (svg, caption) in plots(smoke) {
+            #expect(!svg.contains("log scale") && !caption.contains("Logarithmic"))
+        }
+    }
+
+    @Test func logarithmicAxisMapsDecadesEvenly() {
+        let frame = SVGSupport.Frame(left: 0, top: 0, width: 300, height: 100, xRange: 10...10_000, yRange: 0...1,
+                                     logarithmicX: true)
+        #expect(frame.x(10) == 0 && frame.x(0) == 0)
+        #expect(abs(frame.x(100) - 100) < 1e-9 && abs(frame.x(1000) - 200) < 1e-9 && abs(frame.x(10_000) - 300) < 1e-9)
+        #expect(SVGSupport.logarithmicTicks(from: 10, to: 10_000) == [10, 100, 1000, 10_000])
+        #expect(SVGSupport.logarithmicTicks(from: 10, to: 600) == [10, 20, 50, 100, 200, 500])
+        #expect(SVGSupport.StepAxis(quickest: 500, end: 60_000, first: 26).range == 10...60_000)
+        #expect(!SVGSupport.StepAxis(quickest: 1720, end: 4000, first: 200).logarithmic)
+    }
+
     @Test func theSameJournalGivesTheSameReportFiles() throws {
         let state = try wideState()
         let render = { () -> [String] in

@@ -32,18 +32,25 @@ struct AccuracyPlot {
     var caption: String {
         "Median accuracy across seeds (lines) with the interquartile band; train dashed, test solid; the dotted "
             + "line marks the cell's median t_grok. A seed that stopped after grokking keeps its last value."
+            + stepAxis(cellsOfInterest.map(\.entry)).captionNote
+    }
+
+    /// One step axis for all panels, up to the last evaluation drawn: trials stop once they have
+    /// grokked, and a budget-wide axis would squeeze a fast cell's curves into its left edge.
+    /// Logarithmic when one panel's curves end over 20× sooner than another's.
+    private func stepAxis(_ entries: [SweepReport.Entry]) -> SVGSupport.StepAxis {
+        let curves = entries.map { entry in entry.cell.trials.compactMap { report.state.results[$0.id]?.curve } }
+        let panelEnds = curves.compactMap { panel in panel.compactMap { $0.last?.step }.max() }.filter { $0 > 0 }
+        let firstStep = curves.joined().compactMap { $0.first(where: { $0.step > 0 })?.step }.min() ?? 1
+        return SVGSupport.StepAxis(quickest: Double(panelEnds.min() ?? 1), end: Double(panelEnds.max() ?? 1),
+                                   first: Double(firstStep))
     }
 
     // MARK: Drawing
 
     func render() -> String {
         let panels = cellsOfInterest
-        // One step axis for all panels, up to the last evaluation drawn: trials stop once they have
-        // grokked, and a budget-wide axis would squeeze a fast cell's curves into its left edge.
-        let lastStep = panels.flatMap { panel in
-            panel.entry.cell.trials.compactMap { report.state.results[$0.id]?.curve.last?.step }
-        }.max() ?? 1
-        let lastDrawn = Double(max(lastStep, 1))
+        let axis = stepAxis(panels.map(\.entry))
         let panelWidth = 400.0
         let width = 30 + (panelWidth + 40) * Double(max(panels.count, 1))
         let height = 396.0
@@ -51,7 +58,7 @@ struct AccuracyPlot {
                      + "height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\">"]
         for (index, panel) in panels.enumerated() {
             let frame = SVGSupport.Frame(left: 70 + (panelWidth + 40) * Double(index), top: 70, width: panelWidth - 40,
-                                         height: 260, xRange: 0...lastDrawn, yRange: 0...1)
+                                         height: 260, xRange: axis.range, yRange: 0...1, logarithmicX: axis.logarithmic)
             parts.append(self.panel(panel.title, panel.entry, frame: frame))
         }
         parts.append(legend(top: height - 16))

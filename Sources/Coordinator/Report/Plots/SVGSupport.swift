@@ -53,6 +53,23 @@ enum SVGSupport {
         return values
     }
 
+    /// Powers of ten (and their 2× and 5× when the range spans two decades or less) within
+    /// `lower…upper`, for a logarithmic axis.
+    static func logarithmicTicks(from lower: Double, to upper: Double) -> [Double] {
+        guard lower > 0, upper > lower else { return [max(lower, 1)] }
+        let multipliers: [Double] = upper / lower <= 100 ? [1, 2, 5] : [1]
+        var values: [Double] = []
+        var power = pow(10, log10(lower).rounded(.down))
+        while power <= upper * (1 + 1e-9) {
+            for multiplier in multipliers {
+                let value = multiplier * power
+                if value >= lower * (1 - 1e-9), value <= upper * (1 + 1e-9) { values.append(value) }
+            }
+            power *= 10
+        }
+        return values
+    }
+
     /// Tick text: `12k` for thousands of steps keeps the axis readable.
     static func tickText(_ value: Double) -> String {
         if abs(value) >= 10_000, value.truncatingRemainder(dividingBy: 1000) == 0 { return "\(Int(value / 1000))k" }
@@ -87,14 +104,45 @@ enum SVGSupport {
 
     // MARK: Axes
 
-    /// A plot frame: left and bottom axes with ticks, grid lines and axis titles.
+    /// The step axis of a plot of several cells: linear from 0, or logarithmic when the cells
+    /// drawn work on time scales more than `logarithmicRatio` apart (the quickest would be a
+    /// sliver at the left edge of a linear axis: Grokfast's baseline takes 100× longer than its
+    /// decayed runs).
+    struct StepAxis {
+        static let logarithmicRatio = 20.0
+
+        let range: ClosedRange<Double>
+        let logarithmic: Bool
+
+        /// `quickest`: the step by which the quickest cell has shown what it shows; `end`: the
+        /// axis end; `first`: the smallest positive step drawn (a log axis starts at the power of
+        /// ten at or below it; earlier points sit on its left edge).
+        init(quickest: Double, end: Double, first: Double) {
+            let end = max(end, 1)
+            logarithmic = end / max(quickest, 1) >= Self.logarithmicRatio
+            range = logarithmic ? pow(10, log10(max(min(first, quickest), 1)).rounded(.down))...end : 0...end
+        }
+
+        var captionNote: String {
+            logarithmic ? " Logarithmic step axis: the cells drawn work on time scales over "
+                + "\(Int(Self.logarithmicRatio))-fold apart." : ""
+        }
+    }
+
+    /// A plot frame: left and bottom axes with ticks, grid lines and axis titles; the x axis
+    /// optionally logarithmic (values below its start sit on the left edge).
     struct Frame {
         var left: Double, top: Double, width: Double, height: Double
         var xRange: ClosedRange<Double>
         var yRange: ClosedRange<Double>
+        var logarithmicX = false
 
         func x(_ value: Double) -> Double {
-            left + (value - xRange.lowerBound) / max(xRange.upperBound - xRange.lowerBound, 1e-12) * width
+            guard logarithmicX else {
+                return left + (value - xRange.lowerBound) / max(xRange.upperBound - xRange.lowerBound, 1e-12) * width
+            }
+            let (lower, upper) = (log10(xRange.lowerBound), log10(xRange.upperBound))
+            return left + (log10(max(value, xRange.lowerBound)) - lower) / max(upper - lower, 1e-12) * width
         }
 
         func y(_ value: Double) -> Double {
@@ -109,7 +157,9 @@ enum SVGSupport {
                              + "y2=\"\(position)\" stroke=\"#e3e3e3\"/>")
                 parts.append(SVGSupport.text(yTickText(tick), x: left - 6, y: y(tick) + 4, anchor: "end", size: 11))
             }
-            for tick in SVGSupport.ticks(from: xRange.lowerBound, to: xRange.upperBound, count: 6) {
+            let xTicks = logarithmicX ? SVGSupport.logarithmicTicks(from: xRange.lowerBound, to: xRange.upperBound)
+                : SVGSupport.ticks(from: xRange.lowerBound, to: xRange.upperBound, count: 6)
+            for tick in xTicks {
                 let position = coordinate(x(tick))
                 parts.append("<line x1=\"\(position)\" x2=\"\(position)\" y1=\"\(coordinate(top + height))\" "
                              + "y2=\"\(coordinate(top + height + 4))\" stroke=\"#444\"/>")
@@ -117,7 +167,7 @@ enum SVGSupport {
             }
             parts.append("<rect x=\"\(coordinate(left))\" y=\"\(coordinate(top))\" width=\"\(coordinate(width))\" "
                          + "height=\"\(coordinate(height))\" fill=\"none\" stroke=\"#444\"/>")
-            parts.append(SVGSupport.text(xTitle, x: left + width / 2, y: top + height + 36, anchor: "middle", size: 12))
+            parts.append(SVGSupport.text(xTitle + (logarithmicX ? " (log scale)" : ""), x: left + width / 2, y: top + height + 36, anchor: "middle", size: 12))
             let middle = top + height / 2
             parts.append(SVGSupport.text(yTitle, x: left - 42, y: middle, anchor: "middle", size: 12,
                                          extra: "transform=\"rotate(-90 \(coordinate(left - 42)) \(coordinate(middle)))\""))

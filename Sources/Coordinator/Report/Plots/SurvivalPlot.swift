@@ -32,14 +32,23 @@ struct SurvivalPlot {
         let left = report.entries.filter { $0.cell.observed > 0 }.count - shown.count
         return "Fraction of seeds grokked by step t (Kaplan–Meier; censored and diverged seeds count as not grokked "
             + "through the budget). Baselines dashed in black and grey." + (left > 0 ? " \(left) lower-ranked cells not drawn." : "")
+            + stepAxis(shown).captionNote
+    }
+
+    /// From 0 (or the decade of the first grok) to the longest budget drawn.
+    private func stepAxis(_ entries: [SweepReport.Entry]) -> SVGSupport.StepAxis {
+        let budget = Double(entries.map(\.cell.budget).max() ?? 1)
+        let firstGrok = entries.compactMap { $0.cell.survival.steps.first?.step }.min() ?? budget
+        return SVGSupport.StepAxis(quickest: firstGrok, end: budget, first: firstGrok)
     }
 
     // MARK: Drawing
 
     func render() -> String {
         let entries = shown
-        let budget = Double(entries.map(\.cell.budget).max() ?? 1)
-        let frame = SVGSupport.Frame(left: 70, top: 20, width: 620, height: 320, xRange: 0...max(budget, 1), yRange: 0...1)
+        let axis = stepAxis(entries)
+        let frame = SVGSupport.Frame(left: 70, top: 20, width: 620, height: 320, xRange: axis.range, yRange: 0...1,
+                                     logarithmicX: axis.logarithmic)
         let legendX = frame.left + frame.width + 30
         // Legend entries wrap rather than cut: the axes that tell cells apart come last in a label.
         let legendLines = entries.map { CellTable.wrap("\($0.cell.shortLabelText) (\($0.cell.grokkedText))", width: 52) }
