@@ -48,6 +48,26 @@ struct ComputeTeamTests {
         }
     }
 
+    /// Resizing while another thread runs jobs never loses or repeats a part.
+    @Test func resizingDuringJobsKeepsEveryPartExactlyOnce() async {
+        let team = ComputeTeam(size: 3)
+        let done = Atomic<Bool>(false)
+        let resizer = Task.detached {
+            var size = 1
+            while !done.load(ordering: .relaxed) {
+                team.resize(size)
+                size = size % 3 + 1
+            }
+        }
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0)
+        for _ in 0..<5_000 { team.run(parts: 3) { part in counts[part] += 1 } }
+        done.store(true, ordering: .relaxed)
+        await resizer.value
+        #expect(Array(counts) == [5_000, 5_000, 5_000])
+    }
+
     /// Growing starts the missing helpers with the next job; after shrinking, a job with more
     /// parts than threads runs inline, and every part still runs once.
     @Test func resizingKeepsEveryPartExactlyOnce() {

@@ -6,7 +6,7 @@ import Testing
 /// blocks in order. (Products are not covered: OpenBLAS may compute a block of a product
 /// with another summation order than the whole, so a step's numbers are only promised for a
 /// fixed thread count.) Teams are bound to the task, leaving the shared team and other tests
-/// alone. Sizes are large enough for every loop to split three ways.
+/// alone. Sizes make each kernel's main loops split three ways.
 struct ThreadCountTests {
     static let one = ComputeTeam(size: 1), three = ComputeTeam(size: 3)
     typealias Check = GradientCheckTests
@@ -67,7 +67,7 @@ struct ThreadCountTests {
     }
 
     @Test func rowAndColumnSums() {
-        let (rows, columns, stride) = (2_000, 48, 64)
+        let (rows, columns, stride) = (3_000, 48, 64)
         let matrix = Check.random([rows, stride], seed: 5), vector = Check.random([columns], seed: 6)
         let results = Self.onTeams {
             let sums = Tensor(shape: [columns]), shifted = Tensor(shape: [rows, stride])
@@ -80,7 +80,7 @@ struct ThreadCountTests {
     }
 
     @Test func activations() {
-        let count = 30_001
+        let count = 3 * Parallel.elementGrain + 1
         let x = Check.random([count], seed: 7, range: 5), dout = Check.random([count], seed: 8)
         let results = Self.onTeams {
             let gelu = Tensor(shape: [count]), dgelu = Tensor(shape: [count])

@@ -62,7 +62,8 @@ final class ComputeTeam: @unchecked Sendable {
         while helpers < size - 1 {
             helpers += 1
             let index = helpers, seen = generation.load(ordering: .acquiring)
-            let thread = Thread { self.helperLoop(index: index, seen: seen) }
+            // A split nested in a part then sees this team (busy, so it runs inline) as a caller would.
+            let thread = Thread { Self.$current.withValue(self) { self.helperLoop(index: index, seen: seen) } }
             thread.name = "engine-\(index)"
             thread.start()
         }

@@ -22,12 +22,13 @@ public enum Parallel {
     /// there are several threads and more than `grain` items per thread.
     @inline(__always)
     static func forRanges(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
-        let parts = min(threads, count / max(grain, 1))
+        let team = ComputeTeam.current
+        let parts = min(team.size, count / max(grain, 1))
         guard parts > 1 else {
             if count > 0 { body(0..<count) }
             return
         }
-        ComputeTeam.current.run(parts: parts) { part in
+        team.run(parts: parts) { part in
             body(part * count / parts ..< (part + 1) * count / parts)
         }
     }

@@ -78,8 +78,16 @@ import Testing
         #expect(abs(frame.x(100) - 100) < 1e-9 && abs(frame.x(1000) - 200) < 1e-9 && abs(frame.x(10_000) - 300) < 1e-9)
         #expect(SVGSupport.logarithmicTicks(from: 10, to: 10_000) == [10, 100, 1000, 10_000])
         #expect(SVGSupport.logarithmicTicks(from: 10, to: 600) == [10, 20, 50, 100, 200, 500])
-        #expect(SVGSupport.StepAxis(quickest: 500, end: 60_000, first: 26).range == 10...60_000)
-        #expect(!SVGSupport.StepAxis(quickest: 1720, end: 4000, first: 200).logarithmic)
+        #expect(SVGSupport.StepAxis(quickest: 500, slowest: 60_000, end: 60_000, first: 26).range == 10...60_000)
+        // Every cell grokking around step 400 within a long budget: linear.
+        #expect(!SVGSupport.StepAxis(quickest: 380, slowest: 420, end: 10_000, first: 10).logarithmic)
+        #expect(!SVGSupport.StepAxis(quickest: 1720, slowest: 4000, end: 4000, first: 200).logarithmic)
+        // Degenerate inputs stay finite and ordered.
+        for axis in [SVGSupport.StepAxis(quickest: 0, slowest: 0, end: 0, first: 0),
+                     SVGSupport.StepAxis(quickest: 0, slowest: 100, end: 100, first: 0)] {
+            #expect(axis.range.lowerBound.isFinite && axis.range.lowerBound < axis.range.upperBound)
+        }
+        #expect(SVGSupport.logarithmicTicks(from: 0, to: 10).isEmpty)
     }
 
     @Test func theSameJournalGivesTheSameReportFiles() throws {

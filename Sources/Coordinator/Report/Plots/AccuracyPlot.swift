@@ -37,13 +37,13 @@ struct AccuracyPlot {
 
     /// One step axis for all panels, up to the last evaluation drawn: trials stop once they have
     /// grokked, and a budget-wide axis would squeeze a fast cell's curves into its left edge.
-    /// Logarithmic when one panel's curves end over 20× sooner than another's.
+    /// Logarithmic when one panel's curves end at least 20× sooner than another's.
     private func stepAxis(_ entries: [SweepReport.Entry]) -> SVGSupport.StepAxis {
         let curves = entries.map { entry in entry.cell.trials.compactMap { report.state.results[$0.id]?.curve } }
         let panelEnds = curves.compactMap { panel in panel.compactMap { $0.last?.step }.max() }.filter { $0 > 0 }
         let firstStep = curves.joined().compactMap { $0.first(where: { $0.step > 0 })?.step }.min() ?? 1
-        return SVGSupport.StepAxis(quickest: Double(panelEnds.min() ?? 1), end: Double(panelEnds.max() ?? 1),
-                                   first: Double(firstStep))
+        let end = Double(panelEnds.max() ?? 1)
+        return SVGSupport.StepAxis(quickest: Double(panelEnds.min() ?? 1), slowest: end, end: end, first: Double(firstStep))
     }
 
     // MARK: Drawing

@@ -56,7 +56,7 @@ enum SVGSupport {
     /// Powers of ten (and their 2× and 5× when the range spans two decades or less) within
     /// `lower…upper`, for a logarithmic axis.
     static func logarithmicTicks(from lower: Double, to upper: Double) -> [Double] {
-        guard lower > 0, upper > lower else { return [max(lower, 1)] }
+        guard lower > 0, upper > lower else { return [] }
         let multipliers: [Double] = upper / lower <= 100 ? [1, 2, 5] : [1]
         var values: [Double] = []
         var power = pow(10, log10(lower).rounded(.down))
@@ -105,26 +105,26 @@ enum SVGSupport {
     // MARK: Axes
 
     /// The step axis of a plot of several cells: linear from 0, or logarithmic when the cells
-    /// drawn work on time scales more than `logarithmicRatio` apart (the quickest would be a
-    /// sliver at the left edge of a linear axis: Grokfast's baseline takes 100× longer than its
-    /// decayed runs).
+    /// drawn work on time scales at least `logarithmicRatio` apart (on a linear axis the
+    /// quickest cell would be a sliver at the left edge).
     struct StepAxis {
         static let logarithmicRatio = 20.0
 
         let range: ClosedRange<Double>
         let logarithmic: Bool
 
-        /// `quickest`: the step by which the quickest cell has shown what it shows; `end`: the
-        /// axis end; `first`: the smallest positive step drawn (a log axis starts at the power of
-        /// ten at or below it; earlier points sit on its left edge).
-        init(quickest: Double, end: Double, first: Double) {
+        /// `quickest`, `slowest`: the time scales of the quickest and slowest cells drawn (in
+        /// steps); `end`: the axis end; `first`: the smallest positive step drawn (a log axis
+        /// starts at the power of ten at or below it; earlier points sit on its left edge).
+        init(quickest: Double, slowest: Double, end: Double, first: Double) {
             let end = max(end, 1)
-            logarithmic = end / max(quickest, 1) >= Self.logarithmicRatio
-            range = logarithmic ? pow(10, log10(max(min(first, quickest), 1)).rounded(.down))...end : 0...end
+            logarithmic = slowest / max(quickest, 1) >= Self.logarithmicRatio
+            let start = pow(10, log10(max(min(first, quickest), 1)).rounded(.down))
+            range = logarithmic && start < end ? start...end : 0...end
         }
 
         var captionNote: String {
-            logarithmic ? " Logarithmic step axis: the cells drawn work on time scales over "
+            logarithmic ? " Logarithmic step axis: the cells drawn work on time scales at least "
                 + "\(Int(Self.logarithmicRatio))-fold apart." : ""
         }
     }

@@ -35,11 +35,14 @@ struct SurvivalPlot {
             + stepAxis(shown).captionNote
     }
 
-    /// From 0 (or the decade of the first grok) to the longest budget drawn.
+    /// From 0 (or the decade of the first grok) to the longest budget drawn; a cell's time scale
+    /// is its median t_grok, or its budget when the median lies beyond it.
     private func stepAxis(_ entries: [SweepReport.Entry]) -> SVGSupport.StepAxis {
         let budget = Double(entries.map(\.cell.budget).max() ?? 1)
+        let scales = entries.map { min($0.cell.timeToGrok.median ?? .infinity, Double($0.cell.budget)) }
         let firstGrok = entries.compactMap { $0.cell.survival.steps.first?.step }.min() ?? budget
-        return SVGSupport.StepAxis(quickest: firstGrok, end: budget, first: firstGrok)
+        return SVGSupport.StepAxis(quickest: scales.min() ?? budget, slowest: scales.max() ?? budget, end: budget,
+                                   first: firstGrok)
     }
 
     // MARK: Drawing
