@@ -20,39 +20,39 @@ public enum CausalAttention {
         let firstQuery = t - queries
         // Examples are independent: split over the team by example (an example's qkv is its row).
         Parallel.forRanges(n, grain: Parallel.rowGrain(3 * t * d)) { examples in
-        for example in examples {
-            let rows = qkv + example * t * 3 * d
-            for head in 0..<heads {
-                let offset = head * headDimension
-                for query in 0..<queries {
-                    let position = firstQuery + query
-                    let q = rows + position * 3 * d + offset
-                    let weights = probabilities + ((example * heads + head) * queries + query) * t
-                    var maximum = -Float.infinity
-                    for key in 0...position {
-                        let k = rows + key * 3 * d + d + offset
-                        var dot: Float = 0
-                        for column in 0..<headDimension { dot += q[column] * k[column] }
-                        weights[key] = dot * scale
-                        maximum = max(maximum, weights[key])
-                    }
-                    var sum: Float = 0
-                    for key in 0...position {
-                        weights[key] = FastMath.exp(weights[key] - maximum)
-                        sum += weights[key]
-                    }
-                    let inverseSum = 1 / sum
-                    for key in 0...position { weights[key] *= inverseSum }
-                    for key in (position + 1)..<max(t, position + 1) { weights[key] = 0 }
-                    let output = out + (example * queries + query) * d + offset
-                    for column in 0..<headDimension { output[column] = 0 }
-                    for key in 0...position {
-                        let v = rows + key * 3 * d + 2 * d + offset, weight = weights[key]
-                        for column in 0..<headDimension { output[column] += weight * v[column] }
+            for example in examples {
+                let rows = qkv + example * t * 3 * d
+                for head in 0..<heads {
+                    let offset = head * headDimension
+                    for query in 0..<queries {
+                        let position = firstQuery + query
+                        let q = rows + position * 3 * d + offset
+                        let weights = probabilities + ((example * heads + head) * queries + query) * t
+                        var maximum = -Float.infinity
+                        for key in 0...position {
+                            let k = rows + key * 3 * d + d + offset
+                            var dot: Float = 0
+                            for column in 0..<headDimension { dot += q[column] * k[column] }
+                            weights[key] = dot * scale
+                            maximum = max(maximum, weights[key])
+                        }
+                        var sum: Float = 0
+                        for key in 0...position {
+                            weights[key] = FastMath.exp(weights[key] - maximum)
+                            sum += weights[key]
+                        }
+                        let inverseSum = 1 / sum
+                        for key in 0...position { weights[key] *= inverseSum }
+                        for key in (position + 1)..<max(t, position + 1) { weights[key] = 0 }
+                        let output = out + (example * queries + query) * d + offset
+                        for column in 0..<headDimension { output[column] = 0 }
+                        for key in 0...position {
+                            let v = rows + key * 3 * d + 2 * d + offset, weight = weights[key]
+                            for column in 0..<headDimension { output[column] += weight * v[column] }
+                        }
                     }
                 }
             }
-        }
         }
     }
 

@@ -10,22 +10,22 @@ public enum LayerNorm {
     ) {
         let inverseD = 1 / Float(d)
         Parallel.forRanges(rows, grain: Parallel.rowGrain(d)) { range in
-        for row in range {
-            let input = x + row * d, output = out + row * d
-            var sum: Float = 0
-            for column in 0..<d { sum += input[column] }
-            let average = sum * inverseD
-            // Two passes (mean, then centred squares): no cancellation for rows far from zero.
-            var squares: Float = 0
-            for column in 0..<d {
-                let centred = input[column] - average
-                squares += centred * centred
+            for row in range {
+                let input = x + row * d, output = out + row * d
+                var sum: Float = 0
+                for column in 0..<d { sum += input[column] }
+                let average = sum * inverseD
+                // Two passes (mean, then centred squares): no cancellation for rows far from zero.
+                var squares: Float = 0
+                for column in 0..<d {
+                    let centred = input[column] - average
+                    squares += centred * centred
+                }
+                let inverse = 1 / (squares * inverseD + epsilon).squareRoot()
+                for column in 0..<d { output[column] = (input[column] - average) * inverse * weight[column] + bias[column] }
+                mean[row] = average
+                inverseDeviation[row] = inverse
             }
-            let inverse = 1 / (squares * inverseD + epsilon).squareRoot()
-            for column in 0..<d { output[column] = (input[column] - average) * inverse * weight[column] + bias[column] }
-            mean[row] = average
-            inverseDeviation[row] = inverse
-        }
         }
     }
 
