@@ -26,15 +26,18 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
 
         // MARK: Libraries
+        // The trial's value types (config, curve points), shared by Engine and Protocol; no JSON.
+        .target(name: "TrialSchema"),
         .target(
             name: "Engine",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "TrialSchema"],
             swiftSettings: numericFlags
         ),
         .target(
             name: "Protocol",
             dependencies: [
                 "CZeroMQ",
+                "TrialSchema",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -44,6 +47,7 @@ let package = Package(
             name: "Coordinator",
             dependencies: [
                 "Protocol",
+                "TrialSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -53,6 +57,7 @@ let package = Package(
             dependencies: [
                 "Engine",
                 "Protocol",
+                "TrialSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -60,9 +65,9 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: numericFlags),
-        .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Protocol"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TrialSchema"], swiftSettings: numericFlags),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TrialSchema"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Protocol", "TrialSchema"]),
     ],
     swiftLanguageModes: [.v5]
 )

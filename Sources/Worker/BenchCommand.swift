@@ -2,9 +2,11 @@ import ArgumentParser
 import Engine
 import Foundation
 import Protocol
+import TrialSchema
 
 /// `grok-worker bench`: milliseconds per training step of a trial config (the canonical
-/// experiment by default) at several compute-thread counts, and the GFLOP/s that implies.
+/// experiment by default) at several compute-thread counts, and the GFLOP/s that implies. Steps
+/// are the trials' own (`TrialRunner.trainStep`), on the target model from scratch.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -33,48 +35,59 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let transformer {
-            TransformerBench.run(layers: transformer, threads: threadCounts, steps: steps, reference: reference)
-            return
-        }
-        let trial: TrialConfig
-        if let config {
-            trial = try TrialConfig(text: String(contentsOfFile: config, encoding: .utf8), file: config)
-        } else {
-            trial = TrialConfig.canonicalExample
-        }
+        let trial = try trialConfig()
         let data = try EnginePlan.data(for: trial)
-        let plan = EnginePlan.targetPlan(for: trial, data: data)
-        let batch = plan.batchSize == 0 ? data.train.count : plan.batchSize
-        let probe = TrialRunner(plan: plan, data: data)
-        let denseFlops = 3 * probe.model.denseForwardFlopsPerExample * Double(batch)
-        let target = trial.target
-        let model = target.architecture == .transformer
-            ? "\(target.depth)-layer transformer, d_model \(target.embeddingDim), \(target.heads) heads, d_mlp \(target.width)"
-            : "\(target.depth)×\(target.width) MLP, d \(target.embeddingDim)"
+        var plan = try EnginePlan.targetPlan(for: trial, data: data)
+        let batch = plan.batchSize == 0 ? data.train.count : min(plan.batchSize, data.train.count)
+        let denseFlops = 3 * plan.model.forwardFlopsPerExample * Double(batch)
         let amplifier = trial.amplifier.map { "amplifier \($0.json.canonicalText)" } ?? "no amplifier"
-        print("config  \(trial.id): \(model), batch \(batch), \(amplifier)")
+        print("config  \(trial.id): \(Self.describe(trial.target.architecture)), batch \(batch), \(amplifier)")
         print("dense-equivalent work: \(String(format: "%.2f", denseFlops / 1e9)) GFLOP/step")
         print("path       threads  ms/step (median)  min     dense GFLOP/s  executed GFLOP/s")
         for threadCount in threadCounts {
             BLAS.threads = threadCount
-            for useReference in reference ? [false, true] : [false] {
+            for path in reference ? ComputePath.allCases : [.fast] {
+                plan.path = path
                 let runner = TrialRunner(plan: plan, data: data)
-                (runner.model as? MLP)?.reference = useReference
-                (runner.model as? Transformer)?.reference = useReference
-                for _ in 0..<5 { runner.trainOneStep() }
+                let warmUp = 5
+                for step in 0..<warmUp { runner.trainStep(step) }
                 var times: [Double] = []
-                for _ in 0..<steps {
+                for step in warmUp..<(warmUp + steps) {
                     let start = DispatchTime.now().uptimeNanoseconds
-                    runner.trainOneStep()
+                    runner.trainStep(step)
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 }
                 times.sort()
                 let median = times[times.count / 2]
                 let executed = runner.model.executedFlopsPerStep(count: batch)
-                print(String(format: "%-10@ %7d  %16.2f  %6.2f  %13.1f  %16.1f", useReference ? "reference" : "engine",
+                print(String(format: "%-10@ %7d  %16.2f  %6.2f  %13.1f  %16.1f", path == .reference ? "reference" : "engine",
                              threadCount, median, times[0], denseFlops / median / 1e6, executed / median / 1e6))
             }
+        }
+    }
+
+    /// The config file, Nanda's transformer (d 128, 4 heads, d_mlp 512, ReLU, no LayerNorm, full
+    /// batch of 4 704 on (a + b) mod 97 as `a b =`: the workload of the PyTorch peer figures), or
+    /// the canonical experiment.
+    private func trialConfig() throws -> TrialConfig {
+        if let config {
+            return try TrialConfig(text: String(contentsOfFile: config, encoding: .utf8), file: config)
+        }
+        var trial = TrialConfig.canonicalExample
+        if let transformer {
+            var model = TransformerSettings()
+            model.layers = transformer
+            trial.target.architecture = .transformer(model)
+        }
+        return trial
+    }
+
+    private static func describe(_ architecture: Architecture) -> String {
+        switch architecture {
+        case .mlp(let model):
+            "\(model.depth)×\(model.width) MLP, d \(model.embeddingDimensions)"
+        case .transformer(let model):
+            "\(model.layers)-layer transformer, d_model \(model.modelDimensions), \(model.heads) heads, d_mlp \(model.mlpDimensions)"
         }
     }
 

@@ -1,7 +1,9 @@
 import Engine
 import Protocol
+import TrialSchema
 
-/// Translates the wire-level trial description into the engine's data and training plans.
+/// Translates a trial config into the engine's data and training plans: one exhaustive switch
+/// per choice of the schema, no defaults for cases that cannot occur.
 enum EnginePlan {
     /// A config the engine cannot run even though it decoded (e.g. division mod a composite).
     struct Unsupported: Error, CustomStringConvertible {
@@ -10,88 +12,59 @@ enum EnginePlan {
         var description: String { "\(path): \(reason)" }
     }
 
+    // MARK: Data
+
     /// The task's examples split by the trial seed; every stage of a trial trains on this split.
     static func data(for config: TrialConfig) throws -> DataSplit {
-        let task = config.task
-        switch task.kind {
-        case .modular:
-            let operation = ModularOperation(rawValue: task.operation.rawValue)!
-            if operation == .divide, !isPrime(task.modulus) {
+        switch config.task {
+        case .modular(let task):
+            if task.operation == .divide, !isPrime(task.modulus) {
                 throw Unsupported(path: "$.task.modulus", reason: "division needs a prime modulus, got \(task.modulus)")
             }
-            let all = ModularArithmetic.dataset(operation: operation, modulus: task.modulus)
+            let all = ModularArithmetic.dataset(operation: task.operation, modulus: task.modulus)
             return DataSplit(all: all, trainFraction: task.trainFraction, seed: config.seed)
-        case .parity:
+        case .parity(let task):
             return VectorTasks.parity(bits: task.bits, order: task.order, trainCount: task.trainCount,
                                       testCount: task.testCount, seed: config.seed)
-        case .xorCluster:
+        case .xorCluster(let task):
             return VectorTasks.xorCluster(dimension: task.dimension, noise: task.noise, trainCount: task.trainCount,
                                           testCount: task.testCount, seed: config.seed)
-        case .digits:
+        case .digits(let task):
             return DataSplit(all: VectorTasks.digits(), trainCount: task.trainCount, seed: config.seed)
         }
     }
 
-    /// The target stage's plan.
-    static func targetPlan(for config: TrialConfig, data: DataSplit) -> TrainingPlan {
-        let criteria = GrokCriteria(trainThreshold: config.thresholds.train, testThreshold: config.thresholds.test,
-                                    sustain: config.thresholds.sustain)
-        var plan = trainingPlan(for: config.target, budget: config.budget, evalEvery: config.evalEvery, criteria: criteria,
-                                seed: config.seed, data: data)
-        plan.amplifier = config.amplifier.map(amplifierPlan)
+    // MARK: Plans
+
+    /// The target stage's plan, with the trial's amplifier and diagnostics.
+    static func targetPlan(for config: TrialConfig, data: DataSplit) throws -> TrainingPlan {
+        let model = try modelShape(for: config.target.architecture, data: data)
+        var plan = trainingPlan(model: model, training: config.target.training, budget: config.budget,
+                                evalEvery: config.evalEvery, criteria: config.thresholds, seed: config.seed)
+        plan.amplifier = config.amplifier
         plan.diagnostics = config.diagnostics
         return plan
     }
 
-    /// The amplifier runs on the target model only (a GrokTransfer weak model trains plainly).
-    static func amplifierPlan(for amplifier: AmplifierConfig) -> AmplifierPlan {
-        switch amplifier.kind {
-        case .none, .ema: return .ema(alpha: Float(amplifier.alpha), lamb: Float(amplifier.lamb))
-        case .ma: return .movingAverage(window: amplifier.window, lamb: Float(amplifier.lamb), warmup: amplifier.warmup)
-        case .neuralgrok:
-            return .neuralGrok(NeuralGrokSettings(hidden: amplifier.hidden, rescale: Float(amplifier.rescale),
-                                                  outerEvery: amplifier.outerEvery,
-                                                  outerLearningRate: Float(amplifier.outerLearningRate),
-                                                  outerFraction: amplifier.outerFraction, clip: Float(amplifier.clip)))
-        }
-    }
-
     /// GrokTransfer's weak stage: its own budget, stopping at the first evaluation whose test
-    /// accuracy reaches `stopAtTestAccuracy` (never, when that is nil).
-    static func weakPlan(for config: TrialConfig, weak: WeakStageConfig, data: DataSplit) -> TrainingPlan {
-        let criteria = GrokCriteria(trainThreshold: 0, testThreshold: weak.stopAtTestAccuracy ?? 2, sustain: 1)
-        return trainingPlan(for: weak.stage, budget: weak.budget, evalEvery: config.evalEvery, criteria: criteria,
-                            seed: config.seed, data: data)
+    /// accuracy reaches `stopAtTestAccuracy` (never, when that is nil). It trains plainly: the
+    /// amplifier is the target's.
+    static func weakPlan(for config: TrialConfig, weak: WeakStage, data: DataSplit) -> TrainingPlan {
+        let criteria = Thresholds(train: 0, test: weak.stopAtTestAccuracy ?? 2, sustain: 1)
+        return trainingPlan(model: .mlp(mlpShape(for: weak.model, data: data)), training: weak.training,
+                            budget: weak.budget, evalEvery: config.evalEvery, criteria: criteria, seed: config.seed)
     }
 
-    static func trainingPlan(for stage: StageConfig, budget: Int, evalEvery: Int, criteria: GrokCriteria, seed: Int,
-                             data: DataSplit) -> TrainingPlan {
-        let input: MLPShape.Input = switch data.train.inputs {
-        case .tokens(let perExample, let vocabulary): .tokens(vocabulary: vocabulary, perExample: perExample)
-        case .features(let width): .features(width: width)
-        }
-        let shape = MLPShape(input: input, embeddingDimension: stage.embeddingDim, width: stage.width, depth: stage.depth,
-                             classes: data.train.classes, activation: stage.activation == .relu ? .relu : .gelu,
-                             bias: stage.bias)
-        var plan = TrainingPlan(shape: shape)
-        if stage.architecture == .transformer, case .tokens(let perExample, let vocabulary) = data.train.inputs {
-            plan.transformer = transformerShape(for: stage, tokensPerExample: perExample, vocabulary: vocabulary,
-                                                classes: data.train.classes)
-        }
-        plan.initScale = stage.initScale
-        switch stage.optimizer {
-        case .adamw:
-            plan.optimizer = .adamW(beta1: Float(stage.beta1), beta2: Float(stage.beta2), epsilon: Float(stage.epsilon))
-        case .adam:
-            plan.optimizer = .adam(beta1: Float(stage.beta1), beta2: Float(stage.beta2), epsilon: Float(stage.epsilon))
-        case .sgd:
-            plan.optimizer = .sgd(momentum: Float(stage.momentum))
-        }
-        plan.learningRate = Float(stage.learningRate)
-        plan.weightDecay = Float(stage.weightDecay)
-        plan.warmupSteps = stage.warmupSteps
-        plan.batchSize = stage.batchSize
-        plan.loss = stage.loss == .crossEntropy ? .crossEntropy : .meanSquaredError
+    static func trainingPlan(model: ModelShape, training: TrainingSettings, budget: Int, evalEvery: Int,
+                             criteria: Thresholds, seed: Int) -> TrainingPlan {
+        var plan = TrainingPlan(model: model)
+        plan.initScale = training.initScale
+        plan.optimizer = training.optimizer
+        plan.learningRate = Float(training.learningRate)
+        plan.weightDecay = Float(training.weightDecay)
+        plan.warmupSteps = training.warmupSteps
+        plan.batchSize = training.batchSize
+        plan.loss = training.loss
         plan.budget = budget
         plan.evalEvery = evalEvery
         plan.criteria = criteria
@@ -99,15 +72,38 @@ enum EnginePlan {
         return plan
     }
 
-    /// The transformer over `tokens… =`: the task's tokens, then `=` as one more vocabulary
-    /// entry. Sizes: layers = depth, d_model = embeddingDim, d_mlp = width.
-    static func transformerShape(for stage: StageConfig, tokensPerExample: Int, vocabulary: Int,
+    // MARK: Models
+
+    static func modelShape(for architecture: Architecture, data: DataSplit) throws -> ModelShape {
+        switch architecture {
+        case .mlp(let settings):
+            return .mlp(mlpShape(for: settings, data: data))
+        case .transformer(let settings):
+            guard case .tokens(let perExample, let vocabulary) = data.train.inputs else {
+                throw Unsupported(path: "$.target.architecture", reason: "a transformer reads token sequences")
+            }
+            return .transformer(transformerShape(for: settings, tokensPerExample: perExample, vocabulary: vocabulary,
+                                                 classes: data.train.classes))
+        }
+    }
+
+    static func mlpShape(for settings: MLPSettings, data: DataSplit) -> MLPShape {
+        let input: MLPShape.Input = switch data.train.inputs {
+        case .tokens(let perExample, let vocabulary): .tokens(vocabulary: vocabulary, perExample: perExample)
+        case .features(let width): .features(width: width)
+        }
+        return MLPShape(input: input, embeddingDimension: settings.embeddingDimensions, width: settings.width,
+                        depth: settings.depth, classes: data.train.classes, activation: settings.activation, bias: settings.bias)
+    }
+
+    /// The transformer over `tokens… =`: the task's tokens, then `=` as one more vocabulary entry.
+    static func transformerShape(for settings: TransformerSettings, tokensPerExample: Int, vocabulary: Int,
                                  classes: Int) -> TransformerShape {
         TransformerShape(vocabularySize: vocabulary + 1,
                          sequence: .init(inputTokens: tokensPerExample, appendedTokens: [Int32(vocabulary)]),
-                         modelDimension: stage.embeddingDim, heads: stage.heads, mlpDimension: stage.width,
-                         layers: stage.depth, classes: classes, activation: stage.activation == .relu ? .relu : .gelu,
-                         layerNorm: stage.layerNorm, attentionBias: stage.attentionBias)
+                         modelDimension: settings.modelDimensions, heads: settings.heads, mlpDimension: settings.mlpDimensions,
+                         layers: settings.layers, classes: classes, activation: settings.activation,
+                         layerNorm: settings.layerNorm, attentionBias: settings.attentionBias)
     }
 
     private static func isPrime(_ number: Int) -> Bool {

@@ -1,6 +1,7 @@
 import Engine
-import Foundation
 import Protocol
+import Synchronization
+import TrialSchema
 
 /// GrokTransfer on the worker: train (or reuse) the weak model, then build the target whose
 /// input embedding starts from the weak model's.
@@ -11,7 +12,7 @@ import Protocol
 /// E_T = E_weak (equal dimensions). For feature inputs the "embedding" is the first linear
 /// layer (W₁ = B·A with A = the weak model's first-layer weight).
 enum GrokTransfer {
-    struct WeakModel {
+    struct WeakModel: Sendable {
         let representation: [Float]
         let rank: Int
         let steps: Int
@@ -22,19 +23,18 @@ enum GrokTransfer {
 
     /// The weak model for this trial, from the worker's cache when an identical one (task,
     /// weak config, evaluation period, seed) was already trained here.
-    static func weakModel(for config: TrialConfig, data: DataSplit) -> (model: WeakModel, summary: WeakRunSummary) {
-        let weak = config.weak ?? WeakStageConfig()
+    static func weakModel(for config: TrialConfig, weak: WeakStage, data: DataSplit)
+        -> (model: WeakModel, summary: WeakRunSummary) {
         let key = cacheKey(for: config, weak: weak)
         let (model, reused) = WeakModelCache.shared.value(for: key) {
             let plan = EnginePlan.weakPlan(for: config, weak: weak, data: data)
-            let runner = TrialRunner(plan: plan, data: data)
-            let outcome = runner.run()
-            let representation = (runner.model as! MLP).inputRepresentation()
+            guard case .mlp(let shape) = plan.model else { preconditionFailure("weak models are MLPs") }
+            let network = TrialRunner.freshMLP(shape, plan: plan, capacity: TrialRunner.workspaceCapacity(plan: plan, data: data))
+            let outcome = TrialRunner(plan: plan, data: data, model: network).run()
             // The transferred matrix's rank: the embedding dimension for tokens, the first
             // layer's width for feature inputs.
-            let tokens: Bool = { if case .tokens = data.train.inputs { return true }; return false }()
-            return WeakModel(representation: representation, rank: tokens ? weak.stage.embeddingDim : weak.stage.width,
-                             steps: outcome.steps,
+            let rank = config.task.readsTokens ? weak.model.embeddingDimensions : weak.model.width
+            return WeakModel(representation: network.inputRepresentation(), rank: rank, steps: outcome.steps,
                              seconds: outcome.seconds, flops: outcome.denseFlops,
                              finalTestAccuracy: outcome.curve.last?.testAccuracy ?? .nan)
         }
@@ -43,7 +43,7 @@ enum GrokTransfer {
         return (model, summary)
     }
 
-    static func cacheKey(for config: TrialConfig, weak: WeakStageConfig) -> String {
+    static func cacheKey(for config: TrialConfig, weak: WeakStage) -> String {
         let identity = JSONValue.object([
             "task": config.task.json, "weak": weak.json, "seed": .number(Double(config.seed)),
             "evalEvery": .number(Double(config.evalEvery)),
@@ -51,36 +51,43 @@ enum GrokTransfer {
         return StableHash.hex(of: identity.canonicalText)
     }
 
-    /// The target model, initialised from the trial seed and then given the transferred embedding.
-    static func target(for config: TrialConfig, plan: TrainingPlan, data: DataSplit, weak: WeakModel) -> MLP {
-        let mode = config.transfer?.mode ?? .factorized
-        var shape = plan.shape
-        if mode != .copy { shape.embeddingRank = weak.rank }
-        let model = MLP(shape: shape, capacity: TrialRunner.workspaceCapacity(plan: plan, data: data))
-        model.initialize(seed: config.seed, scale: plan.initScale)
-        let tokens: Bool = { if case .tokens = shape.input { return true }; return false }()
-        switch mode {
+    /// The target's plan and model: the trial's MLP, initialised from the trial seed, its input
+    /// layer factorised to the weak model's rank (except for `copy`) and given the transfer.
+    static func target(for config: TrialConfig, transfer: Transfer, data: DataSplit,
+                       weak: WeakModel) throws -> (plan: TrainingPlan, model: MLP) {
+        var plan = try EnginePlan.targetPlan(for: config, data: data)
+        guard case .mlp(var shape) = plan.model else {
+            throw EnginePlan.Unsupported(path: "$.target.architecture", reason: "GrokTransfer trains an MLP target")
+        }
+        switch transfer {
+        case .factorized, .randomA: shape.embeddingRank = weak.rank
+        case .copy: break
+        }
+        plan.model = .mlp(shape)
+        plan.mergeInputFactorsAfter = transfer.mergeAfter
+        let model = TrialRunner.freshMLP(shape, plan: plan, capacity: TrialRunner.workspaceCapacity(plan: plan, data: data))
+        let tokens = config.task.readsTokens
+        switch transfer {
         case .factorized: model.setParameter(tokens ? "embedding.A" : "hidden.0.A", to: weak.representation)
         case .randomA: break
         case .copy: model.setParameter(tokens ? "embedding" : "hidden.0.weight", to: weak.representation)
         }
-        return model
+        return (plan, model)
     }
 }
 
 /// Weak models trained by this worker process, by cache key. One trial runs at a time, but
-/// the lock keeps the cache safe if that ever changes.
-final class WeakModelCache: @unchecked Sendable {
+/// the mutex keeps the cache safe if that ever changes.
+final class WeakModelCache: Sendable {
     static let shared = WeakModelCache()
-    private let lock = NSLock()
-    private var entries: [String: GrokTransfer.WeakModel] = [:]
+    private let entries = Mutex<[String: GrokTransfer.WeakModel]>([:])
     /// Bounded so a long sweep over many weak configs cannot grow without limit.
     private let capacity = 64
 
     func value(for key: String, make: () -> GrokTransfer.WeakModel) -> (GrokTransfer.WeakModel, reused: Bool) {
-        if let cached = lock.withLock({ entries[key] }) { return (cached, true) }
+        if let cached = entries.withLock({ $0[key] }) { return (cached, true) }
         let model = make()
-        lock.withLock {
+        entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll() }
             entries[key] = model
         }

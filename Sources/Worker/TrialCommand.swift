@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Protocol
+import TrialSchema
 
 /// `grok-worker trial CONFIG.json`: runs one trial locally — the way to debug one config.
 struct TrialCommand: ParsableCommand {
@@ -50,18 +51,17 @@ struct TrialCommand: ParsableCommand {
 
     private func writeCurve(_ points: [CurvePoint], to path: String) throws {
         let lines = points.map { point -> String in
-            let finite = { (value: Double) -> JSONValue in value.isFinite ? .number(value) : .null }
             var members: [String: JSONValue] = [
                 "step": .number(Double(point.step)),
-                "trainLoss": finite(point.trainLoss),
-                "trainAccuracy": .number(point.trainAccuracy),
-                "testLoss": finite(point.testLoss),
-                "testAccuracy": .number(point.testAccuracy),
+                "trainLoss": .finite(point.trainLoss),
+                "trainAccuracy": .finite(point.trainAccuracy),
+                "testLoss": .finite(point.testLoss),
+                "testAccuracy": .finite(point.testAccuracy),
             ]
             if let diagnostics = point.diagnostics {
-                members["weightNorm"] = finite(diagnostics.weightNorm)
-                members["gradientNorm"] = finite(diagnostics.gradientNorm)
-                members["gradientEntropy"] = finite(diagnostics.gradientEntropy)
+                members["weightNorm"] = .finite(diagnostics.weightNorm)
+                members["gradientNorm"] = .finite(diagnostics.gradientNorm)
+                members["gradientEntropy"] = .finite(diagnostics.gradientEntropy)
             }
             return JSONValue.object(members).canonicalText
         }

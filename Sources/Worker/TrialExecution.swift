@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Protocol
+import TrialSchema
 
 /// Runs one trial config on the engine and packages the outcome as a `TrialResult`.
 /// Shared by `grok-worker trial` and the worker service.
@@ -10,21 +11,19 @@ enum TrialExecution {
         let id = config.id
         do {
             let data = try EnginePlan.data(for: config)
-            let plan = EnginePlan.targetPlan(for: config, data: data)
             switch config.method {
             case .scratch:
-                let outcome = TrialRunner(plan: plan, data: data).run { onEvaluation(CurvePoint($0)) }
+                let plan = try EnginePlan.targetPlan(for: config, data: data)
+                let outcome = TrialRunner(plan: plan, data: data).run(onEvaluation: onEvaluation)
                 return result(id: id, outcome: outcome, host: host)
-            case .groktransfer:
-                let weak = GrokTransfer.weakModel(for: config, data: data)
-                let model = GrokTransfer.target(for: config, plan: plan, data: data, weak: weak.model)
-                var plan = plan
-                plan.mergeInputFactorsAfter = config.transfer?.mergeAfter
-                let outcome = TrialRunner(plan: plan, data: data, model: model).run { onEvaluation(CurvePoint($0)) }
+            case .grokTransfer(let weak, let transfer):
+                let weakRun = GrokTransfer.weakModel(for: config, weak: weak, data: data)
+                let target = try GrokTransfer.target(for: config, transfer: transfer, data: data, weak: weakRun.model)
+                let outcome = TrialRunner(plan: target.plan, data: data, model: target.model).run(onEvaluation: onEvaluation)
                 var combined = result(id: id, outcome: outcome, host: host)
-                combined.seconds += weak.summary.seconds
-                combined.flops += weak.summary.flops
-                combined.weak = weak.summary
+                combined.seconds += weakRun.summary.seconds
+                combined.flops += weakRun.summary.flops
+                combined.weak = weakRun.summary
                 return combined
             }
         } catch {
@@ -41,18 +40,8 @@ enum TrialExecution {
         }
         return TrialResult(trialId: id, outcome: status, tMem: outcome.tMem, tGrok: outcome.tGrok, steps: outcome.steps,
                            seconds: outcome.seconds, flops: outcome.denseFlops, blasThreads: BLAS.threads, host: host,
-                           curve: outcome.curve.map(CurvePoint.init))
+                           curve: outcome.curve)
     }
 
     static var hostName: String { ProcessInfo.processInfo.hostName }
-}
-
-extension CurvePoint {
-    init(_ evaluation: Evaluation) {
-        let diagnostics = evaluation.measures.map {
-            GradientDiagnostics(weightNorm: $0.weightNorm, gradientNorm: $0.gradientNorm, gradientEntropy: $0.gradientEntropy)
-        }
-        self.init(step: evaluation.step, trainLoss: evaluation.trainLoss, trainAccuracy: evaluation.trainAccuracy,
-                  testLoss: evaluation.testLoss, testAccuracy: evaluation.testAccuracy, diagnostics: diagnostics)
-    }
 }

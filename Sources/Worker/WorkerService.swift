@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Logging
 import Protocol
+import TrialSchema
 
 /// Serves trials from a coordinator, in the manner of the ZeroMQ guide's Paranoid Pirate worker.
 ///

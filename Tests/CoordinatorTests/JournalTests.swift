@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+import TrialSchema
 @testable import Coordinator
 
 /// A fresh run directory under the system temporary directory.

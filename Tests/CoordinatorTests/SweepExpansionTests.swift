@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+import TrialSchema
 @testable import Coordinator
 
 /// Expands sweep text as if it were the file `sweeps/x.json`.
@@ -29,8 +30,8 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
         let rows = plan.trials.map { $0.cellLabel.map(\.text) + [String($0.seed)] }
         #expect(rows.prefix(4) == [["add", "0.1", "7"], ["add", "0.1", "8"], ["add", "0.3", "7"], ["add", "0.3", "8"]])
         #expect(rows.last == ["multiply", "1", "8"])
-        #expect(plan.trials[0].config.task.operation == .add)
-        #expect(plan.trials[11].config.target.weightDecay == 1)
+        #expect(plan.trials[0].config.modular?.operation == .add)
+        #expect(plan.trials[11].config.training.weightDecay == 1)
         #expect(Set(plan.trialIds).count == 12)
         #expect(Set(plan.trials.map(\.cellKey)).count == 6)
     }
@@ -85,7 +86,7 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
             { "path": "target.weightDecay", "values": [0.1, 1] } ] }
         """)
         #expect(plan.cellCount == 6)
-        let pairs = plan.trials.map { [$0.config.target.learningRate, Double($0.config.target.warmupSteps)] }
+        let pairs = plan.trials.map { [$0.config.training.learningRate, Double($0.config.training.warmupSteps)] }
         #expect(pairs.first == [0.001, 0] && pairs[2] == [0.003, 100] && pairs[4] == [0.001, 200])
         #expect(plan.axisPaths == ["target.learningRate", "target.warmupSteps", "target.weightDecay"])
     }
@@ -93,12 +94,12 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
     @Test func objectValuesMergeUnlessReplaced() throws {
         let base = #""base": { "task": { "modulus": 31, "trainFraction": 0.3 } }"#
         let merged = try expandSweep(#"{ "name": "m", \#(base), "grid": [{ "path": "task", "values": [{ "operation": "multiply" }] }] }"#)
-        #expect(merged.trials[0].config.task.modulus == 31)
-        #expect(merged.trials[0].config.task.operation == .multiply)
+        #expect(merged.trials[0].config.modular?.modulus == 31)
+        #expect(merged.trials[0].config.modular?.operation == .multiply)
         #expect(merged.trials[0].cellLabel[0].text == #"{"operation":"multiply"}"#)
         let replaced = try expandSweep(#"{ "name": "r", \#(base), "grid": [{ "path": "task", "values": [{ "operation": "multiply" }], "replace": true }] }"#)
-        #expect(replaced.trials[0].config.task.modulus == 97)
-        #expect(replaced.trials[0].config.task.trainFraction == 0.5)
+        #expect(replaced.trials[0].config.modular?.modulus == 97)
+        #expect(replaced.trials[0].config.modular?.trainFraction == 0.5)
     }
 
     @Test func variantsAreTheUnionOfBranchesEachWithItsOwnGrid() throws {
@@ -116,8 +117,8 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
         #expect(labels[0] == "task.modulus=23 task.operation=add")
         #expect(labels[1] == "task.modulus=23 target.depth=2 task.operation=multiply target.weightDecay=0.1")
         #expect(labels[3] == "task.modulus=31 task.operation=add")
-        #expect(plan.trials[0].config.target.depth == 1, "a branch's fixed values stay in that branch")
-        #expect(plan.trials[1].config.target.depth == 2)
+        #expect(plan.trials[0].config.mlp?.depth == 1, "a branch's fixed values stay in that branch")
+        #expect(plan.trials[1].config.mlp?.depth == 2)
         #expect(plan.axisPaths == ["task.modulus", "task.operation", "target.depth", "target.weightDecay"])
         #expect(plan.baselineCellKeys == [plan.trials[0].cellKey, plan.trials[3].cellKey])
     }
@@ -129,7 +130,7 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
           "grid": [ { "path": "target.width", "values": [64] }, { "path": "target.weightDecay", "values": [1] } ] }
         """)
         let config = plan.trials[0].config
-        #expect(config.task.modulus == 29 && config.budget == 1234 && config.evalEvery == 7)
+        #expect(config.modular?.modulus == 29 && config.budget == 1234 && config.evalEvery == 7)
         #expect(config.thresholds.test == 0.9 && config.thresholds.sustain == 5 && config.thresholds.train == 0.99)
         #expect(plan.heatmapAxes == ["target.width", "target.weightDecay"])
     }
@@ -150,13 +151,13 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
     @Test func smokeAndCanonicalHaveTheAgreedShape() throws {
         let smoke = try SweepPlan.load(path: sweepsDirectory.appendingPathComponent("smoke.json").path)
         #expect(smoke.cellCount == 2 && smoke.trials.count == 6)
-        #expect(smoke.trials.allSatisfy { $0.config.task.modulus <= 47 && $0.config.budget <= 5_000 })
+        #expect(smoke.trials.allSatisfy { ($0.config.modular?.modulus ?? .max) <= 47 && $0.config.budget <= 5_000 })
         let canonical = try SweepPlan.load(path: sweepsDirectory.appendingPathComponent("canonical.json").path)
         #expect(canonical.trials.map(\.seed) == [0, 1, 2])
         let config = canonical.trials[0].config
-        #expect(config.task.modulus == 97 && config.task.trainFraction == 0.5 && config.budget == 20_000)
-        #expect(config.target.embeddingDim == 128 && config.target.width == 512)
-        #expect(config.target.optimizer == .adamw && config.target.learningRate == 1e-3 && config.target.weightDecay == 1)
+        #expect(config.modular?.modulus == 97 && config.modular?.trainFraction == 0.5 && config.budget == 20_000)
+        #expect(config.mlp?.embeddingDimensions == 128 && config.mlp?.width == 512)
+        #expect(config.training.optimizer == .adamW(AdamSettings()) && config.training.learningRate == 1e-3 && config.training.weightDecay == 1)
     }
 
     // MARK: Table

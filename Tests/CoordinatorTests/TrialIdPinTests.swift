@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+import TrialSchema
 @testable import Coordinator
 
 /// Trial ids name run directories' journal entries: a change to the config schema or its

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TrialSchema
 
 /// Grokfast filters against their definitions, NeuralGrok's amplifier against finite
 /// differences, the bilevel step's bookkeeping, AGE, coupled-decay Adam, and amplified runs.
@@ -138,7 +139,7 @@ struct AmplifierTests {
             parameters.values[i] = w
             parameters.gradients[i] = g
         }
-        let measures = ComplexityMeasures(of: parameters)
+        let measures = GradientDiagnostics(of: parameters)
         #expect(abs(measures.weightNorm - 5) < 1e-12)
         #expect(abs(measures.gradientNorm - (0.3125).squareRoot()) < 1e-7)
         #expect(abs(measures.gradientEntropy - (-0.5 * log(0.5) - 0.25 * log(0.25))) < 1e-7)
@@ -159,18 +160,18 @@ struct AmplifierTests {
 
     // MARK: Runs
 
-    static func smallPlan(amplifier: AmplifierPlan?, transformer: Bool = false) -> (TrainingPlan, DataSplit) {
+    static func smallPlan(amplifier: Amplifier?, transformer: Bool = false) -> (TrainingPlan, DataSplit) {
         let data = DataSplit(all: ModularArithmetic.dataset(operation: .add, modulus: 11), trainFraction: 0.5, seed: 0)
         var plan = TrainingPlan(shape: MLPShape(vocabularySize: 11, embeddingDimension: 8, width: 16, depth: 1, classes: 11))
         if transformer {
-            plan.transformer = .modularArithmetic(modulus: 11, layers: 1, modelDimension: 16, heads: 2, mlpDimension: 32)
+            plan.model = .transformer(.modularArithmetic(modulus: 11, layers: 1, modelDimension: 16, heads: 2, mlpDimension: 32))
         }
         plan.amplifier = amplifier
         plan.diagnostics = true
         plan.budget = 30
         plan.evalEvery = 10
         plan.batchSize = 16
-        plan.optimizer = .adam(beta1: 0.9, beta2: 0.98, epsilon: 1e-8)
+        plan.optimizer = .adam(AdamSettings(beta1: 0.9, beta2: 0.98, epsilon: 1e-8))
         plan.weightDecay = 0.01
         return (plan, data)
     }
@@ -179,14 +180,14 @@ struct AmplifierTests {
     /// and (except λ = 0) different from the unamplified run.
     @Test(arguments: [false, true])
     func amplifiedRunsAreDeterministic(transformer: Bool) {
-        let amplifiers: [AmplifierPlan?] = [nil, .ema(alpha: 0.98, lamb: 2), .movingAverage(window: 5, lamb: 5, warmup: true),
+        let amplifiers: [Amplifier?] = [nil, .ema(EMASettings(alpha: 0.98, lamb: 2)), .movingAverage(MovingAverageSettings(window: 5, lamb: 5, warmup: true)),
                                             .neuralGrok(NeuralGrokSettings(hidden: [8], outerEvery: 2))]
         var finals: [[Double]] = []
         for amplifier in amplifiers {
             let (plan, data) = Self.smallPlan(amplifier: amplifier, transformer: transformer)
             let first = TrialRunner(plan: plan, data: data).run(), second = TrialRunner(plan: plan, data: data).run()
             #expect(first.curve == second.curve)
-            #expect(first.curve.dropLast().allSatisfy { $0.measures != nil && $0.measures!.gradientEntropy.isFinite })
+            #expect(first.curve.dropLast().allSatisfy { $0.diagnostics?.gradientEntropy.isFinite == true })
             finals.append(first.curve.map(\.trainLoss))
         }
         #expect(Set(finals.map { $0.description }).count == amplifiers.count)

@@ -4,13 +4,13 @@ import Testing
 /// GrokTransfer's merge option: E = A·B replaced by one full matrix mid-run.
 struct FactorMergeTests {
     @Test(arguments: [false, true])
-    func mergedModelComputesTheSameFunction(features: Bool) {
+    func mergedModelComputesTheSameFunction(features: Bool) throws {
         let shape = features
             ? MLPShape(input: .features(width: 9), width: 12, depth: 2, classes: 3, embeddingRank: 2)
             : MLPShape(vocabularySize: 7, embeddingDimension: 5, width: 12, depth: 2, classes: 7, embeddingRank: 2)
         let model = MLP(shape: shape, capacity: 8)
         model.initialize(seed: 3, scale: 1)
-        let merged = model.mergingInputFactors()
+        let merged = try #require(model.mergingInputFactors() as? MLP)
         #expect(merged.shape.embeddingRank == nil)
         #expect(!merged.parameters.slices.contains { $0.name.hasSuffix(".A") || $0.name.hasSuffix(".B") })
         var generator = SeededGenerator(seed: 1, stream: "inputs")

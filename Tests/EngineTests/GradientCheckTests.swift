@@ -122,8 +122,7 @@ struct GradientCheckTests {
     func tokenMLP(reference: Bool, activation: String) {
         let shape = MLPShape(vocabularySize: 5, embeddingDimension: 3, width: 6, depth: 2, classes: 4,
                              activation: activation == "relu" ? .relu : .gelu)
-        let model = MLP(shape: shape, capacity: 8)
-        model.reference = reference
+        let model = MLP(shape: shape, capacity: 8, path: reference ? .reference : .fast)
         model.initialize(seed: 11, scale: 1)
         let tokens: [Int32] = [0, 1, 4, 4, 2, 3, 1, 0, 3, 3, 0, 2]
         let n = 6

@@ -11,8 +11,7 @@ struct TablePathTests {
         let all = ModularArithmetic.dataset(operation: .add, modulus: modulus)
         let n = all.count
         func run(reference: Bool) -> (logits: [Float], gradients: [Float]) {
-            let model = MLP(shape: shape, capacity: n)
-            model.reference = reference
+            let model = MLP(shape: shape, capacity: n, path: reference ? .reference : .fast)
             model.initialize(seed: 3, scale: 1)
             model.parameters.zeroGradients()
             return all.tokens.withUnsafeBufferPointer { tokens in

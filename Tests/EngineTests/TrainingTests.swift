@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TrialSchema
 
 /// Tasks, split, optimiser, threshold tracking and run determinism.
 struct TrainingTests {
@@ -84,7 +85,7 @@ struct TrainingTests {
 
     @Test func hugeLearningRateDiverges() {
         var (plan, data) = Self.smallPlan(seed: 0)
-        plan.optimizer = .sgd(momentum: 0)
+        plan.optimizer = .sgd(SGDSettings())
         plan.learningRate = 1e30
         plan.weightDecay = 0
         let outcome = TrialRunner(plan: plan, data: data).run()

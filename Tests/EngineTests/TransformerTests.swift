@@ -81,8 +81,7 @@ struct TransformerTests {
     /// d 8, 2 heads, 2 layers, sequence `a b =`: every parameter's gradient, both paths.
     @Test(arguments: [false, true], [false, true])
     func modelGradients(layerNorm: Bool, reference: Bool) {
-        let model = Transformer(shape: Self.small(layerNorm: layerNorm), capacity: 8)
-        model.reference = reference
+        let model = Transformer(shape: Self.small(layerNorm: layerNorm), capacity: 8, path: reference ? .reference : .fast)
         model.initialize(seed: 31)
         let n = 6, w = Check.random([n, model.classes], seed: 32)
         func objective() -> Double {
@@ -125,8 +124,7 @@ struct TransformerTests {
         shape.attentionBias = layerNorm
         let data = ModularArithmetic.dataset(operation: .add, modulus: modulus)
         func run(reference: Bool) -> (logits: [Float], gradients: [Float]) {
-            let model = Transformer(shape: shape, capacity: data.count)
-            model.reference = reference
+            let model = Transformer(shape: shape, capacity: data.count, path: reference ? .reference : .fast)
             model.initialize(seed: 35)
             model.parameters.zeroGradients()
             let logits = data.tokens.withUnsafeBufferPointer { model.forward(InputBatch(tokens: $0.baseAddress!, count: data.count)) }

@@ -1,5 +1,6 @@
 import Protocol
 import Testing
+import TrialSchema
 
 /// The amplifier section, diagnostics flag and transformer keys of a trial config: decoding,
 /// errors with paths, round trips, and ids of existing trials left unchanged.
@@ -18,15 +19,14 @@ struct AmplifierConfigTests {
     }
 
     @Test func kindsReadOnlyTheirOwnKeysWithPaperDefaults() throws {
-        let ema = try Self.config(#"{"amplifier": {"kind": "ema"}}"#).amplifier
-        #expect(ema?.alpha == 0.98 && ema?.lamb == 2)
-        let ma = try Self.config(#"{"amplifier": {"kind": "ma", "window": 50}}"#).amplifier
-        #expect(ma?.window == 50 && ma?.lamb == 5 && ma?.warmup == true)
+        #expect(try Self.config(#"{"amplifier": {"kind": "ema"}}"#).amplifier == .ema(EMASettings(alpha: 0.98, lamb: 2)))
+        #expect(try Self.config(#"{"amplifier": {"kind": "ma", "window": 50}}"#).amplifier
+            == .movingAverage(MovingAverageSettings(window: 50, lamb: 5, warmup: true)))
         let neural = try Self.config(#"{"amplifier": {"kind": "neuralgrok", "hidden": [128, 128], "rescale": 0.2}}"#).amplifier
-        #expect(neural?.hidden == [128, 128] && neural?.rescale == 0.2 && neural?.outerEvery == 4)
-        for config in [ema, ma, neural] {
-            let trial = try TrialConfig(json: .object(["amplifier": config!.json]))
-            #expect(trial.amplifier == config)
+        #expect(neural == .neuralGrok(NeuralGrokSettings(hidden: [128, 128], rescale: 0.2, outerEvery: 4)))
+        for amplifier in [Amplifier.ema(EMASettings()), .movingAverage(MovingAverageSettings()), .neuralGrok(NeuralGrokSettings())] {
+            let trial = try TrialConfig(json: .object(["amplifier": amplifier.json]))
+            #expect(trial.amplifier == amplifier)
         }
         // Spelled-out defaults keep the id; another setting changes it.
         let spelled = try Self.config(#"{"amplifier": {"kind": "ema", "alpha": 0.98, "lamb": 2}}"#)
@@ -46,6 +46,8 @@ struct AmplifierConfigTests {
         (#"{"task": {"kind": "parity"}, "target": {"architecture": "transformer"}}"#, "$.target.architecture", "modular"),
         (#"{"method": "groktransfer", "target": {"architecture": "transformer"}}"#, "$.target.architecture", "groktransfer"),
         (#"{"method": "groktransfer", "weak": {"architecture": "transformer"}}"#, "$.weak.architecture", "weak models"),
+        (#"{"target": {"architecture": "transformer", "bias": false}}"#, "$.target.bias", "no bias switch"),
+        (#"{"target": {"architecture": "transformer", "embeddingDim": 2}}"#, "$.target.heads", "1...embeddingDim (2)"),
     ])
     func mistakesNameTheirPath(text: String, path: String, expectation: String) throws {
         let error = try #require(throws: ConfigError.self) { try Self.config(text) }
@@ -55,15 +57,17 @@ struct AmplifierConfigTests {
 
     @Test func transformerKeysAppearOnlyForTransformers() throws {
         let transformer = try Self.config(#"{"target": {"architecture": "transformer", "depth": 2, "heads": 8, "layerNorm": true}}"#)
-        #expect(transformer.target.heads == 8 && transformer.target.layerNorm && !transformer.target.attentionBias)
+        var expected = TransformerSettings()
+        (expected.layers, expected.heads, expected.layerNorm) = (2, 8, true)
+        #expect(transformer.target.architecture == .transformer(expected))
         #expect(try TrialConfig(json: transformer.json) == transformer)
         let mlp = try Self.config(#"{"method": "groktransfer"}"#)
-        guard case .object(let target) = mlp.target.json, case .object(let weak)? = mlp.weak.map(\.json) else {
+        guard case .object(let target)? = mlp.json["target"], case .object(let weak)? = mlp.json["weak"] else {
             Issue.record("stages are not objects")
             return
         }
         #expect(target["heads"] == nil && weak["heads"] == nil && weak["layerNorm"] == nil)
-        #expect(try Self.config(#"{"target": {"optimizer": "adam"}}"#).target.optimizer == .adam)
+        #expect(try Self.config(#"{"target": {"optimizer": "adam"}}"#).target.training.optimizer == .adam(AdamSettings()))
     }
 
     @Test func curvePointsCarryDiagnosticsOrNot() throws {

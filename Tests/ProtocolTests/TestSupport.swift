@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import TrialSchema
 
 /// Shared fixtures for the protocol tests: one sample of every message kind, and helpers for
 /// waiting on transports and running a Python ZeroMQ peer.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Protocol
+import TrialSchema
 
 /// `grok-coord simulate-workers` (hidden): many lightweight simulated workers in one process for
 /// the dispatch-scale benchmark. Each is a real DEALER speaking the real protocol — hello,

@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import TrialSchema
 
 /// What a run is about: the sweep's trials and the metadata the report needs, as journaled.
 ///
@@ -148,10 +149,7 @@ extension JournalRecord {
             guard let result = reader.value("result") else {
                 throw ConfigError(path: reader.childPath("result"), expected: "a trial result", found: "nothing")
             }
-            do { self = .finished(try TrialResult(json: result)) } catch let error as ConfigError {
-                throw ConfigError(path: error.path.replacingOccurrences(of: "$", with: "$.result", options: .anchored),
-                                  expected: error.expected, found: error.found)
-            }
+            self = .finished(try TrialResult(json: result, path: reader.childPath("result")))
         case "attemptFailed":
             self = .attemptFailed(trial: try reader.string("trial"), worker: try reader.string("worker"),
                                   attempt: try reader.integer("attempt", in: 1...Int.max), error: try reader.string("error"))
@@ -225,12 +223,7 @@ extension ExpandedTrial {
             throw ConfigError(path: reader.childPath("label"), expected: "an array of {path, value}")
         }
         let label = try parts.enumerated().map { try LabelPart(json: $1, path: SweepLocation.element(reader.childPath("label"), $0)) }
-        let configPath = reader.childPath("config")
-        let config: TrialConfig
-        do { config = try TrialConfig(json: reader.value("config") ?? .null) } catch let error as ConfigError {
-            throw ConfigError(path: error.path.replacingOccurrences(of: "$", with: configPath, options: .anchored),
-                              expected: error.expected, found: error.found)
-        }
+        let config = try TrialConfig(json: reader.value("config") ?? .null, path: reader.childPath("config"))
         try reader.finish()
         self.init(config: config, cellLabel: label, id: id, cellKey: cellKey)
     }

@@ -1,4 +1,5 @@
 import Protocol
+import TrialSchema
 
 // MARK: - Output
 

@@ -1,12 +1,4 @@
-/// Which gradient amplifier a training run uses, with its settings.
-public enum AmplifierPlan: Sendable, Equatable {
-    /// Grokfast-EMA (α, λ).
-    case ema(alpha: Float, lamb: Float)
-    /// Grokfast-MA (window w, λ, warm-up).
-    case movingAverage(window: Int, lamb: Float, warmup: Bool)
-    /// NeuralGrok's learned amplifier with its bilevel training.
-    case neuralGrok(NeuralGrokSettings)
-}
+import TrialSchema
 
 /// A step between backward and the optimiser that rewrites a model's gradient buffer in
 /// place (ironjr/grokfast's `gradfilter_*` in spirit), keeping whatever state it needs per
@@ -21,15 +13,16 @@ public protocol GradientAmplifier: AnyObject {
     func carryingState(from old: ParameterStore, to new: ParameterStore) -> GradientAmplifier
 }
 
-extension AmplifierPlan {
-    /// A fresh amplifier for a store of `count` parameters. NeuralGrok is built by the trial
-    /// runner instead: it also needs the model, the loss and a held-out set.
-    func makeFilter(parameterCount count: Int) -> GradientAmplifier? {
+extension Amplifier {
+    /// A fresh amplifier for a model of `count` parameters trained with `seed`.
+    func make(parameterCount count: Int, seed: Int) -> GradientAmplifier {
         switch self {
-        case .ema(let alpha, let lamb): GrokfastEMA(count: count, alpha: alpha, lamb: lamb)
-        case .movingAverage(let window, let lamb, let warmup):
-            GrokfastMovingAverage(count: count, window: window, lamb: lamb, warmup: warmup)
-        case .neuralGrok: nil
+        case .ema(let settings):
+            GrokfastEMA(count: count, alpha: Float(settings.alpha), lamb: Float(settings.lamb))
+        case .movingAverage(let settings):
+            GrokfastMovingAverage(count: count, window: settings.window, lamb: Float(settings.lamb), warmup: settings.warmup)
+        case .neuralGrok(let settings):
+            NeuralGrok(settings: settings, parameterCount: count, seed: seed)
         }
     }
 }

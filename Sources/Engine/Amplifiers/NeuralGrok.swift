@@ -1,28 +1,4 @@
-/// NeuralGrok's settings (names as in the trial config).
-public struct NeuralGrokSettings: Sendable, Equatable {
-    /// Hidden widths of the amplifier MLP (the reference script uses [128, 128]).
-    public var hidden: [Int]
-    /// c: each tensor's amplified gradient has norm c.
-    public var rescale: Float
-    /// T: one outer (amplifier) update every T inner steps.
-    public var outerEvery: Int
-    /// Learning rate of the amplifier's Adam.
-    public var outerLearningRate: Float
-    /// Share of the training set held out as D_outer.
-    public var outerFraction: Double
-    /// Global gradient-norm clip after amplification; 0 = off.
-    public var clip: Float
-
-    public init(hidden: [Int] = [32], rescale: Float = 1, outerEvery: Int = 4, outerLearningRate: Float = 1e-4,
-                outerFraction: Double = 0.02, clip: Float = 1) {
-        self.hidden = hidden
-        self.rescale = rescale
-        self.outerEvery = outerEvery
-        self.outerLearningRate = outerLearningRate
-        self.outerFraction = outerFraction
-        self.clip = clip
-    }
-}
+import TrialSchema
 
 /// NeuralGrok (Zhou, Fan, Jaggi, Fu 2025, "NeuralGrok: Accelerate Grokking by Neural Gradient
 /// Transformation"): the gradient is replaced by a learned transformation G_φ of itself
@@ -41,6 +17,8 @@ public struct NeuralGrokSettings: Sendable, Equatable {
 /// dropout, and its Adam has no weight decay.
 public final class NeuralGrok: GradientAmplifier {
     public let settings: NeuralGrokSettings
+    /// The settings the float kernels use.
+    private let clip: Float, outerLearningRate: Float
     let network: NeuralAmplifierNetwork
     private let metaOptimizer: AdamW
     private var rawGradient: Tensor
@@ -51,7 +29,9 @@ public final class NeuralGrok: GradientAmplifier {
 
     public init(settings: NeuralGrokSettings, parameterCount count: Int, seed: Int) {
         self.settings = settings
-        network = NeuralAmplifierNetwork(hidden: settings.hidden, rescale: settings.rescale)
+        clip = Float(settings.clip)
+        outerLearningRate = Float(settings.outerLearningRate)
+        network = NeuralAmplifierNetwork(hidden: settings.hidden, rescale: Float(settings.rescale))
         network.initialize(seed: seed)
         metaOptimizer = AdamW(parameters: network.parameters, beta1: 0.9, beta2: 0.98, weightDecay: 0)
         rawGradient = Tensor(shape: [count])
@@ -74,13 +54,13 @@ public final class NeuralGrok: GradientAmplifier {
         let g = parameters.gradients.data, count = parameters.count
         network.scores(of: g, count: count, into: scores.data)
         network.transform(g, scoresToWeights: scores.data, slices: parameters.slices, into: g)
-        guard settings.clip > 0 else { return }
+        guard clip > 0 else { return }
         var squares = 0.0
         for index in 0..<count { squares += Double(g[index]) * Double(g[index]) }
         let norm = squares.squareRoot()
         // As clip_grad_norm_: scale by clip / (norm + 1e-6) when the norm exceeds the clip.
-        guard norm > Double(settings.clip) else { return }
-        let factor = Float(Double(settings.clip) / (norm + 1e-6))
+        guard norm > Double(clip) else { return }
+        let factor = Float(Double(clip) / (norm + 1e-6))
         for index in 0..<count { g[index] *= factor }
     }
 
@@ -114,7 +94,7 @@ public final class NeuralGrok: GradientAmplifier {
         network.parameters.zeroGradients()
         network.backwardTransform(rawGradient.data, weights: scores.data, upstream: gradients, slices: parameters.slices,
                                   dscores: scores.data, count: count)
-        metaOptimizer.step(learningRate: settings.outerLearningRate)
+        metaOptimizer.step(learningRate: outerLearningRate)
         parameters.values.copy(from: savedValues)
         outerSteps += 1
         return outerLoss

@@ -1,7 +1,7 @@
 /// An MLP with its parameters and activation workspace, for batches of up to `capacity`.
 ///
 /// Token inputs take the fast path: the first hidden layer is computed on the vocabulary table
-/// (`EmbeddingLinear`); `reference = true` embeds every example and multiplies instead, and tests
+/// (`EmbeddingLinear`); the reference path embeds every example and multiplies instead, and tests
 /// check the two agree. With `embeddingRank` the input layer is a product of two trainable
 /// factors (GrokTransfer), composed before each forward pass and differentiated through.
 ///
@@ -13,8 +13,8 @@ public final class MLP: TrainableModel {
     public let parameters: ParameterStore
     public let capacity: Int
     public var classes: Int { shape.classes }
-    /// Use the straightforward embedding-then-linear path (slow; for checking the fast one).
-    public var reference = false
+    /// The reference path embeds every example, then multiplies (slow; for checking the fast one).
+    public let path: ComputePath
 
     private let inputFactors: (a: ParameterSlice, b: ParameterSlice)?
     private let embedding: ParameterSlice?
@@ -38,9 +38,10 @@ public final class MLP: TrainableModel {
     private let composedGradient: Tensor
     private var lastBatch: InputBatch?
 
-    public init(shape: MLPShape, capacity: Int) {
+    public init(shape: MLPShape, capacity: Int, path: ComputePath = .fast) {
         self.shape = shape
         self.capacity = capacity
+        self.path = path
         let (h, inputs) = (shape.width, shape.firstLayerInputs)
         var layout: [(name: String, shape: [Int])] = []
         switch (shape.input, shape.embeddingRank) {
@@ -165,7 +166,7 @@ public final class MLP: TrainableModel {
                                firstBias: UnsafePointer<Float>?) {
         let (v, d, t, h) = (shape.vocabularySize, shape.embeddingDimension, shape.tokensPerExample, shape.width)
         let firstWeight = parameters.value(hiddenWeights[0]!)
-        if reference {
+        if path == .reference {
             Embedding.forward(out: embedded.data, tokens: tokens, table: table, count: n, tokensPerExample: t, dimension: d)
             Linear.forward(out: preActivations[0].data, x: embedded.data, weight: firstWeight, bias: firstBias,
                            count: n, inputs: t * d, outputs: h)
@@ -235,7 +236,7 @@ public final class MLP: TrainableModel {
         let (v, d, t, h) = (shape.vocabularySize, shape.embeddingDimension, shape.tokensPerExample, shape.width)
         let table = composeInputMatrixPointer()
         let firstWeight = parameters.value(hiddenWeights[0]!), firstWeightGradient = parameters.gradient(hiddenWeights[0]!)
-        if reference {
+        if path == .reference {
             deactivate(layer: 0, gradient: upstream, count: n)
             Linear.backward(dx: embedded.data, dweight: firstWeightGradient, dbias: dbias, dout: upstream,
                             x: embedded.data, weight: firstWeight, count: n, inputs: t * d, outputs: h)
@@ -297,12 +298,12 @@ public final class MLP: TrainableModel {
     }
 
     /// An unfactorised copy: the same parameters, with the input factors replaced by their
-    /// product (`embedding` for tokens, `hidden.0.weight` for features).
-    public func mergingInputFactors() -> MLP {
+    /// product (`embedding` for tokens, `hidden.0.weight` for features); nil when unfactorised.
+    public func mergingInputFactors() -> TrainableModel? {
+        guard shape.embeddingRank != nil else { return nil }
         var mergedShape = shape
         mergedShape.embeddingRank = nil
-        let merged = MLP(shape: mergedShape, capacity: capacity)
-        merged.reference = reference
+        let merged = MLP(shape: mergedShape, capacity: capacity, path: path)
         for slice in merged.parameters.slices {
             if let own = parameters.slices.first(where: { $0.name == slice.name }) {
                 merged.parameters.value(slice).update(from: parameters.value(own), count: slice.count)
@@ -324,7 +325,7 @@ public final class MLP: TrainableModel {
 
     public func executedFlopsPerStep(count n: Int) -> Double {
         let dense = 3 * shape.forwardFlopsPerExample * Double(n)
-        guard !reference, case .tokens(let vocabulary, _) = shape.input else { return dense }
+        guard path == .fast, case .tokens(let vocabulary, _) = shape.input else { return dense }
         let firstLayerDense = 3 * Linear.forwardFlops(count: n, inputs: shape.firstLayerInputs, outputs: shape.width)
         let firstLayerTables = 3 * Linear.forwardFlops(count: vocabulary, inputs: shape.firstLayerInputs, outputs: shape.width)
         return dense - firstLayerDense + firstLayerTables

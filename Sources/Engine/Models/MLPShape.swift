@@ -1,10 +1,12 @@
+import TrialSchema
+
 /// The shape of an MLP: inputs (token embeddings, concatenated, or a feature vector) through
 /// `depth` hidden layers of `width`, to `classes` logits.
 ///
 /// `embeddingRank` makes the input layer a product of two trainable matrices (GrokTransfer's
 /// E = A·B for tokens, W₁ = B·A for features), with A of rank `embeddingRank`.
 public struct MLPShape: Sendable, Equatable {
-    public enum Activation: Sendable { case relu, gelu }
+    public typealias Activation = ActivationFunction
     public enum Input: Sendable, Equatable {
         case tokens(vocabulary: Int, perExample: Int)
         case features(width: Int)

@@ -3,7 +3,7 @@
 /// of causal multi-head attention and MLP on a residual stream (pre-LN when `layerNorm`),
 /// then a bias-free unembedding of the last position.
 ///
-/// Three exact shortcuts (same numbers up to float summation order), all off when `reference`:
+/// Three exact shortcuts (same numbers up to float summation order), all off on the reference path:
 /// - the last block computes keys and values at every position but queries, attention output,
 ///   MLP and unembedding at the last position only — nothing else reaches the logits;
 /// - the first block's input takes only V·T distinct values (token × position), so its
@@ -22,8 +22,10 @@ public final class Transformer: TrainableModel {
     public let parameters: ParameterStore
     public let capacity: Int
     public var classes: Int { shape.classes }
-    /// Compute every block at every position and embed every example (slow; for checking the shortcuts).
-    public var reference = false
+    /// The reference path computes every block at every position and embeds every example
+    /// (slow; for checking the shortcuts).
+    public let path: ComputePath
+    var reference: Bool { path == .reference }
 
     let tokenEmbedding: ParameterSlice
     let positionEmbedding: ParameterSlice
@@ -56,9 +58,10 @@ public final class Transformer: TrainableModel {
     let finalGradient: Tensor
     var lastCount = 0
 
-    public init(shape: TransformerShape, capacity: Int) {
+    public init(shape: TransformerShape, capacity: Int, path: ComputePath = .fast) {
         self.shape = shape
         self.capacity = capacity
+        self.path = path
         let (v, t, d, m) = (shape.vocabularySize, shape.sequenceLength, shape.modelDimension, shape.mlpDimension)
         var layout: [(name: String, shape: [Int])] = [("embedding.token", [v, d]), ("embedding.position", [t, d])]
         for block in 0..<shape.layers {

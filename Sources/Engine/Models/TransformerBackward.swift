@@ -208,6 +208,9 @@ extension Transformer {
 
     public var denseForwardFlopsPerExample: Double { shape.forwardFlopsPerExample }
 
+    /// A transformer's embedding is never factorised.
+    public func mergingInputFactors() -> TrainableModel? { nil }
+
     /// Forward FLOPs actually performed for n examples, times three (backward ≈ twice forward).
     public func executedFlopsPerStep(count n: Int) -> Double {
         let (t, v, d, m) = (shape.sequenceLength, shape.vocabularySize, shape.modelDimension, shape.mlpDimension)

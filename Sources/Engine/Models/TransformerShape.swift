@@ -1,3 +1,5 @@
+import TrialSchema
+
 /// The shape of a decoder-only transformer over fixed-length token sequences: vocabulary,
 /// sequence layout, widths, depth, activation and whether LayerNorm is used.
 ///

@@ -1,9 +1,7 @@
-/// Binary operations modulo a prime p: the canonical grokking tasks (Power et al. 2022).
-public enum ModularOperation: String, CaseIterable, Sendable {
-    case add, subtract, multiply, divide
-    /// a² + ab + b²
-    case polynomial
+import TrialSchema
 
+/// Binary operations modulo a prime p: the canonical grokking tasks (Power et al. 2022).
+extension ModularOperation {
     /// `a ∘ b mod p`, or nil when undefined (division by zero).
     public func apply(_ a: Int, _ b: Int, modulus p: Int) -> Int? {
         switch self {

@@ -1,39 +1,37 @@
+import TrialSchema
+
 /// Everything the engine needs to train one model on one task: the model's shape and
 /// initialisation, the optimiser, the batch schedule, the loss and the stopping rule.
 public struct TrainingPlan: Sendable {
-    public enum OptimizerKind: Sendable, Equatable {
-        case adamW(beta1: Float, beta2: Float, epsilon: Float)
-        /// Adam with weight decay added to the gradient (coupled L2).
-        case adam(beta1: Float, beta2: Float, epsilon: Float)
-        case sgd(momentum: Float)
-    }
-    public enum LossKind: Sendable { case crossEntropy, meanSquaredError }
-
-    /// The MLP trained when `transformer` is nil.
-    public var shape: MLPShape
-    /// When set, the model is this transformer (initialised by its own scheme) instead of the MLP.
-    public var transformer: TransformerShape?
+    /// The model trained, each initialised by its own scheme.
+    public var model: ModelShape
+    /// Fast kernels, or the straightforward ones they are checked against.
+    public var path = ComputePath.fast
     /// A gradient amplifier between backward and the optimiser.
-    public var amplifier: AmplifierPlan?
+    public var amplifier: Amplifier?
     /// Record weight norm, gradient norm and AGE at every evaluation.
     public var diagnostics = false
     public var initScale: Double = 1
-    public var optimizer: OptimizerKind = .adamW(beta1: 0.9, beta2: 0.98, epsilon: 1e-8)
+    public var optimizer: OptimizerSettings = .adamW(AdamSettings())
     public var learningRate: Float = 1e-3
     public var weightDecay: Float = 1
     public var warmupSteps = 0
     /// Examples per step; 0 = the whole training set.
     public var batchSize = 0
-    public var loss: LossKind = .crossEntropy
+    public var loss = LossFunction.crossEntropy
     public var budget = 20_000
     public var evalEvery = 10
-    public var criteria = GrokCriteria()
+    /// When a run counts as memorised and as grokked.
+    public var criteria = Thresholds()
     public var seed = 0
     /// With a factorised input layer: replace the factors by their product after this many
     /// steps (GrokTransfer's merge ablation).
     public var mergeInputFactorsAfter: Int?
 
-    public init(shape: MLPShape) { self.shape = shape }
+    public init(model: ModelShape) { self.model = model }
+
+    /// A plan for an MLP of `shape`.
+    public init(shape: MLPShape) { self.init(model: .mlp(shape)) }
 
     /// Learning rate at 0-based `step` under linear warm-up.
     func learningRate(at step: Int) -> Float {
@@ -42,16 +40,16 @@ public struct TrainingPlan: Sendable {
     }
 }
 
-/// When a run counts as memorised and as grokked.
-public struct GrokCriteria: Sendable, Equatable {
-    public var trainThreshold = 0.99
-    public var testThreshold = 0.99
-    /// Consecutive evaluations the threshold must hold for.
-    public var sustain = 3
-    public init() {}
-    public init(trainThreshold: Double, testThreshold: Double, sustain: Int) {
-        self.trainThreshold = trainThreshold
-        self.testThreshold = testThreshold
-        self.sustain = sustain
+/// The shape of the model a plan trains.
+public enum ModelShape: Sendable, Equatable {
+    case mlp(MLPShape)
+    case transformer(TransformerShape)
+
+    /// Dense forward FLOPs per example.
+    public var forwardFlopsPerExample: Double {
+        switch self {
+        case .mlp(let shape): shape.forwardFlopsPerExample
+        case .transformer(let shape): shape.forwardFlopsPerExample
+        }
     }
 }

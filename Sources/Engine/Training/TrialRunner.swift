@@ -1,15 +1,5 @@
 import Foundation
-
-/// One evaluation point of a training run.
-public struct Evaluation: Sendable, Equatable {
-    public var step: Int
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var testLoss: Double
-    public var testAccuracy: Double
-    /// Weight norm, gradient norm and AGE, when the plan asks for diagnostics.
-    public var measures: ComplexityMeasures? = nil
-}
+import TrialSchema
 
 /// How a run ended and what it cost.
 public struct TrainingOutcome: Sendable {
@@ -22,9 +12,21 @@ public struct TrainingOutcome: Sendable {
     public var seconds: Double
     /// FLOPs a dense (embed-then-multiply) implementation would spend on the training steps.
     public var denseFlops: Double
-    /// FLOPs this engine actually spent on them.
-    public var executedFlops: Double
-    public var curve: [Evaluation]
+    public var curve: [CurvePoint]
+}
+
+/// What one training step did.
+public struct StepReport: Sendable {
+    /// Examples in the step's batch.
+    public let examples: Int
+    /// The batch's loss and correct predictions, before the update.
+    public let tally: LossTally
+    /// False when the loss diverged (nothing was updated) or the caller stopped before the update.
+    public let updated: Bool
+    /// Whether NeuralGrok's outer step ran after the update.
+    public let outerStep: Bool
+
+    public var diverged: Bool { !tally.lossSum.isFinite }
 }
 
 /// Trains a model under a plan: evaluates every `evalEvery` steps, tracks `t_mem` and `t_grok`,
@@ -43,7 +45,6 @@ public final class TrialRunner {
     public let outerData: Dataset?
     public private(set) var model: TrainableModel
     private var optimizer: Optimizer
-    private let batchCapacity: Int
     private let batcher: Batcher
     private var amplifier: GradientAmplifier?
     private let neuralGrok: NeuralGrok?
@@ -63,7 +64,6 @@ public final class TrialRunner {
         }
         let data = self.data
         let batch = plan.batchSize == 0 ? data.train.count : min(plan.batchSize, data.train.count)
-        batchCapacity = batch
         if let model {
             precondition(model.capacity >= Self.workspaceCapacity(plan: plan, data: data), "model workspace too small")
             self.model = model
@@ -72,33 +72,41 @@ public final class TrialRunner {
         }
         let parameters = self.model.parameters
         switch plan.optimizer {
-        case .adamW(let beta1, let beta2, let epsilon):
-            optimizer = AdamW(parameters: parameters, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                              weightDecay: plan.weightDecay)
-        case .adam(let beta1, let beta2, let epsilon):
-            optimizer = AdamW(parameters: parameters, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                              weightDecay: plan.weightDecay, decoupled: false)
-        case .sgd(let momentum):
-            optimizer = SGD(parameters: parameters, momentum: momentum, weightDecay: plan.weightDecay)
+        case .adamW(let settings):
+            optimizer = AdamW(parameters: parameters, beta1: Float(settings.beta1), beta2: Float(settings.beta2),
+                              epsilon: Float(settings.epsilon), weightDecay: plan.weightDecay)
+        case .adam(let settings):
+            optimizer = AdamW(parameters: parameters, beta1: Float(settings.beta1), beta2: Float(settings.beta2),
+                              epsilon: Float(settings.epsilon), weightDecay: plan.weightDecay, decoupled: false)
+        case .sgd(let settings):
+            optimizer = SGD(parameters: parameters, momentum: Float(settings.momentum), weightDecay: plan.weightDecay)
         }
         batcher = Batcher(dataset: data.train, batchSize: batch, seed: plan.seed)
+        // NeuralGrok's outer step needs the amplifier itself, not only its filter.
         if case .neuralGrok(let settings) = plan.amplifier {
             let learned = NeuralGrok(settings: settings, parameterCount: parameters.count, seed: plan.seed)
             neuralGrok = learned
             amplifier = learned
         } else {
             neuralGrok = nil
-            amplifier = plan.amplifier?.makeFilter(parameterCount: parameters.count)
+            amplifier = plan.amplifier?.make(parameterCount: parameters.count, seed: plan.seed)
         }
     }
 
     private static func freshModel(plan: TrainingPlan, capacity: Int) -> TrainableModel {
-        if let shape = plan.transformer {
-            let model = Transformer(shape: shape, capacity: capacity)
+        switch plan.model {
+        case .mlp(let shape):
+            return freshMLP(shape, plan: plan, capacity: capacity)
+        case .transformer(let shape):
+            let model = Transformer(shape: shape, capacity: capacity, path: plan.path)
             model.initialize(seed: plan.seed, scale: plan.initScale)
             return model
         }
-        let model = MLP(shape: plan.shape, capacity: capacity)
+    }
+
+    /// An MLP of `shape` initialised as the plan says (seed, scale), for batches of up to `capacity`.
+    public static func freshMLP(_ shape: MLPShape, plan: TrainingPlan, capacity: Int) -> MLP {
+        let model = MLP(shape: shape, capacity: capacity, path: plan.path)
         model.initialize(seed: plan.seed, scale: plan.initScale)
         return model
     }
@@ -125,105 +133,103 @@ public final class TrialRunner {
     }
 
     /// Runs to completion, calling `onEvaluation` after every evaluation.
-    public func run(onEvaluation: (Evaluation) -> Void = { _ in }) -> TrainingOutcome {
+    public func run(onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrainingOutcome {
         let start = DispatchTime.now().uptimeNanoseconds
-        var memorised = ThresholdTracker(threshold: plan.criteria.trainThreshold, sustain: plan.criteria.sustain)
-        var grokked = ThresholdTracker(threshold: plan.criteria.testThreshold, sustain: plan.criteria.sustain)
-        var curve: [Evaluation] = []
+        var memorised = ThresholdTracker(threshold: plan.criteria.train, sustain: plan.criteria.sustain)
+        var grokked = ThresholdTracker(threshold: plan.criteria.test, sustain: plan.criteria.sustain)
+        var curve: [CurvePoint] = []
         var status = TrainingOutcome.Status.censored
         var step = 0
-        var flopsPerExampleDense = 3 * model.denseForwardFlopsPerExample
-        var denseFlops = 0.0, executedFlops = 0.0
-        flopsPerExampleDense = flopsPerExampleDense.isFinite ? flopsPerExampleDense : 0
+        let denseFlopsPerExample = 3 * model.denseForwardFlopsPerExample
+        let stepFlopsPerExample = denseFlopsPerExample.isFinite ? denseFlopsPerExample : 0
+        var denseFlops = 0.0
 
-        func record(_ evaluation: Evaluation) {
-            curve.append(evaluation)
-            memorised.observe(step: evaluation.step, value: evaluation.trainAccuracy)
-            grokked.observe(step: evaluation.step, value: evaluation.testAccuracy)
-            onEvaluation(evaluation)
+        func record(_ point: CurvePoint) {
+            curve.append(point)
+            memorised.observe(step: point.step, value: point.trainAccuracy)
+            grokked.observe(step: point.step, value: point.testAccuracy)
+            onEvaluation(point)
         }
 
-        while true {
-            let evaluating = step % plan.evalEvery == 0 || step == plan.budget
-            if step == plan.budget {
-                let train = evaluate(data.train), test = evaluate(data.test)
-                record(Evaluation(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
-                                  testLoss: test.loss, testAccuracy: test.accuracy))
-                if !train.loss.isFinite { status = .diverged }
-                break
-            }
-            if step == plan.mergeInputFactorsAfter { mergeInputFactors() }
-            let batch = batcher.next()
-            let tally = trainingGradient(batch.inputs, labels: batch.labels)
-            denseFlops += flopsPerExampleDense * Double(batch.count)
-            executedFlops += model.executedFlopsPerStep(count: batch.count)
-            if tally.lossSum.isFinite { amplifier?.amplify(model.parameters) }
-            if !tally.lossSum.isFinite {
-                status = .diverged
-                record(Evaluation(step: step, trainLoss: .nan, trainAccuracy: Double(tally.correct) / Double(batch.count),
-                                  testLoss: .nan, testAccuracy: 0))
-                break
-            }
-            if evaluating {
+        while step < plan.budget {
+            let evaluating = step % plan.evalEvery == 0
+            let report = trainStep(step) { examples, tally in
+                guard evaluating else { return true }
                 // Full batch: the training forward already saw the whole training set with the
                 // current parameters, so its loss and accuracy are the train metrics.
-                let train = batch.count == data.train.count
-                    ? (loss: tally.lossSum / Double(batch.count), accuracy: Double(tally.correct) / Double(batch.count))
+                let train = examples == data.train.count
+                    ? (loss: tally.lossSum / Double(examples), accuracy: Double(tally.correct) / Double(examples))
                     : evaluate(data.train)
                 let test = evaluate(data.test)
                 // The gradient buffer still holds this step's (amplified) gradient: evaluation
                 // only runs forward passes.
-                let measures = plan.diagnostics ? ComplexityMeasures(of: model.parameters) : nil
-                record(Evaluation(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
-                                  testLoss: test.loss, testAccuracy: test.accuracy, measures: measures))
-                if grokked.confirmedStep != nil, memorised.confirmedStep != nil {
-                    status = .grokked
-                    break
-                }
+                let diagnostics = plan.diagnostics ? GradientDiagnostics(of: model.parameters) : nil
+                record(CurvePoint(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                                  testLoss: test.loss, testAccuracy: test.accuracy, diagnostics: diagnostics))
+                // Both confirmed: grokked, and the step's update is not taken.
+                return grokked.confirmedStep == nil || memorised.confirmedStep == nil
             }
-            optimizer.step(learningRate: plan.learningRate(at: step))
-            if let neuralGrok, (step + 1) % neuralGrok.settings.outerEvery == 0 {
-                updateAmplifier(neuralGrok, batch: batch, learningRate: plan.learningRate(at: step))
-                let outerFlops = outerStepFlops(batch: batch.count)
-                denseFlops += outerFlops
-                executedFlops += outerFlops
+            denseFlops += stepFlopsPerExample * Double(report.examples)
+            if report.outerStep { denseFlops += outerStepFlops(batch: report.examples) }
+            if report.diverged {
+                status = .diverged
+                record(CurvePoint(step: step, trainLoss: .nan,
+                                  trainAccuracy: Double(report.tally.correct) / Double(report.examples),
+                                  testLoss: .nan, testAccuracy: 0))
+                break
+            }
+            if !report.updated {
+                status = .grokked
+                break
             }
             step += 1
         }
+        if step == plan.budget {
+            let train = evaluate(data.train), test = evaluate(data.test)
+            record(CurvePoint(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                              testLoss: test.loss, testAccuracy: test.accuracy))
+            if !train.loss.isFinite { status = .diverged }
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return TrainingOutcome(status: status, tMem: memorised.confirmedStep, tGrok: grokked.confirmedStep,
-                               steps: step, seconds: seconds, denseFlops: denseFlops, executedFlops: executedFlops,
-                               curve: curve)
+                               steps: step, seconds: seconds, denseFlops: denseFlops, curve: curve)
+    }
+
+    // MARK: Steps
+
+    /// Training step `step` — the one implementation trials and benchmarks share: the factor
+    /// merge when due, the gradient of the next batch and the amplifier; then, unless the loss
+    /// diverged or `beforeUpdate` returns false, the optimiser at the step's (warm-up) learning
+    /// rate and NeuralGrok's outer step every T steps. `beforeUpdate` sees the parameters and
+    /// the amplified gradient of this step, before the update: evaluation runs there.
+    @discardableResult
+    public func trainStep(_ step: Int, beforeUpdate: (_ examples: Int, _ tally: LossTally) -> Bool = { _, _ in true })
+        -> StepReport {
+        if step == plan.mergeInputFactorsAfter { mergeInputFactors() }
+        let batch = batcher.next()
+        let tally = trainingGradient(batch.inputs, labels: batch.labels)
+        guard tally.lossSum.isFinite else { return StepReport(examples: batch.count, tally: tally, updated: false, outerStep: false) }
+        amplifier?.amplify(model.parameters)
+        guard beforeUpdate(batch.count, tally) else {
+            return StepReport(examples: batch.count, tally: tally, updated: false, outerStep: false)
+        }
+        let learningRate = plan.learningRate(at: step)
+        optimizer.step(learningRate: learningRate)
+        guard let neuralGrok, (step + 1) % neuralGrok.settings.outerEvery == 0 else {
+            return StepReport(examples: batch.count, tally: tally, updated: true, outerStep: false)
+        }
+        updateAmplifier(neuralGrok, batch: batch, learningRate: learningRate)
+        return StepReport(examples: batch.count, tally: tally, updated: true, outerStep: true)
     }
 
     /// Swaps a factorised MLP for its merged twin; the optimiser keeps its state for every
     /// parameter that survives and starts the merged matrix from zero moments.
     private func mergeInputFactors() {
-        guard let factorised = model as? MLP, factorised.shape.embeddingRank != nil else { return }
-        let merged = factorised.mergingInputFactors()
+        guard let merged = model.mergingInputFactors() else { return }
         optimizer = optimizer.carryingState(to: merged.parameters)
-        amplifier = amplifier?.carryingState(from: factorised.parameters, to: merged.parameters)
+        amplifier = amplifier?.carryingState(from: model.parameters, to: merged.parameters)
         model = merged
     }
-
-    // MARK: Steps
-
-    /// One optimiser step on the next batch, outside the evaluation loop (for benchmarks):
-    /// the same work as a step of `run`, amplifier and NeuralGrok outer steps included.
-    @discardableResult
-    public func trainOneStep(learningRate: Float? = nil) -> LossTally {
-        let batch = batcher.next()
-        let tally = trainingGradient(batch.inputs, labels: batch.labels)
-        amplifier?.amplify(model.parameters)
-        optimizer.step(learningRate: learningRate ?? plan.learningRate)
-        benchmarkSteps += 1
-        if let neuralGrok, benchmarkSteps % neuralGrok.settings.outerEvery == 0 {
-            updateAmplifier(neuralGrok, batch: batch, learningRate: learningRate ?? plan.learningRate)
-        }
-        return tally
-    }
-
-    private var benchmarkSteps = 0
 
     /// NeuralGrok's outer step on the batch just trained on and all of D_outer.
     private func updateAmplifier(_ neuralGrok: NeuralGrok, batch: Batcher.Batch, learningRate: Float) {

@@ -120,21 +120,39 @@ public struct ObjectReader {
         return text
     }
 
-    /// A string naming one case of `Choice`, e.g. `"adamw"` for an optimiser.
+    /// A string naming one case of `Choice`, e.g. `"relu"` for an activation.
     public mutating func choice<Choice: RawRepresentable & CaseIterable>(
         _ key: String, default fallback: Choice? = nil
     ) throws -> Choice where Choice.RawValue == String {
-        let options = Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+        let name = try oneOf(key, Choice.allCases.map(\.rawValue), default: fallback?.rawValue)
+        guard let chosen = Choice(rawValue: name) else { preconditionFailure("\(name) names no case of \(Choice.self)") }
+        return chosen
+    }
+
+    /// One of the strings `names`, e.g. `"adamw"` for an optimiser.
+    public mutating func oneOf(_ key: String, _ names: [String], default fallback: String? = nil) throws -> String {
+        let options = names.map { "\"\($0)\"" }.joined(separator: ", ")
         guard let raw = value(key) else {
             if let fallback { return fallback }
             throw ConfigError(path: childPath(key), expected: "one of \(options)", found: "nothing")
         }
-        guard case .string(let text) = raw, let chosen = Choice(rawValue: text) else {
-            let found: String
-            if case .string(let text) = raw { found = "\"\(text)\"" } else { found = raw.kindDescription }
+        guard case .string(let text) = raw, names.contains(text) else {
+            let found = if case .string = raw { raw.briefDescription } else { raw.kindDescription }
             throw ConfigError(path: childPath(key), expected: "one of \(options)", found: found)
         }
-        return chosen
+        return text
+    }
+
+    /// A number where null stands for a non-finite value (a diverged loss); absent is NaN too
+    /// unless `required`.
+    public mutating func numberOrNaN(_ key: String, required: Bool) throws -> Double {
+        guard members[key] != nil else {
+            if !required { return .nan }
+            throw ConfigError(path: childPath(key), expected: "a number or null", found: "nothing")
+        }
+        if has(key) { return try number(key) }
+        _ = value(key)  // the explicit null, consumed
+        return .nan
     }
 
     /// A nested object's reader, or nil when the member is absent or null.

@@ -267,11 +267,11 @@ extension JSONValue {
             out += "]"
         case .object(let members):
             out += "{"
-            for (position, key) in members.keys.sorted().enumerated() {
+            for (position, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if position > 0 { out += "," }
-                Self.writeString(key, into: &out)
+                Self.writeString(member.key, into: &out)
                 out += ":"
-                members[key]!.writeCanonical(into: &out)
+                member.value.writeCanonical(into: &out)
             }
             out += "}"
         }
@@ -308,5 +308,53 @@ extension JSONValue {
             }
         }
         out += "\""
+    }
+}
+
+// MARK: - Helpers
+
+extension JSONValue {
+    /// A number, or null when it is not finite (a diverged loss): JSON has no NaN.
+    public static func finite(_ value: Double) -> JSONValue {
+        value.isFinite ? .number(value) : .null
+    }
+
+    /// The value in a few characters, for error messages: strings quoted, numbers as written,
+    /// containers by kind.
+    public var briefDescription: String {
+        switch self {
+        case .string(let text): "\"\(text)\""
+        case .number(let number): JSONValue.format(number)
+        case .bool(let flag): flag ? "true" : "false"
+        case .null, .array, .object: kindDescription
+        }
+    }
+
+    /// This value without the object members (recursively) that equal the same member of
+    /// `reference`; members that are absent from `reference` are kept.
+    public func removingMembers(equalTo reference: JSONValue) -> JSONValue {
+        guard case .object(let members) = self, case .object(let referenceMembers) = reference else { return self }
+        var kept: [String: JSONValue] = [:]
+        for (key, value) in members {
+            guard let referenceValue = referenceMembers[key] else { kept[key] = value; continue }
+            if value == referenceValue { continue }
+            let pruned = value.removingMembers(equalTo: referenceValue)
+            if case .object(let inner) = pruned, inner.isEmpty, case .object = referenceValue { continue }
+            kept[key] = pruned
+        }
+        return .object(kept)
+    }
+}
+
+/// FNV-1a, 64 bit: a stable, dependency-free hash for ids (not for security).
+public enum StableHash {
+    public static func hex(of text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }

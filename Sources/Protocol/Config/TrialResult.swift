@@ -1,3 +1,5 @@
+import TrialSchema
+
 /// How a trial ended.
 public enum TrialOutcome: String, CaseIterable, Sendable {
     /// Test accuracy reached the threshold and held it (`tGrok` is set).
@@ -8,42 +10,6 @@ public enum TrialOutcome: String, CaseIterable, Sendable {
     case diverged
     /// The trial could not run (bad config, crash); `error` says why.
     case failed
-}
-
-/// One evaluation of the model during a trial.
-public struct CurvePoint: Hashable, Sendable {
-    public var step: Int
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var testLoss: Double
-    public var testAccuracy: Double
-    /// Recorded when the trial asks for diagnostics (see `GradientDiagnostics`).
-    public var diagnostics: GradientDiagnostics?
-
-    public init(step: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double,
-                diagnostics: GradientDiagnostics? = nil) {
-        self.step = step
-        self.trainLoss = trainLoss
-        self.trainAccuracy = trainAccuracy
-        self.testLoss = testLoss
-        self.testAccuracy = testAccuracy
-        self.diagnostics = diagnostics
-    }
-}
-
-/// Model-complexity measures at one evaluation: ‖θ‖₂, ‖g‖₂ and the absolute gradient entropy
-/// AGE = −Σᵢ |gᵢ| ln |gᵢ| (NeuralGrok, Eq. 4) over every parameter, g being the gradient the
-/// optimiser receives at that step (after any amplifier).
-public struct GradientDiagnostics: Hashable, Sendable {
-    public var weightNorm: Double
-    public var gradientNorm: Double
-    public var gradientEntropy: Double
-
-    public init(weightNorm: Double, gradientNorm: Double, gradientEntropy: Double) {
-        self.weightNorm = weightNorm
-        self.gradientNorm = gradientNorm
-        self.gradientEntropy = gradientEntropy
-    }
 }
 
 /// Everything a finished trial reports: the derived time-to-grok figures, its cost and its curve.
@@ -97,58 +63,44 @@ public struct TrialResult: Hashable, Sendable {
 
 // MARK: - JSON
 
-extension TrialResult {
-    public var json: JSONValue {
-        var members: [String: JSONValue] = [
-            "trialId": .string(trialId),
-            "outcome": .string(outcome.rawValue),
-            "steps": .number(Double(steps)),
-            "seconds": .number(seconds),
-            "flops": .number(flops),
-            "blasThreads": .number(Double(blasThreads)),
-            "host": .string(host),
-            "curve": .array(curve.map(\.json)),
-        ]
-        if let tMem { members["tMem"] = .number(Double(tMem)) }
-        if let tGrok { members["tGrok"] = .number(Double(tGrok)) }
-        if let error { members["error"] = .string(error) }
-        if let weak { members["weak"] = weak.json }
-        return .object(members)
+extension TrialResult: ConfigObject {
+    public static var defaults: TrialResult {
+        TrialResult(trialId: "", outcome: .failed, steps: 0, seconds: 0, flops: 0, blasThreads: 0, host: "")
     }
 
-    public init(json: JSONValue) throws {
-        var reader = try ObjectReader(json)
-        trialId = try reader.string("trialId")
-        outcome = try reader.choice("outcome")
-        tMem = reader.has("tMem") ? try reader.integer("tMem") : nil
-        tGrok = reader.has("tGrok") ? try reader.integer("tGrok") : nil
-        steps = try reader.integer("steps", in: 0...Int.max)
-        seconds = try reader.number("seconds")
-        flops = try reader.number("flops")
-        blasThreads = try reader.integer("blasThreads")
-        host = try reader.string("host")
-        error = reader.has("error") ? try reader.string("error") : nil
-        weak = reader.has("weak") ? try WeakRunSummary(json: reader.value("weak")!, path: reader.childPath("weak")) : nil
-        guard case .array(let points)? = reader.value("curve") else {
-            throw ConfigError(path: reader.childPath("curve"), expected: "an array of curve points")
-        }
-        curve = try points.enumerated().map { index, point in
-            try CurvePoint(json: point, path: "\(reader.childPath("curve"))[\(index)]")
-        }
-        try reader.finish()
+    public static var fields: [ConfigField<TrialResult>] {
+        [
+            .string("trialId", \.trialId, required: true),
+            .choice("outcome", \.outcome, required: true),
+            .optionalInteger("tMem", \.tMem),
+            .optionalInteger("tGrok", \.tGrok),
+            .integer("steps", \.steps, in: 0...Int.max, required: true),
+            .number("seconds", \.seconds, required: true),
+            .number("flops", \.flops, required: true),
+            .integer("blasThreads", \.blasThreads, required: true),
+            .string("host", \.host, required: true),
+            .optionalString("error", \.error),
+            .optionalObject("weak", \.weak),
+            ConfigField(read: { result, reader in
+                guard case .array(let points)? = reader.value("curve") else {
+                    throw ConfigError(path: reader.childPath("curve"), expected: "an array of curve points")
+                }
+                let path = reader.childPath("curve")
+                result.curve = try points.enumerated().map { index, point in try CurvePoint(json: point, path: "\(path)[\(index)]") }
+            }, write: { result, members in members["curve"] = .array(result.curve.map(\.json)) }),
+        ]
     }
 }
 
 extension CurvePoint {
     /// Compact form `[step, trainLoss, trainAccuracy, testLoss, testAccuracy]`, followed by
     /// `weightNorm, gradientNorm, gradientEntropy` when diagnostics were recorded: curves are
-    /// the bulk of every result message and journal line.
-    /// Non-finite values (a diverged loss) are written as null: JSON has no NaN.
+    /// the bulk of every result message and journal line. Non-finite values (a diverged loss)
+    /// are written as null.
     public var json: JSONValue {
-        let finite = { (value: Double) -> JSONValue in value.isFinite ? .number(value) : .null }
-        var fields = [.number(Double(step)), finite(trainLoss), finite(trainAccuracy), finite(testLoss), finite(testAccuracy)]
+        var fields: [JSONValue] = [.number(Double(step)), .finite(trainLoss), .finite(trainAccuracy), .finite(testLoss), .finite(testAccuracy)]
         if let diagnostics {
-            fields += [finite(diagnostics.weightNorm), finite(diagnostics.gradientNorm), finite(diagnostics.gradientEntropy)]
+            fields += [.finite(diagnostics.weightNorm), .finite(diagnostics.gradientNorm), .finite(diagnostics.gradientEntropy)]
         }
         return .array(fields)
     }

@@ -18,22 +18,21 @@ public struct WeakRunSummary: Hashable, Sendable {
         self.finalTestAccuracy = finalTestAccuracy
         self.reused = reused
     }
+}
 
-    public var json: JSONValue {
-        .object([
-            "key": .string(key), "steps": .number(Double(steps)), "seconds": .number(seconds), "flops": .number(flops),
-            "finalTestAccuracy": finalTestAccuracy.isFinite ? .number(finalTestAccuracy) : .null, "reused": .bool(reused),
-        ])
+extension WeakRunSummary: ConfigObject {
+    public static var defaults: WeakRunSummary {
+        WeakRunSummary(key: "", steps: 0, seconds: 0, flops: 0, finalTestAccuracy: .nan, reused: false)
     }
 
-    public init(json: JSONValue, path: String) throws {
-        var reader = try ObjectReader(json, path: path)
-        key = try reader.string("key")
-        steps = try reader.integer("steps", in: 0...Int.max)
-        seconds = try reader.number("seconds")
-        flops = try reader.number("flops")
-        finalTestAccuracy = reader.has("finalTestAccuracy") ? try reader.number("finalTestAccuracy") : .nan
-        reused = try reader.bool("reused")
-        try reader.finish()
+    public static var fields: [ConfigField<WeakRunSummary>] {
+        [
+            .string("key", \.key, required: true),
+            .integer("steps", \.steps, in: 0...Int.max, required: true),
+            .number("seconds", \.seconds, required: true),
+            .number("flops", \.flops, required: true),
+            .numberOrNull("finalTestAccuracy", \.finalTestAccuracy),
+            .flag("reused", \.reused, required: true),
+        ]
     }
 }

@@ -22,10 +22,10 @@ extension Message {
             return .object([
                 "trialId": .string(trialId),
                 "step": .number(Double(step)),
-                "trainAccuracy": Self.nullIfNonFinite(trainAccuracy),
-                "testAccuracy": Self.nullIfNonFinite(testAccuracy),
-                "trainLoss": Self.nullIfNonFinite(trainLoss),
-                "testLoss": Self.nullIfNonFinite(testLoss),
+                "trainAccuracy": .finite(trainAccuracy),
+                "testAccuracy": .finite(testAccuracy),
+                "trainLoss": .finite(trainLoss),
+                "testLoss": .finite(testLoss),
             ])
         case .result(let result):
             return result.json
@@ -34,11 +34,6 @@ extension Message {
         case .shutdown(let reason), .reject(let reason):
             return .object(["reason": .string(reason)])
         }
-    }
-
-    /// A diverged run's loss is NaN; JSON has no NaN, so it travels as null (as in curves).
-    private static func nullIfNonFinite(_ value: Double) -> JSONValue {
-        value.isFinite ? .number(value) : .null
     }
 
     // MARK: Decoding
@@ -66,20 +61,15 @@ extension Message {
             var reader = try ObjectReader(body, path: path)
             let trialId = try reader.string("trialId")
             let step = try reader.integer("step", in: 0...Int.max)
-            let trainAccuracy = try Self.numberOrNaN(&reader, body, "trainAccuracy")
-            let testAccuracy = try Self.numberOrNaN(&reader, body, "testAccuracy")
-            let trainLoss = try Self.numberOrNaN(&reader, body, "trainLoss")
-            let testLoss = try Self.numberOrNaN(&reader, body, "testLoss")
+            let trainAccuracy = try reader.numberOrNaN("trainAccuracy", required: true)
+            let testAccuracy = try reader.numberOrNaN("testAccuracy", required: true)
+            let trainLoss = try reader.numberOrNaN("trainLoss", required: true)
+            let testLoss = try reader.numberOrNaN("testLoss", required: true)
             try reader.finish()
             self = .progress(trialId: trialId, step: step, trainAccuracy: trainAccuracy,
                              testAccuracy: testAccuracy, trainLoss: trainLoss, testLoss: testLoss)
         case .result:
-            do {
-                self = .result(try TrialResult(json: body))
-            } catch let error as ConfigError {
-                // TrialResult reads from the document root; relocate its paths under the body.
-                throw Self.relocated(error, under: path)
-            }
+            self = .result(try TrialResult(json: body, path: path))
         case .failure:
             var reader = try ObjectReader(body, path: path)
             let trialId = try reader.string("trialId")
@@ -92,27 +82,5 @@ extension Message {
             try reader.finish()
             self = kind == .shutdown ? .shutdown(reason: reason) : .reject(reason: reason)
         }
-    }
-
-    /// A required number member where null stands for a non-finite value.
-    private static func numberOrNaN(_ reader: inout ObjectReader, _ body: JSONValue, _ key: String) throws -> Double {
-        guard body[key] != nil else {
-            throw ConfigError(path: reader.childPath(key), expected: "a number or null", found: "nothing")
-        }
-        guard reader.has(key) else {
-            _ = reader.value(key)  // marks the explicit null consumed
-            return .nan
-        }
-        return try reader.number(key)
-    }
-
-    private static func relocated(_ error: ConfigError, under prefix: String) -> ConfigError {
-        var copy = error
-        if copy.path == "$" {
-            copy.path = prefix
-        } else if copy.path.hasPrefix("$.") || copy.path.hasPrefix("$[") {
-            copy.path = prefix + copy.path.dropFirst()
-        }
-        return copy
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+import TrialSchema
 @testable import Coordinator
 
 /// The report files and the terminal table: content, self-containment, width.
@@ -166,7 +167,7 @@ import Testing
         #expect(heatmap.grid.panels.count == 1 && heatmap.grid.collapses && heatmap.caption.contains("best cell"))
         // The square (wd 0.1, width 32) shows the best of its nine learning rates: the last, fastest one.
         let best = try #require(heatmap.grid.entry(in: heatmap.grid.panels[0], x: "0.1", y: "32", ranking: report.entries))
-        #expect(best.cell.trials[0].config.target.learningRate == 9e-3)
+        #expect(best.cell.trials[0].config.training.learningRate == 9e-3)
     }
 
     // MARK: Tables
@@ -202,8 +203,8 @@ import Testing
             let baselineKey = try #require(entry.baselineKey)
             let baseline = try #require(report.entry(for: baselineKey)).cell.trials[0].config
             let mine = entry.cell.trials[0].config
-            #expect(baseline.target.weightDecay == 1)
-            #expect(baseline.target.learningRate == mine.target.learningRate && baseline.target.embeddingDim == mine.target.embeddingDim)
+            #expect(baseline.training.weightDecay == 1)
+            #expect(baseline.training.learningRate == mine.training.learningRate && baseline.mlp?.embeddingDimensions == mine.mlp?.embeddingDimensions)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+import TrialSchema
 @testable import Coordinator
 
 /// Builders for report tests: sweep plans, hand-made results and journal states.

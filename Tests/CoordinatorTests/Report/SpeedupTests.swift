@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+import TrialSchema
 @testable import Coordinator
 
 /// Paired per-seed speedups and baseline matching, against hand-computed values.
@@ -113,13 +114,13 @@ import Testing
         """)
         let report = SweepReport(state: try ReportFixture.state(plan, results: []), resamples: 10)
         for entry in report.entries {
-            let modulus = entry.cell.trials[0].config.task.modulus
-            if entry.cell.trials[0].config.task.operation == .add {
+            let modulus = entry.cell.trials[0].config.modular?.modulus
+            if entry.cell.trials[0].config.modular?.operation == .add {
                 #expect(entry.isBaseline && entry.baselineKey == nil)
             } else {
                 let baselineKey = try #require(entry.baselineKey)
                 let baseline = try #require(report.entry(for: baselineKey))
-                #expect(baseline.isBaseline && baseline.cell.trials[0].config.task.modulus == modulus)
+                #expect(baseline.isBaseline && baseline.cell.trials[0].config.modular?.modulus == modulus)
             }
         }
     }
@@ -134,9 +135,9 @@ import Testing
           "baseline": { "task.operation": "add" } }
         """)
         let report = SweepReport(state: try ReportFixture.state(plan, results: []), resamples: 10)
-        let multiply = try #require(report.entries.first { $0.cell.trials[0].config.task.operation == .multiply })
+        let multiply = try #require(report.entries.first { $0.cell.trials[0].config.modular?.operation == .multiply })
         let baselineKey = try #require(multiply.baselineKey)
         let baseline = try #require(report.entry(for: baselineKey))
-        #expect(baseline.cell.trials[0].config.target.weightDecay == 0.1)
+        #expect(baseline.cell.trials[0].config.training.weightDecay == 0.1)
     }
 }

@@ -1,4 +1,5 @@
 import Protocol
+import TrialSchema
 
 /// Median and interquartile band of one quantity across seeds at one step.
 struct BandPoint: Hashable, Sendable {

@@ -1,0 +1,66 @@
+/// What the model learns: one task kind with its own settings.
+public enum TrialTask: Hashable, Sendable {
+    /// a ∘ b mod p over all pairs, as two tokens.
+    case modular(ModularTask)
+    /// (n, k)-sparse parity: x ∈ {±1}ⁿ, label = product of the first k bits.
+    case parity(ParityTask)
+    /// GrokTransfer's XOR cluster data: two ±1 signal coordinates, the rest ±ε noise, label =
+    /// XOR of the signal signs.
+    case xorCluster(XorClusterTask)
+    /// The 1 797 UCI 8 × 8 handwritten digits, pixels scaled to [0, 1].
+    case digits(DigitsTask)
+
+    /// Whether examples are token sequences (modular) rather than feature vectors.
+    public var readsTokens: Bool {
+        if case .modular = self { return true }
+        return false
+    }
+}
+
+/// Binary operations modulo p; `divide` only for b ≠ 0 (and a prime p); `polynomial` is a² + ab + b².
+public enum ModularOperation: String, CaseIterable, Hashable, Sendable {
+    case add, subtract, multiply, divide, polynomial
+}
+
+public struct ModularTask: Hashable, Sendable {
+    public var operation = ModularOperation.add
+    public var modulus = 97
+    /// Fraction of all (a, b) pairs used for training; the rest is the test set.
+    public var trainFraction = 0.5
+
+    public init(operation: ModularOperation = .add, modulus: Int = 97, trainFraction: Double = 0.5) {
+        self.operation = operation
+        self.modulus = modulus
+        self.trainFraction = trainFraction
+    }
+}
+
+public struct ParityTask: Hashable, Sendable {
+    /// n: input bits.
+    public var bits = 40
+    /// k: the label is the product of the first k bits.
+    public var order = 3
+    public var trainCount = 1_000
+    public var testCount = 1_000
+
+    public init() {}
+}
+
+public struct XorClusterTask: Hashable, Sendable {
+    /// p: input dimension (two signal coordinates, the rest noise).
+    public var dimension = 2_000
+    /// ε: amplitude of the noise coordinates.
+    public var noise = 0.05
+    /// The paper's 400 training points.
+    public var trainCount = 400
+    public var testCount = 1_000
+
+    public init() {}
+}
+
+public struct DigitsTask: Hashable, Sendable {
+    /// Images drawn for training; the rest of the 1 797 is the test set.
+    public var trainCount = 1_000
+
+    public init() {}
+}
