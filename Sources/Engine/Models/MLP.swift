@@ -36,7 +36,11 @@ public final class MLP: TrainableModel {
     /// The composed input matrix (E or W₁) and its gradient, when factorised.
     private let composed: Tensor
     private let composedGradient: Tensor
-    private var lastBatch: InputBatch?
+    /// The last forward's inputs (capacity × tokens per example, or × features): a copy, since
+    /// the caller's batch may live only as long as its call.
+    private let inputTokens: UnsafeMutablePointer<Int32>
+    private let inputFeatures: Tensor
+    private var forwardCount: Int?
 
     public init(shape: MLPShape, capacity: Int, path: ComputePath = .fast) {
         self.shape = shape
@@ -90,7 +94,13 @@ public final class MLP: TrainableModel {
             : (embedsTokens ? shape.vocabularySize * shape.embeddingDimension : h * inputs)
         composed = Tensor(shape: [composedCount])
         composedGradient = Tensor(shape: [composedCount])
+        let tokenCount = max(capacity * shape.tokensPerExample, 1)
+        inputTokens = .allocate(capacity: tokenCount)
+        inputTokens.initialize(repeating: 0, count: tokenCount)
+        inputFeatures = Tensor(shape: [embedsTokens ? 0 : capacity, inputs])
     }
+
+    deinit { inputTokens.deallocate() }
 
     // MARK: Initialisation
 
@@ -119,19 +129,22 @@ public final class MLP: TrainableModel {
     public func forward(_ batch: InputBatch) -> UnsafeMutablePointer<Float> {
         let n = batch.count
         precondition(n <= capacity, "batch of \(n) exceeds capacity \(capacity)")
-        lastBatch = batch
         let h = shape.width
         let firstBias = shape.bias ? UnsafePointer(parameters.value(hiddenBiases[0])) : nil
         let inputMatrix = composeInputMatrix()
-        if let tokens = batch.tokens {
-            forwardTokens(tokens, count: n, table: inputMatrix, firstBias: firstBias)
-        } else if let features = batch.features {
-            Linear.forward(out: preActivations[0].data, x: features, weight: inputMatrix, bias: firstBias,
+        switch shape.input {
+        case .tokens(_, let perExample):
+            guard let tokens = batch.tokens else { preconditionFailure("this MLP reads token inputs") }
+            inputTokens.update(from: tokens, count: n * perExample)
+            forwardTokens(inputTokens, count: n, table: inputMatrix, firstBias: firstBias)
+        case .features(let width):
+            guard let features = batch.features else { preconditionFailure("this MLP reads feature inputs") }
+            inputFeatures.data.update(from: features, count: n * width)
+            Linear.forward(out: preActivations[0].data, x: inputFeatures.data, weight: inputMatrix, bias: firstBias,
                            count: n, inputs: shape.firstLayerInputs, outputs: h)
             activate(layer: 0, count: n)
-        } else {
-            preconditionFailure("an input batch needs tokens or features")
         }
+        forwardCount = n
         for layer in 1..<shape.depth {
             Linear.forward(out: preActivations[layer].data, x: activations[layer - 1].data,
                            weight: parameters.value(hiddenWeights[layer]!),
@@ -196,7 +209,7 @@ public final class MLP: TrainableModel {
     // MARK: Backward
 
     public func backward(dlogits: UnsafePointer<Float>, count n: Int) {
-        guard let batch = lastBatch else { preconditionFailure("backward before forward") }
+        guard let forwardCount, n <= forwardCount else { preconditionFailure("backward without its forward") }
         let h = shape.width
         var upstream = hiddenGradient.data, spare = spareGradient.data
         Linear.backward(dx: upstream, dweight: parameters.gradient(outputWeight),
@@ -217,11 +230,12 @@ public final class MLP: TrainableModel {
             : composedGradient.data
         if inputFactors != nil { composedGradient.zero() }
         let firstBiasGradient = shape.bias ? parameters.gradient(hiddenBiases[0]) : nil
-        if let tokens = batch.tokens {
-            backwardTokens(tokens, count: n, upstream: upstream, dtable: inputGradient, dbias: firstBiasGradient)
-        } else if let features = batch.features {
+        switch shape.input {
+        case .tokens:
+            backwardTokens(inputTokens, count: n, upstream: upstream, dtable: inputGradient, dbias: firstBiasGradient)
+        case .features:
             deactivate(layer: 0, gradient: upstream, count: n)
-            Linear.backward(dx: nil, dweight: inputGradient, dbias: firstBiasGradient, dout: upstream, x: features,
+            Linear.backward(dx: nil, dweight: inputGradient, dbias: firstBiasGradient, dout: upstream, x: inputFeatures.data,
                             weight: composeInputMatrixPointer(), count: n, inputs: shape.firstLayerInputs, outputs: h)
         }
         backwardThroughFactors()
