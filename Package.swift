@@ -68,6 +68,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TrialSchema"], swiftSettings: numericFlags),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TrialSchema"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Protocol", "TrialSchema"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "TrialSchema"],
+                    swiftSettings: numericFlags),
     ],
     swiftLanguageModes: [.v5]
 )
