@@ -71,5 +71,5 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "TrialSchema"],
                     swiftSettings: numericFlags),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Logging
 import Protocol
+import Synchronization
 import TrialSchema
 
 /// Serves trials from a coordinator, in the manner of the ZeroMQ guide's Paranoid Pirate worker.
@@ -11,7 +12,7 @@ import TrialSchema
 /// `liveness` intervals — drops the connection and reconnects with exponential backoff, announcing
 /// itself again. Trials run one at a time on a separate thread so heartbeats continue while the
 /// engine trains; progress and the result go out as they happen. A `shutdown` ends `run()`.
-final class WorkerService: @unchecked Sendable {
+final class WorkerService: Sendable {
     struct Settings {
         var heartbeatInterval: Duration = .seconds(1)
         var liveness = 3
@@ -23,14 +24,14 @@ final class WorkerService: @unchecked Sendable {
 
     private let info: WorkerInfo
     private let settings: Settings
-    private let connect: () throws -> WorkerTransport
+    private let connect: @Sendable () throws -> WorkerTransport
     private let logger: Logger
-    private let lock = NSLock()
-    private var transport: WorkerTransport?
-    private var runningTrial: String?
+    /// The current connection (nil while reconnecting) and the trial being run, shared by the
+    /// event loop and the trial thread.
+    private let shared = Mutex<(transport: WorkerTransport?, runningTrial: String?)>((nil, nil))
 
     init(info: WorkerInfo, settings: Settings = Settings(), logger: Logger,
-         connect: @escaping () throws -> WorkerTransport) {
+         connect: @escaping @Sendable () throws -> WorkerTransport) {
         self.info = info
         self.settings = settings
         self.logger = logger
@@ -150,15 +151,15 @@ final class WorkerService: @unchecked Sendable {
     // MARK: Shared state
 
     private func sendOnCurrentLink(_ message: Message) {
-        let link = lock.withLock { transport }
+        let link = shared.withLock { $0.transport }
         do { try link?.send(message) } catch {
             logger.warning("send failed", metadata: ["kind": "\(message.kind)", "error": "\(error)"])
         }
     }
 
-    private func setTransport(_ link: WorkerTransport?) { lock.withLock { transport = link } }
-    private func currentTrial() -> String? { lock.withLock { runningTrial } }
-    private func setTrial(_ id: String?) { lock.withLock { runningTrial = id } }
+    private func setTransport(_ link: WorkerTransport?) { shared.withLock { $0.transport = link } }
+    private func currentTrial() -> String? { shared.withLock { $0.runningTrial } }
+    private func setTrial(_ id: String?) { shared.withLock { $0.runningTrial = id } }
 }
 
 extension Duration {

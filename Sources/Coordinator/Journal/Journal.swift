@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -50,28 +51,32 @@ enum JournalError: Error, CustomStringConvertible, Equatable {
 /// write and one fsync, and the caller acts on none of them before `commit` returns. Opening
 /// replays the file, cuts a torn last line, applies the resume rules, and holds an exclusive
 /// lock so two coordinators never write one run. One class owns the POSIX file calls.
-final class Journal: @unchecked Sendable {
+final class Journal: Sendable {
     static let fileName = "journal.jsonl"
+
+    /// What appending changes, behind one mutex.
+    private struct Contents {
+        /// Bytes of the file that hold whole records.
+        var length: Int
+        var state: JournalState
+        /// Lines staged since the last commit, written and fsynced together by `commit`.
+        var staged: [UInt8] = []
+    }
 
     let path: String
     private let descriptor: Int32
-    private var length: Int
-    private var currentState: JournalState
-    /// Lines staged since the last commit, written and fsynced together by `commit`.
-    private var staged: [UInt8] = []
+    private let contents: Mutex<Contents>
     private let clock: @Sendable () -> Double
-    private let lock = NSLock()
 
-    var state: JournalState { lock.withLock { currentState } }
+    var state: JournalState { contents.withLock { $0.state } }
 
     /// One trial's progress, without copying the whole state.
-    func progress(of trial: String) -> TrialProgress? { lock.withLock { currentState.progress[trial] } }
+    func progress(of trial: String) -> TrialProgress? { contents.withLock { $0.state.progress[trial] } }
 
     private init(path: String, descriptor: Int32, length: Int, state: JournalState, clock: @escaping @Sendable () -> Double) {
         self.path = path
         self.descriptor = descriptor
-        self.length = length
-        self.currentState = state
+        contents = Mutex(Contents(length: length, state: state))
         self.clock = clock
     }
 
@@ -135,7 +140,7 @@ final class Journal: @unchecked Sendable {
                 try journal.check(ftruncate(descriptor, off_t(outcome.validLength)) == 0, "cannot truncate a torn line")
                 try journal.check(fsync(descriptor) == 0, "cannot sync")
             } else if outcome.needsNewline {
-                try journal.writeDurably(Array("\n".utf8))
+                try journal.contents.withLock { try journal.writeDurably(Array("\n".utf8), length: &$0.length) }
             }
             return journal
         } catch {
@@ -172,11 +177,11 @@ final class Journal: @unchecked Sendable {
     /// the record is not durable: tell no one about it (no message, no file) before then.
     @discardableResult
     func stage(_ record: JournalRecord) throws -> Bool {
-        try lock.withLock {
+        try contents.withLock { contents in
             // In place: `apply` leaves the state unchanged when it throws, and a copy would cost
             // a copy of every trial's progress per record.
-            guard try currentState.apply(record) else { return false }
-            staged += (record.line(at: clock()) + "\n").utf8
+            guard try contents.state.apply(record) else { return false }
+            contents.staged += (record.line(at: clock()) + "\n").utf8
             return true
         }
     }
@@ -185,17 +190,18 @@ final class Journal: @unchecked Sendable {
     /// file and the error is thrown: the in-memory state is then ahead of the disk, so the
     /// caller must stop (a restart replays the file).
     func commit() throws {
-        try lock.withLock {
-            guard !staged.isEmpty else { return }
-            defer { staged.removeAll(keepingCapacity: true) }
-            try writeDurably(staged)
+        try contents.withLock { contents in
+            guard !contents.staged.isEmpty else { return }
+            defer { contents.staged.removeAll(keepingCapacity: true) }
+            try writeDurably(contents.staged, length: &contents.length)
         }
     }
 
     /// Records staged and not yet committed.
-    var hasStagedRecords: Bool { lock.withLock { !staged.isEmpty } }
+    var hasStagedRecords: Bool { contents.withLock { !$0.staged.isEmpty } }
 
-    private func writeDurably(_ bytes: [UInt8]) throws {
+    /// Appends `bytes` and fsyncs; `length` is the file's length of whole records, kept on success.
+    private func writeDurably(_ bytes: [UInt8], length: inout Int) throws {
         var written = 0
         while written < bytes.count {
             let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

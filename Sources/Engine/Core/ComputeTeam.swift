@@ -19,6 +19,7 @@ import Synchronization
 /// another is running (a second trial in the same process, or a nested split) runs its parts
 /// inline on the caller — the same blocks, so the same numbers. Teams live as long as the
 /// process: helpers never exit.
+// @unchecked Sendable: `job`, `parts` and `helpers` change only with `busy` held, published to helpers by `generation`.
 final class ComputeTeam: @unchecked Sendable {
     /// The process's team, sized by `BLAS.threads`.
     static let shared = ComputeTeam(size: BLAS.initialThreads)

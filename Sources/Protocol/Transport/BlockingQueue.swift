@@ -5,6 +5,7 @@ import Foundation
 ///
 /// Once closed it accepts nothing more and wakes every waiter; elements already queued are
 /// discarded, because a closed transport has no one left to deliver them to.
+// @unchecked Sendable: elements, head and isClosed are read and written only with `condition` locked.
 final class BlockingQueue<Element>: @unchecked Sendable {
     // MARK: State (guarded by `condition`)
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// An in-process twin of the ZeroMQ network, for testing coordinator and worker logic without
 /// sockets. It owns one coordinator end and any number of worker ends, and it mirrors the
@@ -13,19 +14,24 @@ import Logging
 /// - a worker connecting with the id of an open worker takes over its routing (ROUTER_HANDOVER).
 ///
 /// Delivery is synchronous and ordered per sender, which makes tests deterministic.
-public final class InMemoryNetwork: @unchecked Sendable {
+public final class InMemoryNetwork: Sendable {
     /// Messages a worker may queue while no coordinator is open (like a socket high-water mark).
     public static let pendingLimit = 1000
 
-    private let lock = NSLock()
+    /// The ends and what waits for the coordinator; delivery happens with it held, so it is ordered.
+    private struct Routes {
+        var coordinatorEnd: InMemoryCoordinatorTransport
+        var workerEnds: [PeerID: InMemoryWorkerTransport] = [:]
+        var pendingForCoordinator: [(peer: PeerID, frame: Data)] = []
+    }
+
     private let logger: Logger
-    private var coordinatorEnd: InMemoryCoordinatorTransport
-    private var workerEnds: [PeerID: InMemoryWorkerTransport] = [:]
-    private var pendingForCoordinator: [(peer: PeerID, frame: Data)] = []
+    private let routes: Mutex<Routes>
 
     public init(logger: Logger = Logger(label: "groksweep.transport.memory")) {
         self.logger = logger
-        coordinatorEnd = InMemoryCoordinatorTransport(logger: logger)
+        let coordinatorEnd = InMemoryCoordinatorTransport(logger: logger)
+        routes = Mutex(Routes(coordinatorEnd: coordinatorEnd))
         coordinatorEnd.network = self
     }
 
@@ -33,7 +39,7 @@ public final class InMemoryNetwork: @unchecked Sendable {
 
     /// The coordinator end currently open (or most recently closed).
     public var coordinator: InMemoryCoordinatorTransport {
-        lock.withLock { coordinatorEnd }
+        routes.withLock { $0.coordinatorEnd }
     }
 
     /// Closes the current coordinator end and opens a fresh one, as a restarted coordinator
@@ -43,10 +49,10 @@ public final class InMemoryNetwork: @unchecked Sendable {
         coordinator.close()
         let fresh = InMemoryCoordinatorTransport(logger: logger)
         fresh.network = self
-        lock.withLock {
-            coordinatorEnd = fresh
-            for (peer, frame) in pendingForCoordinator { fresh.deliver(frame, from: peer) }
-            pendingForCoordinator.removeAll()
+        routes.withLock { routes in
+            routes.coordinatorEnd = fresh
+            for (peer, frame) in routes.pendingForCoordinator { fresh.deliver(frame, from: peer) }
+            routes.pendingForCoordinator.removeAll()
         }
         return fresh
     }
@@ -55,7 +61,7 @@ public final class InMemoryNetwork: @unchecked Sendable {
     public func connectWorker(_ peer: PeerID) -> InMemoryWorkerTransport {
         let end = InMemoryWorkerTransport(peer: peer, logger: logger)
         end.network = self
-        lock.withLock { workerEnds[peer] = end }
+        routes.withLock { $0.workerEnds[peer] = end }
         return end
     }
 
@@ -75,27 +81,27 @@ public final class InMemoryNetwork: @unchecked Sendable {
     // MARK: Routing (called by the ends)
 
     func routeToCoordinator(_ frame: Data, from peer: PeerID) {
-        lock.withLock {
-            if coordinatorEnd.isOpen {
-                coordinatorEnd.deliver(frame, from: peer)
-            } else if pendingForCoordinator.count < Self.pendingLimit {
-                pendingForCoordinator.append((peer, frame))
+        routes.withLock { routes in
+            if routes.coordinatorEnd.isOpen {
+                routes.coordinatorEnd.deliver(frame, from: peer)
+            } else if routes.pendingForCoordinator.count < Self.pendingLimit {
+                routes.pendingForCoordinator.append((peer, frame))
             }
         }
     }
 
     /// Whether a worker end with that id was open to take the frame.
     func routeToWorker(_ frame: Data, peer: PeerID) -> Bool {
-        lock.withLock {
-            guard let end = workerEnds[peer], end.isOpen else { return false }
+        routes.withLock { routes in
+            guard let end = routes.workerEnds[peer], end.isOpen else { return false }
             end.deliver(frame)
             return true
         }
     }
 
     func detach(_ end: InMemoryWorkerTransport) {
-        lock.withLock {
-            if workerEnds[end.peer] === end { workerEnds[end.peer] = nil }
+        routes.withLock { routes in
+            if routes.workerEnds[end.peer] === end { routes.workerEnds[end.peer] = nil }
         }
     }
 }
@@ -103,26 +109,24 @@ public final class InMemoryNetwork: @unchecked Sendable {
 // MARK: - Coordinator end
 
 /// The coordinator's end of an `InMemoryNetwork`; owns its receive queue and counters.
-public final class InMemoryCoordinatorTransport: CoordinatorTransport, @unchecked Sendable {
+public final class InMemoryCoordinatorTransport: CoordinatorTransport, Sendable {
     public let counters = TransportCounters()
     /// Strong, so an end keeps its network alive; cleared on close to break the cycle.
     fileprivate var network: InMemoryNetwork? {
-        get { state.withLock { attachedNetwork } }
-        set { state.withLock { attachedNetwork = newValue } }
+        get { state.withLock { $0.network } }
+        set { state.withLock { $0.network = newValue } }
     }
-    private var attachedNetwork: InMemoryNetwork?
     private let inbox = BlockingQueue<Incoming>()
     private let filter: InboundFilter
     private let logger: Logger
-    private let state = NSLock()
-    private var closed = false
+    private let state = Mutex(EndState())
 
     fileprivate init(logger: Logger) {
         self.logger = logger
         filter = InboundFilter(logger: logger, counters: counters)
     }
 
-    var isOpen: Bool { state.withLock { !closed } }
+    var isOpen: Bool { state.withLock { !$0.closed } }
 
     public func send(_ message: Message, to peer: PeerID) throws {
         guard isOpen, let network else { throw TransportError.closed }
@@ -140,10 +144,7 @@ public final class InMemoryCoordinatorTransport: CoordinatorTransport, @unchecke
     }
 
     public func close() {
-        state.withLock {
-            closed = true
-            attachedNetwork = nil
-        }
+        state.withLock { $0 = EndState(network: nil, closed: true) }
         inbox.close()
     }
 
@@ -157,26 +158,24 @@ public final class InMemoryCoordinatorTransport: CoordinatorTransport, @unchecke
 // MARK: - Worker end
 
 /// One worker's end of an `InMemoryNetwork`; owns its receive queue and counters.
-public final class InMemoryWorkerTransport: WorkerTransport, @unchecked Sendable {
+public final class InMemoryWorkerTransport: WorkerTransport, Sendable {
     public let peer: PeerID
     public let counters = TransportCounters()
     /// Strong, so an end keeps its network alive; cleared on close to break the cycle.
     fileprivate var network: InMemoryNetwork? {
-        get { state.withLock { attachedNetwork } }
-        set { state.withLock { attachedNetwork = newValue } }
+        get { state.withLock { $0.network } }
+        set { state.withLock { $0.network = newValue } }
     }
-    private var attachedNetwork: InMemoryNetwork?
     private let inbox = BlockingQueue<Message>()
     private let filter: InboundFilter
-    private let state = NSLock()
-    private var closed = false
+    private let state = Mutex(EndState())
 
     fileprivate init(peer: PeerID, logger: Logger) {
         self.peer = peer
         filter = InboundFilter(logger: logger, counters: counters)
     }
 
-    var isOpen: Bool { state.withLock { !closed } }
+    var isOpen: Bool { state.withLock { !$0.closed } }
 
     public func send(_ message: Message) throws {
         guard isOpen, let network else { throw TransportError.closed }
@@ -189,10 +188,9 @@ public final class InMemoryWorkerTransport: WorkerTransport, @unchecked Sendable
 
     /// Closes this end; the coordinator's later messages to this peer are dropped.
     public func close() {
-        let network = state.withLock {
-            closed = true
-            defer { attachedNetwork = nil }
-            return attachedNetwork
+        let network = state.withLock { state in
+            defer { state = EndState(network: nil, closed: true) }
+            return state.network
         }
         inbox.close()
         network?.detach(self)
@@ -201,6 +199,12 @@ public final class InMemoryWorkerTransport: WorkerTransport, @unchecked Sendable
     fileprivate func deliver(_ frame: Data) {
         if let message = filter.decode(frame, from: "coordinator") { inbox.push(message) }
     }
+}
+
+/// An end's link to its network and whether it is closed.
+private struct EndState {
+    var network: InMemoryNetwork?
+    var closed = false
 }
 
 // MARK: - Encoding

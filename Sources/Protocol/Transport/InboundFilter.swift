@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Decodes inbound frames for a transport, logging and counting the ones it drops so callers
 /// only ever see valid messages. Shared by the ZeroMQ and in-memory transports.
@@ -32,30 +33,33 @@ struct InboundFilter: Sendable {
 }
 
 /// Running totals a transport keeps for tests and status lines; read them at any time.
-public final class TransportCounters: @unchecked Sendable {
-    private let lock = NSLock()
-    private var receivedCount = 0
-    private var droppedInboundCount = 0
-    private var droppedOutboundCount = 0
-    private var refusedPeerCount = 0
+public final class TransportCounters: Sendable {
+    private struct Totals {
+        var received = 0
+        var droppedInbound = 0
+        var droppedOutbound = 0
+        var refusedPeers = 0
+    }
+
+    private let totals = Mutex(Totals())
 
     public init() {}
 
     /// Valid messages delivered to the receive queue.
-    public var received: Int { lock.withLock { receivedCount } }
+    public var received: Int { totals.withLock { $0.received } }
     /// Inbound frames dropped as invalid (garbage, wrong version, bad shape).
-    public var droppedInbound: Int { lock.withLock { droppedInboundCount } }
+    public var droppedInbound: Int { totals.withLock { $0.droppedInbound } }
     /// Outbound messages dropped because their peer was unknown or not reading.
-    public var droppedOutbound: Int { lock.withLock { droppedOutboundCount } }
+    public var droppedOutbound: Int { totals.withLock { $0.droppedOutbound } }
     /// Connections refused by authentication: a key not admitted, no key, or a wrong key.
-    public var refusedPeers: Int { lock.withLock { refusedPeerCount } }
+    public var refusedPeers: Int { totals.withLock { $0.refusedPeers } }
 
     func add(received: Int = 0, dropped: Int = 0, droppedOutbound: Int = 0, refusedPeers: Int = 0) {
-        lock.withLock {
-            refusedPeerCount += refusedPeers
-            receivedCount += received
-            droppedInboundCount += dropped
-            droppedOutboundCount += droppedOutbound
+        totals.withLock { totals in
+            totals.refusedPeers += refusedPeers
+            totals.received += received
+            totals.droppedInbound += dropped
+            totals.droppedOutbound += droppedOutbound
         }
     }
 }

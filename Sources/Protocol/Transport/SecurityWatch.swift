@@ -27,6 +27,7 @@ enum SecurityEvent: Equatable {
 /// Decides who may connect and reports what the socket monitor saw. Runs on the socket thread
 /// that owns the sockets; logs each refusal (at most once a minute per key and address, since a
 /// refused peer keeps reconnecting) and counts every one.
+// @unchecked Sendable: `lastLogged`, its only mutable state, is used on the socket thread alone.
 final class SecurityWatch: @unchecked Sendable {
     /// Z85 public keys admitted by the ZAP handler; nil means no ZAP handler (any client that
     /// knows the server's public key gets through).

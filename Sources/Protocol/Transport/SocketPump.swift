@@ -7,6 +7,7 @@ import Logging
 ///
 /// Why a thread and not a task: blocking in `zmq_poll` inside Swift concurrency would take one of
 /// the cooperative pool's two threads away from everyone else on this machine.
+// @unchecked Sendable: socket and handlers are used on the pump thread only; outbox and flags with `lock` held.
 final class SocketPump: @unchecked Sendable {
     /// One message waiting to go out, with what a log line needs if it has to be dropped.
     struct Outbound {

@@ -7,7 +7,7 @@ import Foundation
 
 /// A non-blocking pipe whose read end sits in the socket thread's poll set, so other threads
 /// can interrupt `zmq_poll` the moment they queue a message instead of waiting out its timeout.
-final class WakePipe: @unchecked Sendable {
+final class WakePipe: Sendable {
     let readDescriptor: Int32
     private let writeDescriptor: Int32
 

@@ -90,7 +90,7 @@ public struct CurveKeyPair: Sendable, Equatable, CustomStringConvertible {
 
 /// The coordinator's ZeroMQ ROUTER: binds an endpoint, receives from any number of worker
 /// DEALERs and routes replies by their routing ids. Owns the socket thread and receive queue.
-public final class ZeroMQCoordinatorTransport: CoordinatorTransport, @unchecked Sendable {
+public final class ZeroMQCoordinatorTransport: CoordinatorTransport, Sendable {
     /// The endpoint actually bound, with an ephemeral port resolved (`tcp://127.0.0.1:41234`).
     public let endpoint: String
     public let counters: TransportCounters
@@ -162,7 +162,7 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport, @unchecked 
 
 /// A worker's ZeroMQ DEALER: connects to the coordinator (before or after it binds — ZeroMQ
 /// keeps retrying with backoff) under a chosen routing id. Owns the socket thread and receive queue.
-public final class ZeroMQWorkerTransport: WorkerTransport, @unchecked Sendable {
+public final class ZeroMQWorkerTransport: WorkerTransport, Sendable {
     public let endpoint: String
     public let routingId: PeerID
     public let counters: TransportCounters

@@ -25,11 +25,11 @@ struct AuthenticationEndToEndTests {
         // A well-formed bundle that knows the coordinator's public key but is not admitted.
         let coordinatorKey = try CurveKeyFile.readPublicKey(path: "\(keys)/coordinator.key")
         let stranger = (directory as NSString).appendingPathComponent("stranger-keys")
-        try CurveKeyDirectory.createWorkerBundle(at: stranger, coordinatorPublicKey: coordinatorKey)
+        _ = try CurveKeyDirectory.createWorkerBundle(at: stranger, coordinatorPublicKey: coordinatorKey)
 
         // A secret key that others can read is refused before anything connects.
         let exposed = (directory as NSString).appendingPathComponent("exposed-keys")
-        try CurveKeyDirectory.createWorkerBundle(at: exposed, coordinatorPublicKey: coordinatorKey)
+        _ = try CurveKeyDirectory.createWorkerBundle(at: exposed, coordinatorPublicKey: coordinatorKey)
         chmod("\(exposed)/worker.key_secret", 0o644)
         let careless = try ChildProcess(EndToEnd.binary("grok-worker"),
                                         ["--connect", "tcp://127.0.0.1:1", "--curve-keys", exposed],

@@ -36,7 +36,7 @@ struct ChaosTests {
         environment["TMPDIR"] = directory
         process.environment = environment
         let logPath = (directory as NSString).appendingPathComponent("chaos.log")
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log

@@ -169,7 +169,7 @@ final class ChildProcess {
     init(_ executable: URL, _ arguments: [String], name: String, logDirectory: String) throws {
         self.name = name
         logPath = (logDirectory as NSString).appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.executableURL = executable
         process.arguments = arguments

@@ -37,7 +37,7 @@ import Testing
         #expect(SampleStatistics.quantile([.infinity, .infinity], 0.5) == .infinity)
     }
 
-    @Test(arguments: [([2.0, 8], 4.0), ([1, 4, 16], 4), ([0.5, 2], 1), ([3], 3)])
+    @Test(arguments: [([2.0, 8], 4.0), ([1, 4, 16], 4), ([0.5, 2], 1), ([3], 3)] as [([Double], Double)])
     func geometricMeanIsTheExponentOfTheMeanLog(values: [Double], expected: Double) {
         #expect(close(SampleStatistics.geometricMean(values), expected))
     }
