@@ -41,11 +41,4 @@ public final class ParameterStore {
     public func gradient(_ slice: ParameterSlice) -> UnsafeMutablePointer<Float> { gradients.data + slice.offset }
 
     public func zeroGradients() { gradients.zero() }
-
-    /// Euclidean norm of all parameters.
-    public var norm: Double {
-        var sum = 0.0
-        for index in 0..<values.count { sum += Double(values.data[index]) * Double(values.data[index]) }
-        return sum.squareRoot()
-    }
 }

@@ -132,13 +132,6 @@ public final class Transformer: TrainableModel {
         }
     }
 
-    /// Overwrites a parameter (by name) with `values`.
-    public func setParameter(_ name: String, to values: [Float]) {
-        let slice = parameters.slice(name)
-        precondition(values.count == slice.count, "\(name) holds \(slice.count) values, got \(values.count)")
-        values.withUnsafeBufferPointer { parameters.value(slice).update(from: $0.baseAddress!, count: slice.count) }
-    }
-
     // MARK: Forward
 
     /// Whether the first block's position 0 runs on the token table (see the type's comment).
