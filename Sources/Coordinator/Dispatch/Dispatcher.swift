@@ -63,6 +63,8 @@ final class Dispatcher {
     /// Results from a worker the trial was never handed to: refused, whatever they say.
     private(set) var unassignedResults = 0
     private(set) var strayMessages = 0
+    /// `ready` messages from workers holding a trial that were not answered (rate limit).
+    private(set) var repeatedReadies = 0
 
     init(journal: Journal, transport: CoordinatorTransport, settings: Settings = Settings(), logger: Logger) {
         self.journal = journal
@@ -173,19 +175,30 @@ final class Dispatcher {
         let now = clock.now
         switch incoming.message {
         case .hello(let info):
-            let known = roster.isKnown(peer)
+            let previous = roster.entry(peer)
             roster.greet(peer, info: info, now: now)
-            if !known {
+            guard let previous else {
                 logger.info("worker joined", metadata: ["worker": "\(peer)", "host": "\(info.host)",
                                                         "blasThreads": "\(info.blasThreads)"])
+                return
+            }
+            // The same id from another process (a local worker restarted after a crash): the
+            // process that held the trial is gone, and so is the attempt. The same process
+            // saying hello again (a reconnect) still runs its trial and keeps it.
+            if let held = previous.holding, let old = previous.info, old.pid != info.pid || old.host != info.host {
+                try failAttempt(held.trial, attempt: held.attempt, worker: peer,
+                                error: "worker restarted while holding the trial (pid \(old.pid) → \(info.pid))")
+                roster.release(peer)
             }
         case .ready:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
             if let held = roster.entry(peer)?.holding {
-                // A worker that asks for work while holding a trial lost it (e.g. it restarted).
-                try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker restarted while holding the trial")
-                roster.release(peer)
+                // A repeated `ready` (a retry, a reconnect, a buggy client) costs the trial
+                // nothing: the worker runs it already or never got the assignment, so it hears
+                // the assignment again (at most once per heartbeat interval; workers ignore an
+                // assignment of the trial they run).
+                return resendAssignment(held, to: peer, now: now)
             }
             roster.setIdle(peer, now: now)
         case .heartbeat:
@@ -265,6 +278,16 @@ final class Dispatcher {
             outbox.append((.assign(trialId: trial, attempt: attempt, config: config), peer))
             if settings.recordsAssignmentLatency { outboxAskedAt.append(roster.entry(peer)?.idleSince ?? clock.now) }
         }
+    }
+
+    private func resendAssignment(_ held: WorkerRoster.Holding, to peer: PeerID, now: ContinuousClock.Instant) {
+        guard let config = configs[held.trial], roster.claimResend(peer, now: now, interval: settings.heartbeatInterval) else {
+            repeatedReadies += 1
+            return
+        }
+        logger.info("ready from a worker holding a trial; assignment sent again",
+                    metadata: ["worker": "\(peer)", "trial": "\(held.trial)"])
+        outbox.append((.assign(trialId: held.trial, attempt: held.attempt, config: config), peer))
     }
 
     private func reapSilentWorkers(now: ContinuousClock.Instant) throws {

@@ -7,11 +7,15 @@ import Protocol
 /// Every operation the dispatch loop runs per message is O(1) in the number of workers; only
 /// `removeSilent` scans them all (a few times a second).
 struct WorkerRoster {
+    typealias Holding = (trial: String, attempt: Int)
+
     struct Entry {
         var info: WorkerInfo?
         var lastHeard: ContinuousClock.Instant
         /// The trial and attempt this worker holds, if any.
-        var holding: (trial: String, attempt: Int)?
+        var holding: Holding?
+        /// When the assignment of `holding` was last sent again (a `ready` while holding it).
+        var resentAt: ContinuousClock.Instant?
         /// The worker asked for work and has none.
         var idle = false
         /// When the worker last asked for work (its `ready` arrived).
@@ -83,9 +87,19 @@ struct WorkerRoster {
 
     mutating func hold(_ peer: PeerID, trial: String, attempt: Int) {
         entries[peer]?.holding = (trial, attempt)
+        entries[peer]?.resentAt = nil
         entries[peer]?.idle = false
         entries[peer]?.lastProgress = nil
         holders[trial] = peer
+    }
+
+    /// Whether the held assignment may be sent again now (not within `interval` of the last
+    /// time); records the send when it may.
+    mutating func claimResend(_ peer: PeerID, now: ContinuousClock.Instant, interval: Duration) -> Bool {
+        guard let entry = entries[peer], entry.holding != nil else { return false }
+        if let last = entry.resentAt, now - last < interval { return false }
+        entries[peer]?.resentAt = now
+        return true
     }
 
     mutating func release(_ peer: PeerID) {

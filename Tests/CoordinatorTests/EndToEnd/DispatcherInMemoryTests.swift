@@ -39,7 +39,7 @@ private final class FakeWorker: @unchecked Sendable {
     }
 
     func send(_ message: Message) { try? end.send(message) }
-    func hello() { send(.hello(WorkerInfo(workerId: id, host: "test", cores: 1, build: "test", blasThreads: 1, pid: 1))) }
+    func hello(pid: Int = 1) { send(.hello(WorkerInfo(workerId: id, host: "test", cores: 1, build: "test", blasThreads: 1, pid: pid))) }
     func goSilent() { lock.withLock { beating = false } }
 
     /// The next non-heartbeat message, waiting up to `timeout`.
@@ -219,6 +219,70 @@ struct DispatcherInMemoryTests {
         #expect(failed.count == 1 && failed.first?.error == "boom 3")
         #expect(try harness.records("attemptFailed").map(\.error) == ["boom 1", "boom 2", "boom 3"])
         #expect(try Journal.read(runDirectory: harness.directory).failed == [trial], "the journal replays to the same state")
+    }
+
+    @Test("a flood of ready (and hello) from a worker holding a trial costs no trial an attempt")
+    func readyFloodIsIdempotent() throws {
+        let harness = try DispatcherHarness(trials: 6)
+        let flooder = harness.worker("flooder")
+        defer { flooder.stop(); harness.shutDown() }
+        let t = harness.trials
+
+        flooder.hello()
+        flooder.send(.ready)
+        let held = try flooder.nextAssignment()
+        #expect(held.trial == t[0] && held.attempt == 1)
+        for _ in 0..<100 {
+            flooder.send(.ready)
+            flooder.hello()
+        }
+        // The repeated assignment (rate-limited to one per heartbeat interval) names the same
+        // trial and attempt; nothing else is handed out and no attempt is charged.
+        var repeats = 0
+        while let message = flooder.next(timeout: .milliseconds(200)) {
+            #expect(message == .assign(trialId: t[0], attempt: 1, config: harness.journal.state.trials[0].config.json))
+            repeats += 1
+        }
+        #expect(repeats >= 1 && repeats <= 3, "assignment repeated \(repeats) times for 100 readies")
+        #expect(try harness.records("attemptFailed").isEmpty)
+        #expect(try harness.records("assigned").count == 1)
+
+        // The worker then serves the whole sweep; every trial finishes once on its first attempt.
+        flooder.send(result(t[0], host: "flooder"))
+        for _ in 1..<6 {
+            flooder.send(.ready)
+            let next = try flooder.nextAssignment()
+            #expect(next.attempt == 1)
+            flooder.send(result(next.trial, host: "flooder"))
+        }
+        #expect(try harness.ending() == .completed)
+        let state = harness.journal.state
+        #expect(state.finished.count == 6 && state.failed.isEmpty)
+        #expect(try harness.records("attemptFailed").isEmpty)
+    }
+
+    @Test("the same worker id from a new process (another pid) while holding a trial: that attempt failed, the trial runs again")
+    func restartedWorkerLosesItsAttempt() throws {
+        let harness = try DispatcherHarness(trials: 1)
+        let worker = harness.worker("w1")
+        defer { worker.stop(); harness.shutDown() }
+        let trial = harness.trials[0]
+
+        worker.hello(pid: 100)
+        worker.send(.ready)
+        let first = try worker.nextAssignment()
+        #expect(first.trial == trial && first.attempt == 1)
+        worker.hello(pid: 100)
+        #expect(worker.next(timeout: .milliseconds(200)) == nil, "a reconnect of the same process keeps its trial")
+        worker.hello(pid: 101)
+        worker.send(.ready)
+        let second = try worker.nextAssignment()
+        #expect(second.trial == trial && second.attempt == 2)
+        let failures = try harness.records("attemptFailed")
+        #expect(failures.count == 1 && failures.first?.error?.contains("restarted") == true)
+        worker.send(result(trial, host: "w1"))
+        #expect(try harness.ending() == .completed)
+        #expect(harness.journal.state.failed.isEmpty)
     }
 
     @Test("the first result of a trial wins; duplicates (same worker, another worker) are ignored")

@@ -1,0 +1,66 @@
+import Foundation
+import Protocol
+import Testing
+@testable import Coordinator
+
+/// Peers that break the protocol's manners over real ZeroMQ sockets against a real `grok-coord`:
+/// whatever they do, every trial finishes exactly once and none is given up because of them.
+@Suite("End to end: misbehaving workers", .serialized, .timeLimit(.minutes(2)))
+struct MisbehavingWorkerTests {
+    @Test("a worker flooding `ready` while it holds a trial costs that trial nothing; the sweep completes")
+    func readyFlood() throws {
+        let directory = try EndToEnd.scratchDirectory("readyflood")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sweep = try EndToEnd.writeSweep(in: directory, name: "readyflood", seeds: 6, budget: 2000)
+        let runDirectory = (directory as NSString).appendingPathComponent("run")
+        let port = try EndToEnd.freePort()
+        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
+                                           [sweep, "--run-dir", runDirectory, "--bind", "tcp://127.0.0.1:\(port)",
+                                            "--local-workers", "1"],
+                                           name: "coord", logDirectory: directory)
+        defer {
+            coordinator.reap()
+            EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
+        }
+
+        // The flooder: a real DEALER that says hello, asks once, takes a trial, then sends 100
+        // `ready` in a burst while heartbeating, and finally goes silent without a result.
+        let flooder = try ZeroMQWorkerTransport(connect: "tcp://127.0.0.1:\(port)", routingId: PeerID("flooder"))
+        defer { flooder.close() }
+        let info = WorkerInfo(workerId: "flooder", host: "test", cores: 1, build: "test", blasThreads: 1,
+                              pid: Int(ProcessInfo.processInfo.processIdentifier))
+        try flooder.send(.hello(info))
+        try flooder.send(.ready)
+        var held: (trial: String, attempt: Int)?
+        try EndToEnd.waitUntil("an assignment to the flooder", timeout: .seconds(20), context: { coordinator.logTail() }) {
+            if case .assign(let trial, let attempt, _)? = flooder.receive(timeout: .milliseconds(20)) { held = (trial, attempt) }
+            return held != nil
+        }
+        let trial = try #require(held).trial
+        for _ in 0..<100 { try flooder.send(.ready) }
+        var repeated = 0
+        let floodEnd = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < floodEnd {
+            try flooder.send(.heartbeat)
+            while let message = flooder.receive(timeout: .milliseconds(100)) {
+                if case .assign(let again, let attempt, _) = message {
+                    #expect(again == trial && attempt == 1, "only the held trial is repeated")
+                    repeated += 1
+                }
+            }
+        }
+        flooder.close()
+        #expect(repeated >= 1 && repeated <= 3, "assignment repeated \(repeated) times for 100 readies")
+
+        let status = coordinator.waitForExit(timeout: .seconds(60))
+        #expect(status == 0, "coordinator exit status\n\(coordinator.logTail())")
+        let journal = try JournalLines(runDirectory: runDirectory)
+        let counts = journal.finishedCounts
+        #expect(counts.count == 6 && counts.values.allSatisfy { $0 == 1 }, "\(journal.summary)")
+        #expect(journal.of("failed").isEmpty, "no trial was given up\n\(journal.summary)")
+        // The only failed attempt is the flooder's silence; the burst itself cost nothing.
+        let failures = journal.of("attemptFailed")
+        #expect(failures.count == 1 && failures.first?.trial == trial && failures.first?.worker == "flooder"
+                && failures.first?.error?.contains("silent") == true, "\(journal.summary)")
+    }
+}
