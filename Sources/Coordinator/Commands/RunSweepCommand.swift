@@ -86,15 +86,17 @@ struct RunSweepCommand: ParsableCommand {
             } catch { UserFacingError.fail("\(error)") }
         }
         InterruptHandler.install()
-        let progress = ProgressLine()
+        let view = LiveView()
+        let statusFile = StatusFile(runDirectory: directory)
         let dispatcher = Dispatcher(journal: journal, transport: transport, logger: logger)
-        let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { snapshot in
-            progress.show(snapshot)
+        let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { status in
+            view.show(status)
+            statusFile.update(status, force: status.phase != .running)
             // Not once the sweep has ended: the last snapshot comes after the workers were told
             // to shut down, and a worker that already obeyed must not be started again.
             if !dispatcher.isComplete, !InterruptHandler.requested { workers?.reviveDead() }
         }
-        progress.finish()
+        view.finish()
         let reason = ending == .completed ? "sweep complete" : "sweep interrupted"
         dispatcher.drain(for: workers == nil ? .milliseconds(1500) : .seconds(3), reason: reason) {
             workers?.allExited ?? false

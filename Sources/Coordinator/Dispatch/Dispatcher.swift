@@ -25,20 +25,6 @@ final class Dispatcher {
         var recordsAssignmentLatency = false
     }
 
-    /// Counts for the progress line.
-    struct Snapshot {
-        var total: Int
-        var finished: Int
-        var failed: Int
-        var running: Int
-        var queued: Int
-        var workers: Int
-        var censored: Int
-        /// Seconds of the trials finished in this session, for the ETA.
-        var finishedThisSession: Int
-        var elapsed: Double
-    }
-
     enum Ending: Equatable { case completed, interrupted }
 
     private let journal: Journal
@@ -58,7 +44,10 @@ final class Dispatcher {
     private(set) var assignmentLatencies: [Duration] = []
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
-    private var finishedThisSession = 0
+    /// Seconds each trial finished in this session took, for the ETA before any rate is known.
+    private var finishedSeconds: [Double] = []
+    /// What the live view shows of each trial: its cell's short label, seed and budget.
+    private let trialFacts: [String: TrialFacts]
     private(set) var duplicateResults = 0
     /// Results from a worker the trial was never handed to: refused, whatever they say.
     private(set) var unassignedResults = 0
@@ -75,6 +64,7 @@ final class Dispatcher {
         queue = TrialQueue(state.queued)
         open = Set(state.trialIds.filter { state.state(of: $0) != .finished && state.state(of: $0) != .failed })
         configs = Dictionary(state.trials.map { ($0.id, $0.config.json) }, uniquingKeysWith: { first, _ in first })
+        trialFacts = TrialFacts.of(state.trials)
         started = clock.now
     }
 
@@ -82,7 +72,7 @@ final class Dispatcher {
 
     /// Runs until every trial is finished or failed, or `shouldStop()` turns true; then tells
     /// every known worker to shut down.
-    func run(shouldStop: () -> Bool, onProgress: (Snapshot) -> Void = { _ in }) throws -> Ending {
+    func run(shouldStop: () -> Bool, onProgress: (SweepStatus) -> Void = { _ in }) throws -> Ending {
         var lastBeat = clock.now
         var lastReap = clock.now
         var lastProgress = clock.now - settings.progressInterval
@@ -106,7 +96,7 @@ final class Dispatcher {
                 lastBeat = now
             }
             if now - lastProgress >= settings.progressInterval {
-                onProgress(snapshot())
+                onProgress(status())
                 lastProgress = now
             }
         }
@@ -116,7 +106,7 @@ final class Dispatcher {
         try commitAndSend()
         let reason = ending == .completed ? "sweep complete" : "sweep interrupted"
         for peer in roster.peers { send(.shutdown(reason: reason), to: peer) }
-        onProgress(snapshot())
+        onProgress(status(phase: ending == .completed ? .complete : .interrupted))
         return ending
     }
 
@@ -160,12 +150,31 @@ final class Dispatcher {
 
     var isComplete: Bool { open.isEmpty }
 
-    func snapshot() -> Snapshot {
+    /// The sweep as the live view and the status file show it.
+    func status(phase: SweepStatus.Phase = .running) -> SweepStatus {
         let state = journal.state
         let counts = state.counts
-        return Snapshot(total: state.trials.count, finished: counts.finished, failed: counts.failed,
-                        running: counts.running, queued: counts.queued, workers: roster.count, censored: counts.censored,
-                        finishedThisSession: finishedThisSession, elapsed: (clock.now - started).seconds)
+        let running = roster.holdingEntries.compactMap { peer, entry -> SweepStatus.RunningTrial? in
+            guard let held = entry.holding else { return nil }
+            let facts = trialFacts[held.trial] ?? TrialFacts(label: held.trial, seed: 0, budget: 0)
+            return SweepStatus.RunningTrial(trial: held.trial, label: facts.label, seed: facts.seed, worker: peer.description,
+                                            attempt: held.attempt, budget: facts.budget, step: entry.progress?.step,
+                                            trainAccuracy: entry.progress?.trainAccuracy,
+                                            testAccuracy: entry.progress?.testAccuracy,
+                                            stepsPerSecond: entry.progress?.stepsPerSecond)
+        }
+        let failures = state.failed.map { trial in
+            let facts = trialFacts[trial] ?? TrialFacts(label: trial, seed: 0, budget: 0)
+            return SweepStatus.FailedTrial(trial: trial, label: facts.label, seed: facts.seed,
+                                           error: state.progress[trial]?.lastError ?? "unknown error")
+        }
+        return SweepStatus(sweep: state.sweep?.name ?? "", phase: phase, updatedAt: Date().timeIntervalSince1970,
+                           coordinatorPid: Int(ProcessInfo.processInfo.processIdentifier), total: state.trials.count,
+                           finished: counts.finished, failed: counts.failed, censored: counts.censored, queued: counts.queued,
+                           runningCount: counts.running, workers: roster.count, elapsed: (clock.now - started).seconds,
+                           etaSeconds: SweepStatus.eta(running: running, queued: counts.queued, workers: roster.count,
+                                                       finishedSecondsThisSession: finishedSeconds),
+                           running: running, failures: failures)
     }
 
     // MARK: Messages
@@ -204,10 +213,12 @@ final class Dispatcher {
         case .heartbeat:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
-        case .progress(let trial, let step, _, let testAccuracy, _, _):
+        case .progress(let trial, let step, let trainAccuracy, let testAccuracy, _, _):
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
-            if roster.entry(peer)?.holding?.trial == trial { roster.progress(peer, step: step, testAccuracy: testAccuracy) }
+            if roster.entry(peer)?.holding?.trial == trial {
+                roster.progress(peer, step: step, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy, now: now)
+            }
         case .result(let result):
             roster.heard(peer, now: now)
             try accept(result, from: peer)
@@ -250,7 +261,7 @@ final class Dispatcher {
             return
         }
         if try journal.stage(.finished(result)) {
-            finishedThisSession += 1
+            finishedSeconds.append(result.seconds)
             open.remove(result.trialId)
             // Another worker may be running the same trial after a requeue: it is free now.
             if let other = roster.holder(of: result.trialId) { roster.release(other) }
@@ -329,5 +340,32 @@ extension Duration {
     var seconds: Double {
         let (whole, fraction) = components
         return Double(whole) + Double(fraction) / 1e18
+    }
+}
+
+/// What the live view shows of a trial besides its progress.
+struct TrialFacts {
+    var label: String
+    var seed: Int
+    var budget: Int
+
+    /// Each trial's cell label cut to what tells the cells apart, with short paths.
+    static func of(_ trials: [ExpandedTrial]) -> [String: TrialFacts] {
+        var cellKeys: [String] = []
+        var labels: [String: [LabelPart]] = [:]
+        for trial in trials where labels[trial.cellKey] == nil {
+            cellKeys.append(trial.cellKey)
+            labels[trial.cellKey] = trial.cellLabel
+        }
+        let shown = CellLabels.distinguishing(cellKeys.map { labels[$0] ?? [] })
+        let names = CellLabels.shortNames(shown.flatMap { $0.map(\.path) })
+        let text = Dictionary(uniqueKeysWithValues: zip(cellKeys, shown).map { key, parts in
+            (key, parts.isEmpty ? "(single cell)" : parts.map { "\(names[$0.path] ?? $0.path)=\($0.text)" }.joined(separator: " "))
+        })
+        var facts: [String: TrialFacts] = [:]
+        for trial in trials {
+            facts[trial.id] = TrialFacts(label: text[trial.cellKey] ?? "", seed: trial.seed, budget: trial.config.budget)
+        }
+        return facts
     }
 }

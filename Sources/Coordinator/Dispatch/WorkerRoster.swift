@@ -20,7 +20,24 @@ struct WorkerRoster {
         var idle = false
         /// When the worker last asked for work (its `ready` arrived).
         var idleSince: ContinuousClock.Instant?
-        var lastProgress: (step: Int, testAccuracy: Double)?
+        /// What the held trial's progress messages said, for the live view.
+        var progress: ProgressTrack?
+    }
+
+    /// The first and latest progress of a held trial: where it is and how fast it goes.
+    struct ProgressTrack {
+        var firstStep: Int
+        var firstAt: ContinuousClock.Instant
+        var step: Int
+        var at: ContinuousClock.Instant
+        var trainAccuracy: Double
+        var testAccuracy: Double
+
+        /// Steps per second between the first and the latest report, once they differ.
+        var stepsPerSecond: Double? {
+            let seconds = (at - firstAt).seconds
+            return seconds > 0 && step > firstStep ? Double(step - firstStep) / seconds : nil
+        }
     }
 
     private(set) var entries: [PeerID: Entry] = [:]
@@ -89,7 +106,7 @@ struct WorkerRoster {
         entries[peer]?.holding = (trial, attempt)
         entries[peer]?.resentAt = nil
         entries[peer]?.idle = false
-        entries[peer]?.lastProgress = nil
+        entries[peer]?.progress = nil
         holders[trial] = peer
     }
 
@@ -105,11 +122,25 @@ struct WorkerRoster {
     mutating func release(_ peer: PeerID) {
         if let trial = entries[peer]?.holding?.trial, holders[trial] == peer { holders[trial] = nil }
         entries[peer]?.holding = nil
-        entries[peer]?.lastProgress = nil
+        entries[peer]?.progress = nil
     }
 
-    mutating func progress(_ peer: PeerID, step: Int, testAccuracy: Double) {
-        entries[peer]?.lastProgress = (step, testAccuracy)
+    mutating func progress(_ peer: PeerID, step: Int, trainAccuracy: Double, testAccuracy: Double,
+                           now: ContinuousClock.Instant) {
+        guard let entry = entries[peer] else { return }
+        var track = entry.progress ?? ProgressTrack(firstStep: step, firstAt: now, step: step, at: now,
+                                                    trainAccuracy: trainAccuracy, testAccuracy: testAccuracy)
+        if step < track.step { track.firstStep = step; track.firstAt = now }  // a restarted trial
+        track.step = step
+        track.at = now
+        track.trainAccuracy = trainAccuracy
+        track.testAccuracy = testAccuracy
+        entries[peer]?.progress = track
+    }
+
+    /// Workers holding a trial, with what they hold.
+    var holdingEntries: [(peer: PeerID, entry: Entry)] {
+        holders.values.compactMap { peer in entries[peer].map { (peer, $0) } }
     }
 
     /// Removes and returns workers not heard from since `deadline`.

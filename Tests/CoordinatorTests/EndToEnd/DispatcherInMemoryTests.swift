@@ -366,9 +366,9 @@ struct DispatcherInMemoryTests {
         #expect(assignment.trial == harness.trials[0])
         #expect(waited < .seconds(3), "the honest worker waited \(waited) behind the flood")
         // Flooders never heartbeat: after the liveness timeout (150 ms here) only w1 is left.
-        #expect(eventually(timeout: .seconds(3)) { harness.dispatcher.snapshot().workers == 1 })
+        #expect(eventually(timeout: .seconds(3)) { harness.dispatcher.status().workers == 1 })
         print("hello flood: \(sent) hellos from 2 001 peers; the honest worker got its trial \(waited) after the flood; "
-              + "roster back to \(harness.dispatcher.snapshot().workers) worker")
+              + "roster back to \(harness.dispatcher.status().workers) worker")
         w1.send(result(assignment.trial, host: "w1"))
         w1.send(.ready)
         w1.send(result(try w1.nextAssignment().trial, host: "w1"))
