@@ -11,9 +11,10 @@ struct RunSweepCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run every trial of a sweep file and report time-to-grok statistics.",
         discussion: """
-        Re-running with the same run directory resumes: finished trials are never re-run and
-        trials that were in flight run again. Ctrl-C stops dispatching, tells the workers and
-        keeps the journal consistent; a second Ctrl-C exits at once.
+        Re-running with the same run directory resumes: finished trials are never re-run and \
+        trials that were in flight run again. Ctrl-C stops dispatching, tells the workers and \
+        keeps the journal consistent; a second Ctrl-C exits at once. While it runs, \
+        `grok-coord status RUN_DIR` shows its progress from another shell.
         """
     )
 
