@@ -89,7 +89,9 @@ struct RunSweepCommand: ParsableCommand {
         InterruptHandler.install()
         let view = LiveView()
         let statusFile = StatusFile(runDirectory: directory)
-        let dispatcher = Dispatcher(journal: journal, transport: transport, logger: logger)
+        var settings = Dispatcher.Settings()
+        settings.partialCurves = PartialCurves(runDirectory: directory)
+        let dispatcher = Dispatcher(journal: journal, transport: transport, settings: settings, logger: logger)
         let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { status in
             view.show(status)
             statusFile.update(status, force: status.phase != .running)

@@ -23,6 +23,9 @@ final class Dispatcher {
         /// Keep every assignment's coordinator-side latency (`ready` received → `assign` handed
         /// to the transport, journal commit included) in `assignmentLatencies`: for benchmarks.
         var recordsAssignmentLatency = false
+        /// Where running trials' curves so far are kept for `report` and `export` (none in
+        /// benchmarks, which measure dispatch alone).
+        var partialCurves: PartialCurves?
     }
 
     enum Ending: Equatable { case completed, interrupted }
@@ -213,11 +216,13 @@ final class Dispatcher {
         case .heartbeat:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
-        case .progress(let trial, let step, let trainAccuracy, let testAccuracy, _, _):
+        case .progress(let trial, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss):
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
             if roster.entry(peer)?.holding?.trial == trial {
                 roster.progress(peer, step: step, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy, now: now)
+                settings.partialCurves?.append(trial, CurvePoint(step: step, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
+                                                                testLoss: testLoss, testAccuracy: testAccuracy))
             }
         case .result(let result):
             roster.heard(peer, now: now)
@@ -262,6 +267,7 @@ final class Dispatcher {
         }
         if try journal.stage(.finished(result)) {
             finishedSeconds.append(result.seconds)
+            settings.partialCurves?.finished(result.trialId)
             open.remove(result.trialId)
             // Another worker may be running the same trial after a requeue: it is free now.
             if let other = roster.holder(of: result.trialId) { roster.release(other) }
@@ -286,6 +292,7 @@ final class Dispatcher {
             // before it leaves a trial that simply runs again; nothing was promised.
             try journal.stage(.assigned(trial: trial, worker: peer.description, attempt: attempt))
             roster.hold(peer, trial: trial, attempt: attempt)
+            settings.partialCurves?.started(trial)
             outbox.append((.assign(trialId: trial, attempt: attempt, config: config), peer))
             if settings.recordsAssignmentLatency { outboxAskedAt.append(roster.entry(peer)?.idleSince ?? clock.now) }
         }

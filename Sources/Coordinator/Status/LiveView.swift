@@ -40,12 +40,13 @@ final class LiveView {
     // MARK: Text
 
     static func lines(_ status: SweepStatus, width: Int, maximumTrials: Int) -> [String] {
-        var summary = "[\(status.done)/\(status.total)] running \(status.runningCount)  queued \(status.queued)  "
-            + "failed \(status.failed)  censored \(status.censored)  workers \(status.workers)  "
-            + "elapsed \(duration(status.elapsed))"
+        // The ETA comes first: on a narrow terminal the end of the line is what gets cut.
+        var summary = "[\(status.done)/\(status.total)]"
         if let eta = status.etaSeconds, status.phase == .running, status.done < status.total {
-            summary += "  ETA \(duration(eta))"
+            summary += " ETA \(duration(eta))"
         }
+        summary += "  running \(status.runningCount)  queued \(status.queued)  failed \(status.failed)  "
+            + "censored \(status.censored)  workers \(status.workers)  elapsed \(duration(status.elapsed))"
         var lines = [summary]
         let shown = status.running.sorted { ($0.label, $0.seed, $0.trial) < ($1.label, $1.seed, $1.trial) }
         for trial in shown.prefix(maximumTrials) { lines.append("  " + line(trial)) }
