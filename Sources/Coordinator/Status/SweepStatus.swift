@@ -64,18 +64,14 @@ struct SweepStatus: Codable, Equatable, Sendable {
 
 extension SweepStatus {
     /// The time left for the sweep: running trials' own ETAs, plus the queued trials at the
-    /// mean trial duration (measured on running trials, else on trials finished in this
-    /// session) spread over the workers — never less than the slowest running trial's ETA.
+    /// mean trial duration (of trials finished in this session and of running ones at their
+    /// rate) spread over the workers — never less than the slowest running trial's ETA.
     static func eta(running: [RunningTrial], queued: Int, workers: Int, finishedSecondsThisSession: [Double]) -> Double? {
         let left = running.compactMap(\.secondsLeft)
-        let perTrial = running.compactMap(\.secondsPerTrial)
-        let meanTrial: Double? = if !perTrial.isEmpty {
-            perTrial.reduce(0, +) / Double(perTrial.count)
-        } else if !finishedSecondsThisSession.isEmpty {
-            finishedSecondsThisSession.reduce(0, +) / Double(finishedSecondsThisSession.count)
-        } else {
-            nil
-        }
+        // Finished trials count with what they took (a trial that grokked stopped early);
+        // running ones with what their budget takes at their rate.
+        let durations = finishedSecondsThisSession + running.compactMap(\.secondsPerTrial)
+        let meanTrial: Double? = durations.isEmpty ? nil : durations.reduce(0, +) / Double(durations.count)
         if queued > 0 && meanTrial == nil { return nil }
         if left.count < running.count, meanTrial == nil { return nil }
         // A running trial without a rate yet counts as a whole trial.
