@@ -97,7 +97,9 @@ struct RunSweepCommand: ParsableCommand {
             statusFile.update(status, force: status.phase != .running)
             // Not once the sweep has ended: the last snapshot comes after the workers were told
             // to shut down, and a worker that already obeyed must not be started again.
-            if !dispatcher.isComplete, !InterruptHandler.requested { workers?.reviveDead() }
+            if !dispatcher.isComplete, !InterruptHandler.requested, let deaths = workers?.reviveDead() {
+                for death in deaths { try? dispatcher.workerDied(PeerID(death.worker), how: death.how) }
+            }
         }
         view.finish()
         let reason = ending == .completed ? "sweep complete" : "sweep interrupted"

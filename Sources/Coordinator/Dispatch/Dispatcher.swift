@@ -308,6 +308,16 @@ final class Dispatcher {
         outbox.append((.assign(trialId: held.trial, attempt: held.attempt, config: config), peer))
     }
 
+    /// A worker process this coordinator started has died (`how`: its exit status or signal):
+    /// the attempt it held failed for that reason, without waiting for the liveness timeout.
+    func workerDied(_ peer: PeerID, how: String) throws {
+        guard let entry = roster.remove(peer) else { return }
+        logger.warning("worker died", metadata: ["worker": "\(peer)", "how": "\(how)"])
+        if let held = entry.holding {
+            try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker \(peer) \(how) while running the trial")
+        }
+    }
+
     private func reapSilentWorkers(now: ContinuousClock.Instant) throws {
         let deadline = now - settings.heartbeatInterval * settings.liveness
         for (peer, entry) in roster.removeSilent(before: deadline) {

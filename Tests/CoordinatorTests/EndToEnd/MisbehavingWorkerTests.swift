@@ -63,4 +63,30 @@ struct MisbehavingWorkerTests {
         #expect(failures.count == 1 && failures.first?.trial == trial && failures.first?.worker == "flooder"
                 && failures.first?.error?.contains("silent") == true, "\(journal.summary)")
     }
+
+    @Test("a local worker killed mid-trial: the failed attempt says how it died, and the trial runs again")
+    func localWorkerDeathIsExplained() throws {
+        let directory = try EndToEnd.scratchDirectory("localdeath")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sweep = try EndToEnd.writeSweep(in: directory, name: "localdeath", seeds: 2, budget: 4000)
+        let runDirectory = (directory as NSString).appendingPathComponent("run")
+        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"), [sweep, "--run-dir", runDirectory, "--local-workers", "1"],
+                                           name: "coord", logDirectory: directory)
+        defer {
+            coordinator.reap()
+            EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
+        }
+        try EndToEnd.waitUntil("an assignment", timeout: .seconds(20), context: { coordinator.logTail() }) {
+            try !JournalLines(runDirectory: runDirectory).of("assigned").isEmpty
+        }
+        let victims = EndToEnd.localWorkerPids(of: coordinator.pid)
+        try #require(victims.count == 1)
+        kill(victims[0], SIGKILL)
+
+        #expect(coordinator.waitForExit(timeout: .seconds(60)) == 0, "\(coordinator.logTail())")
+        let journal = try JournalLines(runDirectory: runDirectory)
+        let failures = journal.of("attemptFailed")
+        #expect(failures.count == 1 && failures.first?.error?.contains("killed by signal 9") == true, "\(journal.summary)")
+        #expect(journal.finishedCounts.values.sorted() == [1, 1] && journal.of("failed").isEmpty)
+    }
 }
