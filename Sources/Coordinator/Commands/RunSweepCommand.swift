@@ -39,11 +39,17 @@ struct RunSweepCommand: ParsableCommand {
     @Flag(help: "Accept a sweep file that gained trials since the run started: run only the new ones.")
     var extend = false
 
+    @Option(help: ArgumentHelp("Seconds without progress after which a running trial is run again elsewhere "
+                               + "(at least; the bound grows with the trial's own time between evaluations).",
+                               valueName: "seconds"))
+    var progressTimeout: Double = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "notice"
 
     func validate() throws {
         if let localWorkers, localWorkers < 0 { throw ValidationError("--local-workers must be ≥ 0") }
+        guard progressTimeout >= 1 else { throw ValidationError("--progress-timeout must be at least 1 second") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -91,6 +97,7 @@ struct RunSweepCommand: ParsableCommand {
         let statusFile = StatusFile(runDirectory: directory)
         var settings = Dispatcher.Settings()
         settings.partialCurves = PartialCurves(runDirectory: directory)
+        settings.watchdog.floor = .milliseconds(Int(progressTimeout * 1000))
         let dispatcher = Dispatcher(journal: journal, transport: transport, settings: settings, logger: logger)
         let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { status in
             view.show(status)

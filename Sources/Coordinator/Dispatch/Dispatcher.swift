@@ -14,7 +14,14 @@ final class Dispatcher {
     struct Settings {
         var heartbeatInterval: Duration = .seconds(1)
         var liveness = 3
+        /// Failed attempts (those that may be the trial's fault) before a trial is given up —
+        /// once they happened on `distinctWorkersToGiveUp` workers (or every worker seen, if
+        /// fewer), or at twice this many wherever they happened.
         var maximumAttempts = 3
+        var distinctWorkersToGiveUp = 2
+        /// Running trials whose worker reports no progress beyond this bound are run again.
+        var watchdog = ProgressWatchdog()
+        var standing = WorkerStanding()
         /// Called at most this often with a progress snapshot.
         var progressInterval: Duration = .seconds(1)
         /// Messages handled per loop turn before journal records are committed and replies go
@@ -35,6 +42,11 @@ final class Dispatcher {
     private let settings: Settings
     private let logger: Logger
     private var roster = WorkerRoster()
+    private var standing: WorkerStanding
+    /// Idle workers passed over while quarantined; they get work again once it ends.
+    private var parked: [PeerID] = []
+    /// Every worker id that said hello in this session.
+    private var workersSeen: Set<String> = []
     private var queue: TrialQueue
     /// Trials without a final state (finished or failed), kept incrementally: the loop checks
     /// completion every iteration.
@@ -63,6 +75,7 @@ final class Dispatcher {
         self.transport = transport
         self.settings = settings
         self.logger = logger
+        standing = settings.standing
         let state = journal.state
         queue = TrialQueue(state.queued)
         open = Set(state.trialIds.filter { state.state(of: $0) != .finished && state.state(of: $0) != .failed })
@@ -90,6 +103,8 @@ final class Dispatcher {
             let now = clock.now
             if now - lastReap >= reapInterval {
                 try reapSilentWorkers(now: now)
+                try stopStalledTrials(now: now)
+                unparkWorkers(now: now)
                 lastReap = now
             }
             try dispatch()
@@ -189,6 +204,7 @@ final class Dispatcher {
         case .hello(let info):
             let previous = roster.entry(peer)
             roster.greet(peer, info: info, now: now)
+            workersSeen.insert(peer.description)
             guard let previous else {
                 logger.info("worker joined", metadata: ["worker": "\(peer)", "host": "\(info.host)",
                                                         "blasThreads": "\(info.blasThreads)"])
@@ -265,6 +281,7 @@ final class Dispatcher {
                            metadata: ["worker": "\(peer)", "trial": "\(result.trialId)"])
             return
         }
+        standing.delivered(peer)
         if try journal.stage(.finished(result)) {
             finishedSeconds.append(result.seconds)
             settings.partialCurves?.finished(result.trialId)
@@ -281,7 +298,12 @@ final class Dispatcher {
     // MARK: Dispatch and failures
 
     private func dispatch() throws {
+        let now = clock.now
         while let peer = roster.takeIdle() {
+            if standing.isQuarantined(peer, now: now) {
+                parked.append(peer)
+                continue
+            }
             let next = queue.next { trial in journal.progress(of: trial)?.state == .queued && configs[trial] != nil }
             guard let trial = next, let config = configs[trial], let progress = journal.progress(of: trial) else {
                 roster.returnIdle(peer)
@@ -291,7 +313,7 @@ final class Dispatcher {
             // Journal first: the assignment goes out only after the batch's commit, so a crash
             // before it leaves a trial that simply runs again; nothing was promised.
             try journal.stage(.assigned(trial: trial, worker: peer.description, attempt: attempt))
-            roster.hold(peer, trial: trial, attempt: attempt)
+            roster.hold(peer, trial: trial, attempt: attempt, now: now)
             settings.partialCurves?.started(trial)
             outbox.append((.assign(trialId: trial, attempt: attempt, config: config), peer))
             if settings.recordsAssignmentLatency { outboxAskedAt.append(roster.entry(peer)?.idleSince ?? clock.now) }
@@ -318,6 +340,29 @@ final class Dispatcher {
         }
     }
 
+    /// The progress watchdog: a trial whose worker heartbeats but reports no progress beyond
+    /// its bound runs again elsewhere; the attempt is the worker's fault, not the trial's.
+    private func stopStalledTrials(now: ContinuousClock.Instant) throws {
+        for stalled in settings.watchdog.overdue(in: roster, now: now) {
+            let error = "no progress for \(Int(stalled.silentFor.seconds)) s (watchdog bound \(Int(stalled.bound.seconds)) s)"
+            logger.warning("trial stalled; running it again elsewhere",
+                           metadata: ["worker": "\(stalled.peer)", "trial": "\(stalled.holding.trial)", "error": "\(error)"])
+            roster.release(stalled.peer)
+            try failAttempt(stalled.holding.trial, attempt: stalled.holding.attempt, worker: stalled.peer, error: error,
+                            blame: .worker)
+        }
+    }
+
+    /// Quarantined workers whose time is up ask for work again.
+    private func unparkWorkers(now: ContinuousClock.Instant) {
+        guard !parked.isEmpty else { return }
+        var stillParked: [PeerID] = []
+        for peer in parked where roster.isKnown(peer) && roster.entry(peer)?.holding == nil {
+            if standing.isQuarantined(peer, now: now) { stillParked.append(peer) } else { roster.setIdle(peer, now: now) }
+        }
+        parked = stillParked
+    }
+
     private func reapSilentWorkers(now: ContinuousClock.Instant) throws {
         let deadline = now - settings.heartbeatInterval * settings.liveness
         for (peer, entry) in roster.removeSilent(before: deadline) {
@@ -328,16 +373,27 @@ final class Dispatcher {
         }
     }
 
-    /// Ends one attempt without a result: back to the queue, or failed for good after
-    /// `maximumAttempts` failed attempts.
-    private func failAttempt(_ trial: String, attempt: Int, worker: PeerID, error: String) throws {
+    /// Ends one attempt without a result: back to the queue, or failed for good once it failed
+    /// often enough on enough workers (see `Settings.maximumAttempts`). Either way the worker's
+    /// loss streak grows, and a worker that keeps losing trials is quarantined.
+    private func failAttempt(_ trial: String, attempt: Int, worker: PeerID, error: String,
+                             blame: AttemptBlame = .trial) throws {
         guard case .running(let holder, let current)? = journal.progress(of: trial)?.state,
               holder == worker.description, current == attempt else { return }
-        try journal.stage(.attemptFailed(trial: trial, worker: worker.description, attempt: attempt, error: error))
-        // Failed attempts, not attempt numbers: a coordinator restart re-runs a trial without
-        // holding it against the trial.
-        let failures = journal.progress(of: trial)?.failedAttempts ?? attempt
-        if failures >= settings.maximumAttempts {
+        try journal.stage(.attemptFailed(trial: trial, worker: worker.description, attempt: attempt, error: error,
+                                         blame: blame))
+        if let length = standing.lost(worker, now: clock.now) {
+            logger.warning("worker quarantined: it lost \(settings.standing.quarantineAfter) trials in a row",
+                           metadata: ["worker": "\(worker)", "seconds": "\(Int(length.seconds))",
+                                      "times": "\(standing.quarantines(of: worker))"])
+        }
+        // Failed attempts, not attempt numbers: a coordinator restart or a stalled worker
+        // re-runs a trial without holding it against the trial.
+        let progress = journal.progress(of: trial)
+        let failures = progress?.failedAttempts ?? attempt
+        let distinct = progress?.failedOn.count ?? 1
+        let enoughWorkers = distinct >= min(settings.distinctWorkersToGiveUp, max(workersSeen.count, 1))
+        if blame == .trial, failures >= settings.maximumAttempts, enoughWorkers || failures >= 2 * settings.maximumAttempts {
             try journal.stage(.failed(trial: trial, attempts: attempt, error: error))
             open.remove(trial)
             logger.error("trial failed", metadata: ["trial": "\(trial)", "attempts": "\(attempt)", "error": "\(error)"])

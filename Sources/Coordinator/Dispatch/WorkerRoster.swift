@@ -16,6 +16,8 @@ struct WorkerRoster {
         var holding: Holding?
         /// When the assignment of `holding` was last sent again (a `ready` while holding it).
         var resentAt: ContinuousClock.Instant?
+        /// When `holding` was handed out: the watchdog's reference before any progress.
+        var heldSince: ContinuousClock.Instant?
         /// The worker asked for work and has none.
         var idle = false
         /// When the worker last asked for work (its `ready` arrived).
@@ -32,6 +34,13 @@ struct WorkerRoster {
         var at: ContinuousClock.Instant
         var trainAccuracy: Double
         var testAccuracy: Double
+        /// Progress messages received so far.
+        var reports = 0
+
+        /// The mean time between progress messages, once there were two.
+        var meanInterval: Duration? {
+            reports > 1 ? (at - firstAt) / (reports - 1) : nil
+        }
 
         /// Steps per second between the first and the latest report, once they differ.
         var stepsPerSecond: Double? {
@@ -102,8 +111,9 @@ struct WorkerRoster {
         }
     }
 
-    mutating func hold(_ peer: PeerID, trial: String, attempt: Int) {
+    mutating func hold(_ peer: PeerID, trial: String, attempt: Int, now: ContinuousClock.Instant) {
         entries[peer]?.holding = (trial, attempt)
+        entries[peer]?.heldSince = now
         entries[peer]?.resentAt = nil
         entries[peer]?.idle = false
         entries[peer]?.progress = nil
@@ -130,7 +140,12 @@ struct WorkerRoster {
         guard let entry = entries[peer] else { return }
         var track = entry.progress ?? ProgressTrack(firstStep: step, firstAt: now, step: step, at: now,
                                                     trainAccuracy: trainAccuracy, testAccuracy: testAccuracy)
-        if step < track.step { track.firstStep = step; track.firstAt = now }  // a restarted trial
+        if step < track.step {  // a restarted trial
+            track.firstStep = step
+            track.firstAt = now
+            track.reports = 0
+        }
+        track.reports += 1
         track.step = step
         track.at = now
         track.trainAccuracy = trainAccuracy

@@ -83,13 +83,14 @@ private final class DispatcherHarness: @unchecked Sendable {
     private var outcome: Result<Dispatcher.Ending, Error>?
     private let done = DispatchSemaphore(value: 0)
 
-    init(trials count: Int) throws {
+    init(trials count: Int, adjust: (inout Dispatcher.Settings) -> Void = { _ in }) throws {
         let plan = try expandSweep(#"{ "name": "dispatch", "budget": 100, "seeds": { "count": \#(count), "start": 0 } }"#)
         trials = plan.trialIds
         journal = try Journal.start(plan: plan, runDirectory: directory)
         var logger = Logger(label: "dispatcher-test")
         logger.logLevel = .critical
-        let settings = Dispatcher.Settings(heartbeatInterval: .milliseconds(50), liveness: 3, maximumAttempts: 3)
+        var settings = Dispatcher.Settings(heartbeatInterval: .milliseconds(50), liveness: 3, maximumAttempts: 3)
+        adjust(&settings)
         dispatcher = Dispatcher(journal: journal, transport: network.coordinator, settings: settings, logger: logger)
         let thread = Thread { [self] in
             let result = Result { try dispatcher.run(shouldStop: { self.lock.withLock { self.stopRequested } }) }
@@ -283,6 +284,62 @@ struct DispatcherInMemoryTests {
         worker.send(result(trial, host: "w1"))
         #expect(try harness.ending() == .completed)
         #expect(harness.journal.state.failed.isEmpty)
+    }
+
+    @Test("a worker that heartbeats but reports no progress: the watchdog runs its trial elsewhere, blaming the worker")
+    func watchdogStopsAStalledTrial() throws {
+        let harness = try DispatcherHarness(trials: 1) { $0.watchdog.floor = .milliseconds(300) }
+        let (stuck, healthy) = (harness.worker("stuck"), harness.worker("healthy"))
+        defer { stuck.stop(); healthy.stop(); harness.shutDown() }
+        let trial = harness.trials[0]
+
+        stuck.hello()
+        stuck.send(.ready)
+        let started = ContinuousClock.now
+        #expect(try stuck.nextAssignment().trial == trial)
+        healthy.hello()
+        healthy.send(.ready)
+        let second = try healthy.nextAssignment(timeout: .seconds(3))
+        let waited = ContinuousClock.now - started
+        #expect(second.trial == trial && second.attempt == 2)
+        #expect(waited >= .milliseconds(300), "not before the watchdog's bound (took \(waited))")
+        let failures = try harness.records("attemptFailed")
+        #expect(failures.count == 1 && failures.first?.worker == "stuck" && failures.first?.error?.hasPrefix("no progress for") == true)
+        #expect(harness.journal.state.progress[trial]?.failedAttempts == 0, "the stall is the worker's fault, not the trial's")
+        healthy.send(result(trial, host: "healthy"))
+        #expect(try harness.ending() == .completed)
+        #expect(harness.journal.state.failed.isEmpty)
+    }
+
+    @Test("a trial is given up only once it failed on two distinct workers; a worker losing 3 in a row is quarantined")
+    func giveUpNeedsDistinctWorkersAndLosersAreQuarantined() throws {
+        let harness = try DispatcherHarness(trials: 2)
+        let (w1, w2) = (harness.worker("w1"), harness.worker("w2"))
+        defer { w1.stop(); w2.stop(); harness.shutDown() }
+        let t = harness.trials
+
+        w1.hello()
+        w2.hello()
+        for attempt in 1...3 {
+            w1.send(.ready)
+            let assignment = try w1.nextAssignment()
+            #expect(assignment.trial == t[0] && assignment.attempt == attempt)
+            w1.send(.failure(trialId: t[0], message: "boom \(attempt)"))
+        }
+        // Three failures, all on w1: not given up; w1 is quarantined and gets nothing more.
+        w1.send(.ready)
+        #expect(w1.next(timeout: .milliseconds(300)) == nil, "a quarantined worker gets no work")
+        #expect(harness.journal.state.failed.isEmpty)
+        w2.send(.ready)
+        let fourth = try w2.nextAssignment()
+        #expect(fourth.trial == t[0] && fourth.attempt == 4)
+        w2.send(.failure(trialId: t[0], message: "boom 4"))
+        try #require(eventually(timeout: .seconds(2)) { harness.journal.state.failed == [t[0]] })
+        w2.send(.ready)
+        let other = try w2.nextAssignment()
+        #expect(other.trial == t[1])
+        w2.send(result(t[1], host: "w2"))
+        #expect(try harness.ending() == .completed)
     }
 
     @Test("the first result of a trial wins; duplicates (same worker, another worker) are ignored")

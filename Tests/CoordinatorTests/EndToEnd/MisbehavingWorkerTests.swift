@@ -89,4 +89,45 @@ struct MisbehavingWorkerTests {
         #expect(failures.count == 1 && failures.first?.error?.contains("killed by signal 9") == true, "\(journal.summary)")
         #expect(journal.finishedCounts.values.sorted() == [1, 1] && journal.of("failed").isEmpty)
     }
+
+    @Test("a worker that takes a trial, heartbeats and never reports progress: the watchdog runs the trial elsewhere")
+    func hungWorker() throws {
+        let directory = try EndToEnd.scratchDirectory("hung")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sweep = try EndToEnd.writeSweep(in: directory, name: "hung", seeds: 6, budget: 2000)
+        let runDirectory = (directory as NSString).appendingPathComponent("run")
+        let port = try EndToEnd.freePort()
+        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
+                                           [sweep, "--run-dir", runDirectory, "--bind", "tcp://127.0.0.1:\(port)",
+                                            "--local-workers", "1", "--progress-timeout", "2"],
+                                           name: "coord", logDirectory: directory)
+        defer {
+            coordinator.reap()
+            EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
+        }
+        // The hung peer: hello, ready, takes a trial, then only heartbeats until the sweep ends.
+        let hung = try ZeroMQWorkerTransport(connect: "tcp://127.0.0.1:\(port)", routingId: PeerID("hung"))
+        defer { hung.close() }
+        try hung.send(.hello(WorkerInfo(workerId: "hung", host: "test", cores: 1, build: "test", blasThreads: 1, pid: 1)))
+        try hung.send(.ready)
+        var trial: String?
+        var lastBeat = ContinuousClock.now
+        try EndToEnd.waitUntil("the sweep to end while the hung peer heartbeats", timeout: .seconds(60),
+                               context: { coordinator.logTail() }) {
+            if case .assign(let id, _, _)? = hung.receive(timeout: .milliseconds(20)), trial == nil { trial = id }
+            if ContinuousClock.now - lastBeat > .milliseconds(500) {
+                try? hung.send(.heartbeat)
+                lastBeat = ContinuousClock.now
+            }
+            return !coordinator.isRunning
+        }
+        #expect(coordinator.waitForExit(timeout: .seconds(5)) == 0, "\(coordinator.logTail())")
+        let held = try #require(trial, "the hung peer was given a trial")
+        let journal = try JournalLines(runDirectory: runDirectory)
+        #expect(journal.finishedCounts.count == 6 && journal.finishedCounts.values.allSatisfy { $0 == 1 }, "\(journal.summary)")
+        #expect(journal.of("failed").isEmpty)
+        let failures = journal.of("attemptFailed")
+        #expect(failures.count == 1 && failures.first?.trial == held && failures.first?.worker == "hung"
+                && failures.first?.error?.hasPrefix("no progress for") == true, "\(journal.summary)")
+    }
 }
