@@ -43,11 +43,14 @@ let package = Package(
         ),
 
         // MARK: Executables
+        // The coordinator starts `grok-worker` processes from its own folder: depending on the
+        // Worker executable makes `swift run grok-coord` build both.
         .executableTarget(
             name: "Coordinator",
             dependencies: [
                 "Protocol",
                 "TrialSchema",
+                "Worker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -33,11 +33,11 @@ struct TrialCommand: ParsableCommand {
     func run() throws {
         let text: String
         do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
-            throw ValidationError("cannot read \(config): \(error.localizedDescription)")
+            UserMistake.fail("cannot read \(config): \(error.localizedDescription)")
         }
         let trial: TrialConfig
         do { trial = try TrialConfig(text: text, file: config) } catch let error as ConfigError {
-            throw ValidationError(error.description)
+            UserMistake.fail(error.description)
         }
         BLAS.threads = threads
         let progress = ProgressPrinter(budget: trial.budget, enabled: !quiet)

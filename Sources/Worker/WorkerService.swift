@@ -108,8 +108,12 @@ final class WorkerService: Sendable {
     // MARK: Trials
 
     private func start(trialId: String, attempt: Int, config json: JSONValue) {
-        guard currentTrial() == nil else {
-            logger.warning("assign while busy; ignored", metadata: ["trial": "\(trialId)"])
+        if let current = currentTrial() {
+            // The coordinator repeats the assignment of the trial this worker runs when it hears
+            // a repeated `ready`; anything else while busy is a protocol slip worth a warning.
+            if current != trialId {
+                logger.warning("assign while busy; ignored", metadata: ["trial": "\(trialId)", "running": "\(current)"])
+            }
             return
         }
         setTrial(trialId)

@@ -67,7 +67,7 @@ import Testing
         roster.setIdle(PeerID("w1"), now: now)
         roster.setIdle(PeerID("w2"), now: now)
         #expect(roster.takeIdle() == PeerID("w2"))
-        roster.hold(PeerID("w2"), trial: "t", attempt: 1)
+        roster.hold(PeerID("w2"), trial: "t", attempt: 1, now: now)
         #expect(roster.holder(of: "t") == PeerID("w2"))
         #expect(roster.takeIdle() == PeerID("w1"))
         roster.returnIdle(PeerID("w1"))

@@ -177,4 +177,27 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
         #expect(lines.last?.hasPrefix("2 cells × 2 seeds = 4 trials") == true)
         #expect(text.contains(plan.trials[3].id))
     }
+
+    @Test("expand on a six-axis sweep at 100 columns: labels on lines of their own, no value cut, every id shown")
+    func sixAxisTableWraps() throws {
+        let plan = try expandSweep("""
+        { "name": "six", "base": { "method": "groktransfer" },
+          "grid": [ { "path": "target.weightDecay", "values": [0.1, 1] },
+                    { "path": "target.embeddingDim", "values": [64, 128] },
+                    { "path": "weak.width", "values": [32, 64] },
+                    { "path": "weak.embeddingDim", "values": [2, 4] },
+                    { "path": "transfer.mode", "values": ["factorized", "randomA"] },
+                    { "path": "weak.learningRate", "values": [0.01] } ],
+          "seeds": { "count": 2 } }
+        """)
+        let text = TrialTable(plan: plan, width: 100).render()
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.allSatisfy { $0.count <= 100 })
+        #expect(!text.contains("…"), "nothing is cut")
+        #expect(plan.trials.allSatisfy { text.contains($0.id) })
+        #expect(lines.contains { $0.hasPrefix(" 1  ") && $0.contains("mode=factorized") })
+        // Both weak and target set embeddingDim: those keep their full paths; the rest are short.
+        #expect(text.contains("target.embeddingDim=64") && text.contains("weak.embeddingDim=2") && text.contains(" width=32"))
+        #expect(lines.last?.hasPrefix("32 cells × 2 seeds = 64 trials") == true)
+    }
 }

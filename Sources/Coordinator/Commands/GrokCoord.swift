@@ -9,7 +9,7 @@ struct GrokCoord: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grok-coord",
         abstract: "Run GrokSweep hyperparameter sweeps over grokking experiments.",
-        subcommands: [RunSweepCommand.self, ExpandCommand.self, ReportCommand.self, KeysCommand.self,
+        subcommands: [RunSweepCommand.self, ExpandCommand.self, StatusCommand.self, ReportCommand.self, ExportCommand.self, KeysCommand.self,
                       DispatchBenchmarkCommand.self, SimulateWorkersCommand.self],
         defaultSubcommand: RunSweepCommand.self
     )
@@ -53,6 +53,8 @@ enum UserFacingError {
         } catch let error as IllegalTransition {
             fail(error.description)
         } catch let error as CurveKeyError {
+            fail(error.description)
+        } catch let error as StatusFileError {
             fail(error.description)
         }
     }

@@ -12,7 +12,7 @@ struct KeysCommand: ParsableCommand {
           DIR/coordinator.key_secret   the coordinator's pair (mode 0600; stays on its host)
           DIR/admitted/worker-K.key    the worker keys the coordinator admits
           DIR/worker-K/                a bundle to copy to worker nodes (grok-worker --curve-keys DIR/worker-K)
-        Run again to add workers; delete DIR/admitted/worker-K.key (and restart) to revoke one.
+        Run again to add workers; delete DIR/admitted/worker-K.key (and restart) to revoke one. \
         Secret key files must stay readable by their owner only: looser permissions are refused.
         """
     )

@@ -11,9 +11,10 @@ struct RunSweepCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run every trial of a sweep file and report time-to-grok statistics.",
         discussion: """
-        Re-running with the same run directory resumes: finished trials are never re-run and
-        trials that were in flight run again. Ctrl-C stops dispatching, tells the workers and
-        keeps the journal consistent; a second Ctrl-C exits at once.
+        Re-running with the same run directory resumes: finished trials are never re-run and \
+        trials that were in flight run again. Ctrl-C stops dispatching, tells the workers and \
+        keeps the journal consistent; a second Ctrl-C exits at once. While it runs, \
+        `grok-coord status RUN_DIR` shows its progress from another shell.
         """
     )
 
@@ -38,11 +39,17 @@ struct RunSweepCommand: ParsableCommand {
     @Flag(help: "Accept a sweep file that gained trials since the run started: run only the new ones.")
     var extend = false
 
+    @Option(help: ArgumentHelp("Seconds without progress after which a running trial is run again elsewhere "
+                               + "(at least; the bound grows with the trial's own time between evaluations).",
+                               valueName: "seconds"))
+    var progressTimeout: Double = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "notice"
 
     func validate() throws {
         if let localWorkers, localWorkers < 0 { throw ValidationError("--local-workers must be ≥ 0") }
+        guard progressTimeout >= 1 else { throw ValidationError("--progress-timeout must be at least 1 second") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -86,15 +93,22 @@ struct RunSweepCommand: ParsableCommand {
             } catch { UserFacingError.fail("\(error)") }
         }
         InterruptHandler.install()
-        let progress = ProgressLine()
-        let dispatcher = Dispatcher(journal: journal, transport: transport, logger: logger)
-        let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { snapshot in
-            progress.show(snapshot)
+        let view = LiveView()
+        let statusFile = StatusFile(runDirectory: directory)
+        var settings = Dispatcher.Settings()
+        settings.partialCurves = PartialCurves(runDirectory: directory)
+        settings.watchdog.floor = .milliseconds(Int(progressTimeout * 1000))
+        let dispatcher = Dispatcher(journal: journal, transport: transport, settings: settings, logger: logger)
+        let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { status in
+            view.show(status)
+            statusFile.update(status, force: status.phase != .running)
             // Not once the sweep has ended: the last snapshot comes after the workers were told
             // to shut down, and a worker that already obeyed must not be started again.
-            if !dispatcher.isComplete, !InterruptHandler.requested { workers?.reviveDead() }
+            if !dispatcher.isComplete, !InterruptHandler.requested, let deaths = workers?.reviveDead() {
+                for death in deaths { try? dispatcher.workerDied(PeerID(death.worker), how: death.how) }
+            }
         }
-        progress.finish()
+        view.finish()
         let reason = ending == .completed ? "sweep complete" : "sweep interrupted"
         dispatcher.drain(for: workers == nil ? .milliseconds(1500) : .seconds(3), reason: reason) {
             workers?.allExited ?? false

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Protocol
+import TrialSchema
 
 /// The coordinator's event loop: hands queued trials to idle workers, records every state
 /// change in the journal before acting on it, and keeps going through worker failures.
@@ -14,7 +15,14 @@ final class Dispatcher {
     struct Settings {
         var heartbeatInterval: Duration = .seconds(1)
         var liveness = 3
+        /// Failed attempts (those that may be the trial's fault) before a trial is given up —
+        /// once they happened on `distinctWorkersToGiveUp` workers (or every worker seen, if
+        /// fewer), or at twice this many wherever they happened.
         var maximumAttempts = 3
+        var distinctWorkersToGiveUp = 2
+        /// Running trials whose worker reports no progress beyond this bound are run again.
+        var watchdog = ProgressWatchdog()
+        var standing = WorkerStanding()
         /// Called at most this often with a progress snapshot.
         var progressInterval: Duration = .seconds(1)
         /// Messages handled per loop turn before journal records are committed and replies go
@@ -23,20 +31,9 @@ final class Dispatcher {
         /// Keep every assignment's coordinator-side latency (`ready` received → `assign` handed
         /// to the transport, journal commit included) in `assignmentLatencies`: for benchmarks.
         var recordsAssignmentLatency = false
-    }
-
-    /// Counts for the progress line.
-    struct Snapshot {
-        var total: Int
-        var finished: Int
-        var failed: Int
-        var running: Int
-        var queued: Int
-        var workers: Int
-        var censored: Int
-        /// Seconds of the trials finished in this session, for the ETA.
-        var finishedThisSession: Int
-        var elapsed: Double
+        /// Where running trials' curves so far are kept for `report` and `export` (none in
+        /// benchmarks, which measure dispatch alone).
+        var partialCurves: PartialCurves?
     }
 
     enum Ending: Equatable { case completed, interrupted }
@@ -46,6 +43,11 @@ final class Dispatcher {
     private let settings: Settings
     private let logger: Logger
     private var roster = WorkerRoster()
+    private var standing: WorkerStanding
+    /// Idle workers passed over while quarantined; they get work again once it ends.
+    private var parked: [PeerID] = []
+    /// Every worker id that said hello in this session.
+    private var workersSeen: Set<String> = []
     private var queue: TrialQueue
     /// Trials without a final state (finished or failed), kept incrementally: the loop checks
     /// completion every iteration.
@@ -58,21 +60,28 @@ final class Dispatcher {
     private(set) var assignmentLatencies: [Duration] = []
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
-    private var finishedThisSession = 0
+    /// Seconds each trial finished in this session took, for the ETA before any rate is known.
+    private var finishedSeconds: [Double] = []
+    /// What the live view shows of each trial: its cell's short label, seed and budget.
+    private let trialFacts: [String: TrialFacts]
     private(set) var duplicateResults = 0
     /// Results from a worker the trial was never handed to: refused, whatever they say.
     private(set) var unassignedResults = 0
     private(set) var strayMessages = 0
+    /// `ready` messages from workers holding a trial that were not answered (rate limit).
+    private(set) var repeatedReadies = 0
 
     init(journal: Journal, transport: CoordinatorTransport, settings: Settings = Settings(), logger: Logger) {
         self.journal = journal
         self.transport = transport
         self.settings = settings
         self.logger = logger
+        standing = settings.standing
         let state = journal.state
         queue = TrialQueue(state.queued)
         open = Set(state.trialIds.filter { state.state(of: $0) != .finished && state.state(of: $0) != .failed })
         configs = Dictionary(state.trials.map { ($0.id, $0.config.json) }, uniquingKeysWith: { first, _ in first })
+        trialFacts = TrialFacts.of(state.trials)
         started = clock.now
     }
 
@@ -80,7 +89,7 @@ final class Dispatcher {
 
     /// Runs until every trial is finished or failed, or `shouldStop()` turns true; then tells
     /// every known worker to shut down.
-    func run(shouldStop: () -> Bool, onProgress: (Snapshot) -> Void = { _ in }) throws -> Ending {
+    func run(shouldStop: () -> Bool, onProgress: (SweepStatus) -> Void = { _ in }) throws -> Ending {
         var lastBeat = clock.now
         var lastReap = clock.now
         var lastProgress = clock.now - settings.progressInterval
@@ -95,6 +104,8 @@ final class Dispatcher {
             let now = clock.now
             if now - lastReap >= reapInterval {
                 try reapSilentWorkers(now: now)
+                try stopStalledTrials(now: now)
+                unparkWorkers(now: now)
                 lastReap = now
             }
             try dispatch()
@@ -104,7 +115,7 @@ final class Dispatcher {
                 lastBeat = now
             }
             if now - lastProgress >= settings.progressInterval {
-                onProgress(snapshot())
+                onProgress(status())
                 lastProgress = now
             }
         }
@@ -114,7 +125,7 @@ final class Dispatcher {
         try commitAndSend()
         let reason = ending == .completed ? "sweep complete" : "sweep interrupted"
         for peer in roster.peers { send(.shutdown(reason: reason), to: peer) }
-        onProgress(snapshot())
+        onProgress(status(phase: ending == .completed ? .complete : .interrupted))
         return ending
     }
 
@@ -158,12 +169,31 @@ final class Dispatcher {
 
     var isComplete: Bool { open.isEmpty }
 
-    func snapshot() -> Snapshot {
+    /// The sweep as the live view and the status file show it.
+    func status(phase: SweepStatus.Phase = .running) -> SweepStatus {
         let state = journal.state
         let counts = state.counts
-        return Snapshot(total: state.trials.count, finished: counts.finished, failed: counts.failed,
-                        running: counts.running, queued: counts.queued, workers: roster.count, censored: counts.censored,
-                        finishedThisSession: finishedThisSession, elapsed: (clock.now - started).seconds)
+        let running = roster.holdingEntries.compactMap { peer, entry -> SweepStatus.RunningTrial? in
+            guard let held = entry.holding else { return nil }
+            let facts = trialFacts[held.trial] ?? TrialFacts(label: held.trial, seed: 0, budget: 0)
+            return SweepStatus.RunningTrial(trial: held.trial, label: facts.label, seed: facts.seed, worker: peer.description,
+                                            attempt: held.attempt, budget: facts.budget, step: entry.progress?.step,
+                                            trainAccuracy: entry.progress?.trainAccuracy,
+                                            testAccuracy: entry.progress?.testAccuracy,
+                                            stepsPerSecond: entry.progress?.stepsPerSecond)
+        }
+        let failures = state.failed.map { trial in
+            let facts = trialFacts[trial] ?? TrialFacts(label: trial, seed: 0, budget: 0)
+            return SweepStatus.FailedTrial(trial: trial, label: facts.label, seed: facts.seed,
+                                           error: state.progress[trial]?.lastError ?? "unknown error")
+        }
+        return SweepStatus(sweep: state.sweep?.name ?? "", phase: phase, updatedAt: Date().timeIntervalSince1970,
+                           coordinatorPid: Int(ProcessInfo.processInfo.processIdentifier), total: state.trials.count,
+                           finished: counts.finished, failed: counts.failed, censored: counts.censored, queued: counts.queued,
+                           runningCount: counts.running, workers: roster.count, elapsed: (clock.now - started).seconds,
+                           etaSeconds: SweepStatus.eta(running: running, queued: counts.queued, workers: roster.count,
+                                                       finishedSecondsThisSession: finishedSeconds),
+                           running: running, failures: failures)
     }
 
     // MARK: Messages
@@ -173,28 +203,44 @@ final class Dispatcher {
         let now = clock.now
         switch incoming.message {
         case .hello(let info):
-            let known = roster.isKnown(peer)
+            let previous = roster.entry(peer)
             roster.greet(peer, info: info, now: now)
-            if !known {
+            workersSeen.insert(peer.description)
+            guard let previous else {
                 logger.info("worker joined", metadata: ["worker": "\(peer)", "host": "\(info.host)",
                                                         "blasThreads": "\(info.blasThreads)"])
+                return
+            }
+            // The same id from another process (a local worker restarted after a crash): the
+            // process that held the trial is gone, and so is the attempt. The same process
+            // saying hello again (a reconnect) still runs its trial and keeps it.
+            if let held = previous.holding, let old = previous.info, old.pid != info.pid || old.host != info.host {
+                try failAttempt(held.trial, attempt: held.attempt, worker: peer,
+                                error: "worker restarted while holding the trial (pid \(old.pid) → \(info.pid))")
+                roster.release(peer)
             }
         case .ready:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
             if let held = roster.entry(peer)?.holding {
-                // A worker that asks for work while holding a trial lost it (e.g. it restarted).
-                try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker restarted while holding the trial")
-                roster.release(peer)
+                // A repeated `ready` (a retry, a reconnect, a buggy client) costs the trial
+                // nothing: the worker runs it already or never got the assignment, so it hears
+                // the assignment again (at most once per heartbeat interval; workers ignore an
+                // assignment of the trial they run).
+                return resendAssignment(held, to: peer, now: now)
             }
             roster.setIdle(peer, now: now)
         case .heartbeat:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
-        case .progress(let trial, let step, _, let testAccuracy, _, _):
+        case .progress(let trial, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss):
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
-            if roster.entry(peer)?.holding?.trial == trial { roster.progress(peer, step: step, testAccuracy: testAccuracy) }
+            if roster.entry(peer)?.holding?.trial == trial {
+                roster.progress(peer, step: step, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy, now: now)
+                settings.partialCurves?.append(trial, CurvePoint(step: step, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
+                                                                testLoss: testLoss, testAccuracy: testAccuracy))
+            }
         case .result(let result):
             roster.heard(peer, now: now)
             try accept(result, from: peer)
@@ -236,8 +282,10 @@ final class Dispatcher {
                            metadata: ["worker": "\(peer)", "trial": "\(result.trialId)"])
             return
         }
+        standing.delivered(peer)
         if try journal.stage(.finished(result)) {
-            finishedThisSession += 1
+            finishedSeconds.append(result.seconds)
+            settings.partialCurves?.finished(result.trialId)
             open.remove(result.trialId)
             // Another worker may be running the same trial after a requeue: it is free now.
             if let other = roster.holder(of: result.trialId) { roster.release(other) }
@@ -251,7 +299,12 @@ final class Dispatcher {
     // MARK: Dispatch and failures
 
     private func dispatch() throws {
+        let now = clock.now
         while let peer = roster.takeIdle() {
+            if standing.isQuarantined(peer, now: now) {
+                parked.append(peer)
+                continue
+            }
             let next = queue.next { trial in journal.progress(of: trial)?.state == .queued && configs[trial] != nil }
             guard let trial = next, let config = configs[trial], let progress = journal.progress(of: trial) else {
                 roster.returnIdle(peer)
@@ -261,10 +314,54 @@ final class Dispatcher {
             // Journal first: the assignment goes out only after the batch's commit, so a crash
             // before it leaves a trial that simply runs again; nothing was promised.
             try journal.stage(.assigned(trial: trial, worker: peer.description, attempt: attempt))
-            roster.hold(peer, trial: trial, attempt: attempt)
+            roster.hold(peer, trial: trial, attempt: attempt, now: now)
+            settings.partialCurves?.started(trial)
             outbox.append((.assign(trialId: trial, attempt: attempt, config: config), peer))
             if settings.recordsAssignmentLatency { outboxAskedAt.append(roster.entry(peer)?.idleSince ?? clock.now) }
         }
+    }
+
+    private func resendAssignment(_ held: WorkerRoster.Holding, to peer: PeerID, now: ContinuousClock.Instant) {
+        guard let config = configs[held.trial], roster.claimResend(peer, now: now, interval: settings.heartbeatInterval) else {
+            repeatedReadies += 1
+            return
+        }
+        logger.info("ready from a worker holding a trial; assignment sent again",
+                    metadata: ["worker": "\(peer)", "trial": "\(held.trial)"])
+        outbox.append((.assign(trialId: held.trial, attempt: held.attempt, config: config), peer))
+    }
+
+    /// A worker process this coordinator started has died (`how`: its exit status or signal):
+    /// the attempt it held failed for that reason, without waiting for the liveness timeout.
+    func workerDied(_ peer: PeerID, how: String) throws {
+        guard let entry = roster.remove(peer) else { return }
+        logger.warning("worker died", metadata: ["worker": "\(peer)", "how": "\(how)"])
+        if let held = entry.holding {
+            try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker \(peer) \(how) while running the trial")
+        }
+    }
+
+    /// The progress watchdog: a trial whose worker heartbeats but reports no progress beyond
+    /// its bound runs again elsewhere; the attempt is the worker's fault, not the trial's.
+    private func stopStalledTrials(now: ContinuousClock.Instant) throws {
+        for stalled in settings.watchdog.overdue(in: roster, now: now) {
+            let error = "no progress for \(Int(stalled.silentFor.seconds)) s (watchdog bound \(Int(stalled.bound.seconds)) s)"
+            logger.warning("trial stalled; running it again elsewhere",
+                           metadata: ["worker": "\(stalled.peer)", "trial": "\(stalled.holding.trial)", "error": "\(error)"])
+            roster.release(stalled.peer)
+            try failAttempt(stalled.holding.trial, attempt: stalled.holding.attempt, worker: stalled.peer, error: error,
+                            blame: .worker)
+        }
+    }
+
+    /// Quarantined workers whose time is up ask for work again.
+    private func unparkWorkers(now: ContinuousClock.Instant) {
+        guard !parked.isEmpty else { return }
+        var stillParked: [PeerID] = []
+        for peer in parked where roster.isKnown(peer) && roster.entry(peer)?.holding == nil {
+            if standing.isQuarantined(peer, now: now) { stillParked.append(peer) } else { roster.setIdle(peer, now: now) }
+        }
+        parked = stillParked
     }
 
     private func reapSilentWorkers(now: ContinuousClock.Instant) throws {
@@ -277,16 +374,27 @@ final class Dispatcher {
         }
     }
 
-    /// Ends one attempt without a result: back to the queue, or failed for good after
-    /// `maximumAttempts` failed attempts.
-    private func failAttempt(_ trial: String, attempt: Int, worker: PeerID, error: String) throws {
+    /// Ends one attempt without a result: back to the queue, or failed for good once it failed
+    /// often enough on enough workers (see `Settings.maximumAttempts`). Either way the worker's
+    /// loss streak grows, and a worker that keeps losing trials is quarantined.
+    private func failAttempt(_ trial: String, attempt: Int, worker: PeerID, error: String,
+                             blame: AttemptBlame = .trial) throws {
         guard case .running(let holder, let current)? = journal.progress(of: trial)?.state,
               holder == worker.description, current == attempt else { return }
-        try journal.stage(.attemptFailed(trial: trial, worker: worker.description, attempt: attempt, error: error))
-        // Failed attempts, not attempt numbers: a coordinator restart re-runs a trial without
-        // holding it against the trial.
-        let failures = journal.progress(of: trial)?.failedAttempts ?? attempt
-        if failures >= settings.maximumAttempts {
+        try journal.stage(.attemptFailed(trial: trial, worker: worker.description, attempt: attempt, error: error,
+                                         blame: blame))
+        if let length = standing.lost(worker, now: clock.now) {
+            logger.warning("worker quarantined: it lost \(settings.standing.quarantineAfter) trials in a row",
+                           metadata: ["worker": "\(worker)", "seconds": "\(Int(length.seconds))",
+                                      "times": "\(standing.quarantines(of: worker))"])
+        }
+        // Failed attempts, not attempt numbers: a coordinator restart or a stalled worker
+        // re-runs a trial without holding it against the trial.
+        let progress = journal.progress(of: trial)
+        let failures = progress?.failedAttempts ?? attempt
+        let distinct = progress?.failedOn.count ?? 1
+        let enoughWorkers = distinct >= min(settings.distinctWorkersToGiveUp, max(workersSeen.count, 1))
+        if blame == .trial, failures >= settings.maximumAttempts, enoughWorkers || failures >= 2 * settings.maximumAttempts {
             try journal.stage(.failed(trial: trial, attempts: attempt, error: error))
             open.remove(trial)
             logger.error("trial failed", metadata: ["trial": "\(trial)", "attempts": "\(attempt)", "error": "\(error)"])
@@ -306,5 +414,32 @@ extension Duration {
     var seconds: Double {
         let (whole, fraction) = components
         return Double(whole) + Double(fraction) / 1e18
+    }
+}
+
+/// What the live view shows of a trial besides its progress.
+struct TrialFacts {
+    var label: String
+    var seed: Int
+    var budget: Int
+
+    /// Each trial's cell label cut to what tells the cells apart, with short paths.
+    static func of(_ trials: [ExpandedTrial]) -> [String: TrialFacts] {
+        var cellKeys: [String] = []
+        var labels: [String: [LabelPart]] = [:]
+        for trial in trials where labels[trial.cellKey] == nil {
+            cellKeys.append(trial.cellKey)
+            labels[trial.cellKey] = trial.cellLabel
+        }
+        let shown = CellLabels.distinguishing(cellKeys.map { labels[$0] ?? [] })
+        let names = CellLabels.shortNames(shown.flatMap { $0.map(\.path) })
+        let text = Dictionary(uniqueKeysWithValues: zip(cellKeys, shown).map { key, parts in
+            (key, parts.isEmpty ? "(single cell)" : parts.map { "\(names[$0.path] ?? $0.path)=\($0.text)" }.joined(separator: " "))
+        })
+        var facts: [String: TrialFacts] = [:]
+        for trial in trials {
+            facts[trial.id] = TrialFacts(label: text[trial.cellKey] ?? "", seed: trial.seed, budget: trial.config.budget)
+        }
+        return facts
     }
 }

@@ -55,17 +55,30 @@ final class LocalWorkers {
     }
 
     /// Restarts local workers that died (a crash or a kill), within a budget so a worker that
-    /// dies on start cannot loop forever.
-    func reviveDead() {
-        for (index, process) in processes where !process.isRunning {
-            guard restarts < maximumRestarts else { return }
+    /// dies on start cannot loop forever. Returns who died and how, so the trial a dead worker
+    /// held can say why it failed.
+    @discardableResult
+    func reviveDead() -> [(worker: String, how: String)] {
+        var deaths: [(worker: String, how: String)] = []
+        for (index, process) in processes.sorted(by: { $0.key < $1.key }) where !process.isRunning {
+            guard restarts < maximumRestarts else { break }
             restarts += 1
-            logger.warning("local worker exited; restarting",
-                           metadata: ["worker": "local-\(index)", "status": "\(process.terminationStatus)"])
+            let how = Self.describeExit(process)
+            deaths.append(("local-\(index)", how))
+            logger.warning("local worker exited; restarting", metadata: ["worker": "local-\(index)", "how": "\(how)"])
             do { try launch(index) } catch {
                 logger.error("cannot restart local worker", metadata: ["error": "\(error)"])
             }
         }
+        return deaths
+    }
+
+    /// `killed by signal 6 (Aborted)` or `exited with status 1`.
+    static func describeExit(_ process: Process) -> String {
+        let status = process.terminationStatus
+        guard process.terminationReason == .uncaughtSignal else { return "exited with status \(status)" }
+        let name = strsignal(status).map { String(cString: $0) } ?? "unknown signal"
+        return "killed by signal \(status) (\(name))"
     }
 
     var pids: [Int32] { processes.values.filter(\.isRunning).map(\.processIdentifier) }

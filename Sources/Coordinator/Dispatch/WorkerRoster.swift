@@ -7,16 +7,46 @@ import Protocol
 /// Every operation the dispatch loop runs per message is O(1) in the number of workers; only
 /// `removeSilent` scans them all (a few times a second).
 struct WorkerRoster {
+    typealias Holding = (trial: String, attempt: Int)
+
     struct Entry {
         var info: WorkerInfo?
         var lastHeard: ContinuousClock.Instant
         /// The trial and attempt this worker holds, if any.
-        var holding: (trial: String, attempt: Int)?
+        var holding: Holding?
+        /// When the assignment of `holding` was last sent again (a `ready` while holding it).
+        var resentAt: ContinuousClock.Instant?
+        /// When `holding` was handed out: the watchdog's reference before any progress.
+        var heldSince: ContinuousClock.Instant?
         /// The worker asked for work and has none.
         var idle = false
         /// When the worker last asked for work (its `ready` arrived).
         var idleSince: ContinuousClock.Instant?
-        var lastProgress: (step: Int, testAccuracy: Double)?
+        /// What the held trial's progress messages said, for the live view.
+        var progress: ProgressTrack?
+    }
+
+    /// The first and latest progress of a held trial: where it is and how fast it goes.
+    struct ProgressTrack {
+        var firstStep: Int
+        var firstAt: ContinuousClock.Instant
+        var step: Int
+        var at: ContinuousClock.Instant
+        var trainAccuracy: Double
+        var testAccuracy: Double
+        /// Progress messages received so far.
+        var reports = 0
+
+        /// The mean time between progress messages, once there were two.
+        var meanInterval: Duration? {
+            reports > 1 ? (at - firstAt) / (reports - 1) : nil
+        }
+
+        /// Steps per second between the first and the latest report, once they differ.
+        var stepsPerSecond: Double? {
+            let seconds = (at - firstAt).seconds
+            return seconds > 0 && step > firstStep ? Double(step - firstStep) / seconds : nil
+        }
     }
 
     private(set) var entries: [PeerID: Entry] = [:]
@@ -81,21 +111,51 @@ struct WorkerRoster {
         }
     }
 
-    mutating func hold(_ peer: PeerID, trial: String, attempt: Int) {
+    mutating func hold(_ peer: PeerID, trial: String, attempt: Int, now: ContinuousClock.Instant) {
         entries[peer]?.holding = (trial, attempt)
+        entries[peer]?.heldSince = now
+        entries[peer]?.resentAt = nil
         entries[peer]?.idle = false
-        entries[peer]?.lastProgress = nil
+        entries[peer]?.progress = nil
         holders[trial] = peer
+    }
+
+    /// Whether the held assignment may be sent again now (not within `interval` of the last
+    /// time); records the send when it may.
+    mutating func claimResend(_ peer: PeerID, now: ContinuousClock.Instant, interval: Duration) -> Bool {
+        guard let entry = entries[peer], entry.holding != nil else { return false }
+        if let last = entry.resentAt, now - last < interval { return false }
+        entries[peer]?.resentAt = now
+        return true
     }
 
     mutating func release(_ peer: PeerID) {
         if let trial = entries[peer]?.holding?.trial, holders[trial] == peer { holders[trial] = nil }
         entries[peer]?.holding = nil
-        entries[peer]?.lastProgress = nil
+        entries[peer]?.progress = nil
     }
 
-    mutating func progress(_ peer: PeerID, step: Int, testAccuracy: Double) {
-        entries[peer]?.lastProgress = (step, testAccuracy)
+    mutating func progress(_ peer: PeerID, step: Int, trainAccuracy: Double, testAccuracy: Double,
+                           now: ContinuousClock.Instant) {
+        guard let entry = entries[peer] else { return }
+        var track = entry.progress ?? ProgressTrack(firstStep: step, firstAt: now, step: step, at: now,
+                                                    trainAccuracy: trainAccuracy, testAccuracy: testAccuracy)
+        if step < track.step {  // a restarted trial
+            track.firstStep = step
+            track.firstAt = now
+            track.reports = 0
+        }
+        track.reports += 1
+        track.step = step
+        track.at = now
+        track.trainAccuracy = trainAccuracy
+        track.testAccuracy = testAccuracy
+        entries[peer]?.progress = track
+    }
+
+    /// Workers holding a trial, with what they hold.
+    var holdingEntries: [(peer: PeerID, entry: Entry)] {
+        holders.values.compactMap { peer in entries[peer].map { (peer, $0) } }
     }
 
     /// Removes and returns workers not heard from since `deadline`.

@@ -43,7 +43,9 @@ enum JournalRecord: Hashable, Sendable {
     case sweep(SweepRecord)
     case assigned(trial: String, worker: String, attempt: Int)
     case finished(TrialResult)
-    case attemptFailed(trial: String, worker: String, attempt: Int, error: String)
+    /// An attempt ended without a result. `blame` says whose fault the journal holds it to be:
+    /// only the trial's count towards giving it up.
+    case attemptFailed(trial: String, worker: String, attempt: Int, error: String, blame: AttemptBlame = .trial)
     /// The trial gave up after `attempts` attempts; `error` is the last attempt's.
     case failed(trial: String, attempts: Int, error: String)
     case extended(SweepRecord)
@@ -64,7 +66,7 @@ enum JournalRecord: Hashable, Sendable {
     /// The trial this record is about, for trial-level records.
     var trialId: String? {
         switch self {
-        case .assigned(let trial, _, _), .attemptFailed(let trial, _, _, _), .failed(let trial, _, _): trial
+        case .assigned(let trial, _, _), .attemptFailed(let trial, _, _, _, _), .failed(let trial, _, _): trial
         case .finished(let result): result.trialId
         case .sweep, .extended, .interrupted: nil
         }
@@ -83,9 +85,11 @@ extension JournalRecord {
             members = ["trial": .string(trial), "worker": .string(worker), "attempt": .number(Double(attempt))]
         case .finished(let result):
             members = ["result": result.json]
-        case .attemptFailed(let trial, let worker, let attempt, let error):
+        case .attemptFailed(let trial, let worker, let attempt, let error, let blame):
             members = ["trial": .string(trial), "worker": .string(worker), "attempt": .number(Double(attempt)),
                        "error": .string(error)]
+            // Absent means the trial's: journals written before blame existed read the same.
+            if blame == .worker { members["blame"] = .string(blame.rawValue) }
         case .failed(let trial, let attempts, let error):
             members = ["trial": .string(trial), "attempts": .number(Double(attempts)), "error": .string(error)]
         case .interrupted(let reason):
@@ -151,8 +155,13 @@ extension JournalRecord {
             }
             self = .finished(try TrialResult(json: result, path: reader.childPath("result")))
         case "attemptFailed":
+            let blame = try reader.string("blame", default: AttemptBlame.trial.rawValue)
+            guard let parsedBlame = AttemptBlame(rawValue: blame) else {
+                throw ConfigError(path: "$.blame", expected: "trial or worker", found: "\"\(blame)\"")
+            }
             self = .attemptFailed(trial: try reader.string("trial"), worker: try reader.string("worker"),
-                                  attempt: try reader.integer("attempt", in: 1...Int.max), error: try reader.string("error"))
+                                  attempt: try reader.integer("attempt", in: 1...Int.max), error: try reader.string("error"),
+                                  blame: parsedBlame)
         case "failed":
             self = .failed(trial: try reader.string("trial"), attempts: try reader.integer("attempts", in: 0...Int.max),
                            error: try reader.string("error"))
@@ -227,4 +236,13 @@ extension ExpandedTrial {
         try reader.finish()
         self.init(config: config, cellLabel: label, id: id, cellKey: cellKey)
     }
+}
+
+/// Whose fault a failed attempt is. A worker that went quiet while still heartbeating (the
+/// progress watchdog), left on notice (preemption) or repeated itself is at fault; a trial whose
+/// attempt ended in a crash, a silence or an error may be (it could have killed its worker), so
+/// those count towards giving it up — on several distinct workers.
+enum AttemptBlame: String, Hashable, Sendable {
+    case trial
+    case worker
 }

@@ -62,8 +62,8 @@ struct JournalState: Sendable {
                 duplicateResults += 1
             }
             return applied
-        case .attemptFailed(let trial, let worker, let attempt, let error):
-            let applied = try transition(trial, .attemptFail(worker: worker, attempt: attempt))
+        case .attemptFailed(let trial, let worker, let attempt, let error, let blame):
+            let applied = try transition(trial, .attemptFail(worker: worker, attempt: attempt, blame: blame))
             progress[trial]?.lastError = error
             return applied
         case .failed(let trial, _, let error):

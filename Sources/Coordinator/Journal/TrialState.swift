@@ -25,7 +25,7 @@ enum TrialEvent: Hashable, Sendable, CustomStringConvertible {
     /// A result arrived (any outcome, including a trial-level `failed` outcome the engine reported).
     case finish
     /// The attempt ended without a result: the worker died, went silent or crashed.
-    case attemptFail(worker: String, attempt: Int)
+    case attemptFail(worker: String, attempt: Int, blame: AttemptBlame = .trial)
     /// No more attempts: the trial is failed for good.
     case giveUp
     /// The coordinator stopped (Ctrl-C, or a restart found the trial in flight): back to the queue.
@@ -35,7 +35,7 @@ enum TrialEvent: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .assign(let worker, let attempt): "assign to \(worker) as attempt \(attempt)"
         case .finish: "finish"
-        case .attemptFail(let worker, let attempt): "fail attempt \(attempt) on \(worker)"
+        case .attemptFail(let worker, let attempt, _): "fail attempt \(attempt) on \(worker)"
         case .giveUp: "give up"
         case .interrupt: "interrupt"
         }
@@ -82,7 +82,7 @@ extension TrialState {
         case (_, .finish):
             return .moved(to: .finished)
 
-        case (.running(let holder, let current), .attemptFail(let worker, let attempt)):
+        case (.running(let holder, let current), .attemptFail(let worker, let attempt, _)):
             guard holder == worker, current == attempt else {
                 throw illegal("the trial is held by \(holder) as attempt \(current)")
             }
@@ -115,9 +115,12 @@ struct TrialProgress: Hashable, Sendable {
     var attempts = 0
     /// The error of the latest failed attempt or give-up.
     var lastError: String?
-    /// Attempts that ended without a result (worker died, went silent, reported a failure).
-    /// Interruptions of the coordinator are not the trial's fault and do not count.
+    /// Attempts that ended without a result and may be the trial's fault (its worker died, went
+    /// silent, reported a failure). Interruptions of the coordinator and attempts blamed on the
+    /// worker (watchdog, preemption) do not count.
     var failedAttempts = 0
+    /// The workers those attempts failed on: a trial is given up only once it failed on several.
+    var failedOn: Set<String> = []
     /// Every worker this trial was ever handed to, in order: only they may deliver its result.
     var assignedWorkers: [String] = []
 
@@ -131,8 +134,11 @@ struct TrialProgress: Hashable, Sendable {
             case .assign(let worker, let attempt):
                 attempts = attempt
                 if !assignedWorkers.contains(worker) { assignedWorkers.append(worker) }
-            case .attemptFail:
-                failedAttempts += 1
+            case .attemptFail(let worker, _, let blame):
+                if blame == .trial {
+                    failedAttempts += 1
+                    failedOn.insert(worker)
+                }
             case .finish, .giveUp, .interrupt:
                 break
             }

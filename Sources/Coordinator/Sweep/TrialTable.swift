@@ -1,21 +1,21 @@
 /// Renders an expanded sweep as the plain-text table `grok-coord expand` prints.
 ///
-/// Owns the layout rules: one row per trial (id, one column per axis, seed, a `*` for baseline
-/// cells), every line at most `width` characters. When the natural table is too wide, headers
-/// shrink to their last path component and then the widest value columns are cut with "…",
-/// because a dry run is read in a terminal.
+/// Owns the layout rules, every line at most `width` characters. When the axes fit as columns
+/// (with their full paths, else with their last components when those stay unambiguous), one
+/// row per trial: id, one column per axis, seed, a `*` for baseline cells. When they do not,
+/// the table wraps the way the report's cell table does: each cell's label on lines of its own,
+/// then its trials (seed and id), so no value is ever cut.
 struct TrialTable {
     var plan: SweepPlan
     var width: Int = 100
 
     private static let gap = "  "
-    private static let minimumColumn = 5
 
     /// Title line, table, and the cell/trial counts.
     func render() -> String {
         var lines = [title()]
-        if !plan.description.isEmpty { lines.append(plan.description) }
-        lines += tableLines()
+        if !plan.description.isEmpty { lines += CellTable.wrap(plan.description, width: width) }
+        lines += tableLines() ?? cellBlocks()
         lines.append(summary())
         return lines.map { clip($0) }.joined(separator: "\n") + "\n"
     }
@@ -36,7 +36,7 @@ struct TrialTable {
     private struct Column {
         var header: String
         var cells: [String]
-        /// Fixed columns (id, seed) are never cut.
+        /// Fixed columns (id, seed, base) keep their header.
         var fixed: Bool
         var width: Int { ([header] + cells).map(\.count).max() ?? 0 }
     }
@@ -56,16 +56,53 @@ struct TrialTable {
         return columns
     }
 
-    private func tableLines() -> [String] {
+    /// One row per trial, or nil when the columns do not fit even with short headers.
+    private func tableLines() -> [String]? {
         var columns = columns()
-        shrinkHeaders(&columns)
-        var widths = columns.map(\.width)
-        cutWidest(&widths, columns: columns)
-        let rowCount = plan.trials.count
+        if totalWidth(columns.map(\.width)) > width { shrinkHeaders(&columns) }
+        let widths = columns.map(\.width)
+        guard totalWidth(widths) <= width else { return nil }
         var lines = [row(columns.map(\.header), widths: widths)]
         lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: Self.gap))
-        for index in 0..<rowCount {
+        for index in plan.trials.indices {
             lines.append(row(columns.map { $0.cells[index] }, widths: widths))
+        }
+        return lines
+    }
+
+    /// Each cell's label (short paths, wrapped) on lines of its own, then its trials as
+    /// `seed N  ID`, several to a line.
+    private func cellBlocks() -> [String] {
+        let names = CellLabels.shortNames(plan.axisPaths)
+        let baseline = Set(plan.baselineCellKeys)
+        var order: [String] = []
+        var trialsByCell: [String: [ExpandedTrial]] = [:]
+        for trial in plan.trials {
+            if trialsByCell[trial.cellKey] == nil { order.append(trial.cellKey) }
+            trialsByCell[trial.cellKey, default: []].append(trial)
+        }
+        let numberWidth = String(order.count).count
+        let indent = String(repeating: " ", count: numberWidth + 2)
+        var lines: [String] = []
+        for (index, key) in order.enumerated() {
+            let trials = trialsByCell[key] ?? []
+            let label = trials.first?.cellLabel.map { "\(names[$0.path] ?? $0.path)=\($0.text)" }.joined(separator: " ") ?? ""
+            let number = String(index + 1)
+            let lead = String(repeating: " ", count: numberWidth - number.count) + number + "  "
+            let wrapped = CellTable.wrap((label.isEmpty ? "(single cell)" : label) + (baseline.contains(key) ? "  [baseline]" : ""),
+                                         width: width - lead.count)
+            lines.append(lead + (wrapped.first ?? ""))
+            lines += wrapped.dropFirst().map { indent + $0 }
+            let entries = trials.map { "seed \($0.seed) \($0.id)" }
+            var line = ""
+            for entry in entries {
+                if !line.isEmpty, indent.count + line.count + 3 + entry.count > width {
+                    lines.append(indent + line)
+                    line = ""
+                }
+                line += (line.isEmpty ? "" : "   ") + entry
+            }
+            if !line.isEmpty { lines.append(indent + line) }
         }
         return lines
     }
@@ -76,18 +113,9 @@ struct TrialTable {
 
     /// `target.weightDecay` → `weightDecay` when that stays unambiguous.
     private func shrinkHeaders(_ columns: inout [Column]) {
-        guard totalWidth(columns.map(\.width)) > width else { return }
         let shortNames = columns.map { $0.fixed ? $0.header : String($0.header.split(separator: ".").last ?? "") }
         guard Set(shortNames).count == shortNames.count else { return }
         for index in columns.indices { columns[index].header = shortNames[index] }
-    }
-
-    private func cutWidest(_ widths: inout [Int], columns: [Column]) {
-        while totalWidth(widths) > width {
-            let candidates = widths.indices.filter { !columns[$0].fixed && widths[$0] > Self.minimumColumn }
-            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }) else { return }
-            widths[widest] -= 1
-        }
     }
 
     // MARK: Text
@@ -95,8 +123,7 @@ struct TrialTable {
     private func row(_ cells: [String], widths: [Int]) -> String {
         var parts: [String] = []
         for (cell, columnWidth) in zip(cells, widths) {
-            let text = cell.count > columnWidth ? String(cell.prefix(columnWidth - 1)) + "…" : cell
-            parts.append(text + String(repeating: " ", count: columnWidth - text.count))
+            parts.append(cell + String(repeating: " ", count: columnWidth - cell.count))
         }
         return String(parts.joined(separator: Self.gap).reversed().drop { $0 == " " }.reversed())
     }

@@ -112,6 +112,18 @@ public enum MessageDecodingError: Error, Equatable, Sendable, CustomStringConver
     /// The body does not fit its kind; the error's path points into `$.body`.
     case badBody(kind: MessageKind, ConfigError)
 
+    /// The kind of mistake without its detail: what repeated drops are grouped by.
+    public var reason: String {
+        switch self {
+        case .oversized: "oversized"
+        case .malformedJSON: "malformedJSON"
+        case .wrongVersion: "wrongVersion"
+        case .unknownType: "unknownType"
+        case .badEnvelope: "badEnvelope"
+        case .badBody(let kind, _): "bad-\(kind.rawValue)"
+        }
+    }
+
     public var description: String {
         switch self {
         case .oversized(let bytes, let limit): "frame of \(bytes) bytes exceeds the limit of \(limit)"

@@ -6,6 +6,7 @@ import Testing
 
 /// A scripted worker on the in-memory network: heartbeats on its own thread (until told to go
 /// silent) and collects everything but heartbeats for the test to inspect.
+// @unchecked Sendable: inbox, beating and running are touched only with `lock` held.
 private final class FakeWorker: @unchecked Sendable {
     let id: String
     private let end: InMemoryWorkerTransport
@@ -39,7 +40,7 @@ private final class FakeWorker: @unchecked Sendable {
     }
 
     func send(_ message: Message) { try? end.send(message) }
-    func hello() { send(.hello(WorkerInfo(workerId: id, host: "test", cores: 1, build: "test", blasThreads: 1, pid: 1))) }
+    func hello(pid: Int = 1) { send(.hello(WorkerInfo(workerId: id, host: "test", cores: 1, build: "test", blasThreads: 1, pid: pid))) }
     func goSilent() { lock.withLock { beating = false } }
 
     /// The next non-heartbeat message, waiting up to `timeout`.
@@ -70,6 +71,7 @@ private final class FakeWorker: @unchecked Sendable {
 
 /// A Dispatcher on a background thread over an `InMemoryNetwork`, with a journal in a temp dir
 /// and short timings: heartbeats every 50 ms, dead after 3 missed (150 ms).
+// @unchecked Sendable: stopRequested and outcome only with `lock` held; `dispatcher` runs on its own thread (read after).
 private final class DispatcherHarness: @unchecked Sendable {
     struct Unexpected: Error, CustomStringConvertible { var description: String }
 
@@ -83,13 +85,14 @@ private final class DispatcherHarness: @unchecked Sendable {
     private var outcome: Result<Dispatcher.Ending, Error>?
     private let done = DispatchSemaphore(value: 0)
 
-    init(trials count: Int) throws {
+    init(trials count: Int, adjust: (inout Dispatcher.Settings) -> Void = { _ in }) throws {
         let plan = try expandSweep(#"{ "name": "dispatch", "budget": 100, "seeds": { "count": \#(count), "start": 0 } }"#)
         trials = plan.trialIds
         journal = try Journal.start(plan: plan, runDirectory: directory)
         var logger = Logger(label: "dispatcher-test")
         logger.logLevel = .critical
-        let settings = Dispatcher.Settings(heartbeatInterval: .milliseconds(50), liveness: 3, maximumAttempts: 3)
+        var settings = Dispatcher.Settings(heartbeatInterval: .milliseconds(50), liveness: 3, maximumAttempts: 3)
+        adjust(&settings)
         dispatcher = Dispatcher(journal: journal, transport: network.coordinator, settings: settings, logger: logger)
         let thread = Thread { [self] in
             let result = Result { try dispatcher.run(shouldStop: { self.lock.withLock { self.stopRequested } }) }
@@ -221,6 +224,126 @@ struct DispatcherInMemoryTests {
         #expect(try Journal.read(runDirectory: harness.directory).failed == [trial], "the journal replays to the same state")
     }
 
+    @Test("a flood of ready (and hello) from a worker holding a trial costs no trial an attempt")
+    func readyFloodIsIdempotent() throws {
+        let harness = try DispatcherHarness(trials: 6)
+        let flooder = harness.worker("flooder")
+        defer { flooder.stop(); harness.shutDown() }
+        let t = harness.trials
+
+        flooder.hello()
+        flooder.send(.ready)
+        let held = try flooder.nextAssignment()
+        #expect(held.trial == t[0] && held.attempt == 1)
+        for _ in 0..<100 {
+            flooder.send(.ready)
+            flooder.hello()
+        }
+        // The repeated assignment (rate-limited to one per heartbeat interval) names the same
+        // trial and attempt; nothing else is handed out and no attempt is charged.
+        var repeats = 0
+        while let message = flooder.next(timeout: .milliseconds(200)) {
+            #expect(message == .assign(trialId: t[0], attempt: 1, config: harness.journal.state.trials[0].config.json))
+            repeats += 1
+        }
+        #expect(repeats >= 1 && repeats <= 3, "assignment repeated \(repeats) times for 100 readies")
+        #expect(try harness.records("attemptFailed").isEmpty)
+        #expect(try harness.records("assigned").count == 1)
+
+        // The worker then serves the whole sweep; every trial finishes once on its first attempt.
+        flooder.send(result(t[0], host: "flooder"))
+        for _ in 1..<6 {
+            flooder.send(.ready)
+            let next = try flooder.nextAssignment()
+            #expect(next.attempt == 1)
+            flooder.send(result(next.trial, host: "flooder"))
+        }
+        #expect(try harness.ending() == .completed)
+        let state = harness.journal.state
+        #expect(state.finished.count == 6 && state.failed.isEmpty)
+        #expect(try harness.records("attemptFailed").isEmpty)
+    }
+
+    @Test("the same worker id from a new process (another pid) while holding a trial: that attempt failed, the trial runs again")
+    func restartedWorkerLosesItsAttempt() throws {
+        let harness = try DispatcherHarness(trials: 1)
+        let worker = harness.worker("w1")
+        defer { worker.stop(); harness.shutDown() }
+        let trial = harness.trials[0]
+
+        worker.hello(pid: 100)
+        worker.send(.ready)
+        let first = try worker.nextAssignment()
+        #expect(first.trial == trial && first.attempt == 1)
+        worker.hello(pid: 100)
+        #expect(worker.next(timeout: .milliseconds(200)) == nil, "a reconnect of the same process keeps its trial")
+        worker.hello(pid: 101)
+        worker.send(.ready)
+        let second = try worker.nextAssignment()
+        #expect(second.trial == trial && second.attempt == 2)
+        let failures = try harness.records("attemptFailed")
+        #expect(failures.count == 1 && failures.first?.error?.contains("restarted") == true)
+        worker.send(result(trial, host: "w1"))
+        #expect(try harness.ending() == .completed)
+        #expect(harness.journal.state.failed.isEmpty)
+    }
+
+    @Test("a worker that heartbeats but reports no progress: the watchdog runs its trial elsewhere, blaming the worker")
+    func watchdogStopsAStalledTrial() throws {
+        let harness = try DispatcherHarness(trials: 1) { $0.watchdog.floor = .milliseconds(300) }
+        let (stuck, healthy) = (harness.worker("stuck"), harness.worker("healthy"))
+        defer { stuck.stop(); healthy.stop(); harness.shutDown() }
+        let trial = harness.trials[0]
+
+        stuck.hello()
+        stuck.send(.ready)
+        let started = ContinuousClock.now
+        #expect(try stuck.nextAssignment().trial == trial)
+        healthy.hello()
+        healthy.send(.ready)
+        let second = try healthy.nextAssignment(timeout: .seconds(3))
+        let waited = ContinuousClock.now - started
+        #expect(second.trial == trial && second.attempt == 2)
+        #expect(waited >= .milliseconds(300), "not before the watchdog's bound (took \(waited))")
+        let failures = try harness.records("attemptFailed")
+        #expect(failures.count == 1 && failures.first?.worker == "stuck" && failures.first?.error?.hasPrefix("no progress for") == true)
+        #expect(harness.journal.state.progress[trial]?.failedAttempts == 0, "the stall is the worker's fault, not the trial's")
+        healthy.send(result(trial, host: "healthy"))
+        #expect(try harness.ending() == .completed)
+        #expect(harness.journal.state.failed.isEmpty)
+    }
+
+    @Test("a trial is given up only once it failed on two distinct workers; a worker losing 3 in a row is quarantined")
+    func giveUpNeedsDistinctWorkersAndLosersAreQuarantined() throws {
+        let harness = try DispatcherHarness(trials: 2)
+        let (w1, w2) = (harness.worker("w1"), harness.worker("w2"))
+        defer { w1.stop(); w2.stop(); harness.shutDown() }
+        let t = harness.trials
+
+        w1.hello()
+        w2.hello()
+        for attempt in 1...3 {
+            w1.send(.ready)
+            let assignment = try w1.nextAssignment()
+            #expect(assignment.trial == t[0] && assignment.attempt == attempt)
+            w1.send(.failure(trialId: t[0], message: "boom \(attempt)"))
+        }
+        // Three failures, all on w1: not given up; w1 is quarantined and gets nothing more.
+        w1.send(.ready)
+        #expect(w1.next(timeout: .milliseconds(300)) == nil, "a quarantined worker gets no work")
+        #expect(harness.journal.state.failed.isEmpty)
+        w2.send(.ready)
+        let fourth = try w2.nextAssignment()
+        #expect(fourth.trial == t[0] && fourth.attempt == 4)
+        w2.send(.failure(trialId: t[0], message: "boom 4"))
+        try #require(eventually(timeout: .seconds(2)) { harness.journal.state.failed == [t[0]] })
+        w2.send(.ready)
+        let other = try w2.nextAssignment()
+        #expect(other.trial == t[1])
+        w2.send(result(t[1], host: "w2"))
+        #expect(try harness.ending() == .completed)
+    }
+
     @Test("the first result of a trial wins; duplicates (same worker, another worker) are ignored")
     func duplicateResultsAreIgnored() throws {
         let harness = try DispatcherHarness(trials: 2)
@@ -302,9 +425,9 @@ struct DispatcherInMemoryTests {
         #expect(assignment.trial == harness.trials[0])
         #expect(waited < .seconds(3), "the honest worker waited \(waited) behind the flood")
         // Flooders never heartbeat: after the liveness timeout (150 ms here) only w1 is left.
-        #expect(eventually(timeout: .seconds(3)) { harness.dispatcher.snapshot().workers == 1 })
+        #expect(eventually(timeout: .seconds(3)) { harness.dispatcher.status().workers == 1 })
         print("hello flood: \(sent) hellos from 2 001 peers; the honest worker got its trial \(waited) after the flood; "
-              + "roster back to \(harness.dispatcher.snapshot().workers) worker")
+              + "roster back to \(harness.dispatcher.status().workers) worker")
         w1.send(result(assignment.trial, host: "w1"))
         w1.send(.ready)
         w1.send(result(try w1.nextAssignment().trial, host: "w1"))

@@ -5,7 +5,7 @@ import Protocol
 /// with the run's status, the cell table, the heatmap of median t_grok, the survival curves,
 /// the accuracy curves of the cells of interest, and the definitions.
 enum ReportHTML {
-    static func render(report: SweepReport) -> String {
+    static func render(report: SweepReport, running: RunningCurvesPlot? = nil) -> String {
         let escape = SVGSupport.escape
         var body: [String] = ["<h1>Sweep report: \(escape(report.name))</h1>"]
         if let description = report.state.sweep?.description, !description.isEmpty {
@@ -29,6 +29,9 @@ enum ReportHTML {
         } else {
             body.append("<p>No trial has an outcome yet: no plots.</p>")
         }
+        if let running, !running.panels.isEmpty {
+            body.append(figure("Running trials: curves so far", running.render(), running.caption))
+        }
         body.append("<h2>Definitions</h2><dl>" + ReportDefinitions.all.map {
             "<dt>\(escape($0.term))</dt><dd>\(code(escape($0.text)))</dd>"
         }.joined() + "</dl>")
@@ -51,7 +54,8 @@ enum ReportHTML {
 
     static func write(report: SweepReport, runDirectory: String) throws -> String {
         let path = (runDirectory as NSString).appendingPathComponent("report.html")
-        try render(report: report).write(toFile: path, atomically: true, encoding: .utf8)
+        let running = RunningCurvesPlot(state: report.state, partialCurves: PartialCurves(runDirectory: runDirectory))
+        try render(report: report, running: running).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
