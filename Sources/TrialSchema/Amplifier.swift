@@ -10,6 +10,7 @@ public enum Amplifier: Hashable, Sendable {
     case neuralGrok(NeuralGrokSettings)
 }
 
+/// Grokfast-EMA's decay and amplification (the paper's defaults).
 public struct EMASettings: Hashable, Sendable {
     /// α: the average's decay per step.
     public var alpha = 0.98
@@ -22,6 +23,7 @@ public struct EMASettings: Hashable, Sendable {
     }
 }
 
+/// Grokfast-MA's window and amplification (the paper's defaults).
 public struct MovingAverageSettings: Hashable, Sendable {
     public var window = 100
     /// λ: amplification of the slow component (5 by the paper's default).
@@ -36,6 +38,7 @@ public struct MovingAverageSettings: Hashable, Sendable {
     }
 }
 
+/// NeuralGrok's amplifier network and its outer (bilevel) training.
 public struct NeuralGrokSettings: Hashable, Sendable {
     /// Hidden layer widths of the amplifier MLP (1 → hidden… → 1, ReLU).
     public var hidden = [32]

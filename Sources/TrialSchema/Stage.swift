@@ -17,6 +17,7 @@ public enum Architecture: Hashable, Sendable {
     case transformer(TransformerSettings)
 }
 
+/// The hidden layers' nonlinearity.
 public enum ActivationFunction: String, CaseIterable, Hashable, Sendable { case relu, gelu }
 
 /// An MLP: inputs (concatenated token embeddings, or the feature vector) through `depth` hidden
@@ -88,6 +89,7 @@ public enum OptimizerSettings: Hashable, Sendable {
     case sgd(SGDSettings)
 }
 
+/// Adam's moment decays and ε (AdamW and coupled Adam alike).
 public struct AdamSettings: Hashable, Sendable {
     public var beta1 = 0.9
     public var beta2 = 0.98
@@ -100,12 +102,14 @@ public struct AdamSettings: Hashable, Sendable {
     }
 }
 
+/// SGD's heavy-ball momentum.
 public struct SGDSettings: Hashable, Sendable {
     public var momentum = 0.0
 
     public init(momentum: Double = 0) { self.momentum = momentum }
 }
 
+/// The training loss over the logits.
 public enum LossFunction: String, CaseIterable, Hashable, Sendable {
     case crossEntropy
     /// Mean squared error against one-hot labels.

@@ -22,6 +22,7 @@ public enum ModularOperation: String, CaseIterable, Hashable, Sendable {
     case add, subtract, multiply, divide, polynomial
 }
 
+/// Modular arithmetic: every pair (a, b) of residues mod `modulus`, split by the trial seed.
 public struct ModularTask: Hashable, Sendable {
     public var operation = ModularOperation.add
     public var modulus = 97
@@ -35,6 +36,7 @@ public struct ModularTask: Hashable, Sendable {
     }
 }
 
+/// Sparse parity: fresh ±1 vectors of `bits` entries, labelled by the product of the first `order`.
 public struct ParityTask: Hashable, Sendable {
     /// n: input bits.
     public var bits = 40
@@ -46,6 +48,7 @@ public struct ParityTask: Hashable, Sendable {
     public init() {}
 }
 
+/// GrokTransfer's XOR cluster data, sampled fresh from the trial seed.
 public struct XorClusterTask: Hashable, Sendable {
     /// p: input dimension (two signal coordinates, the rest noise).
     public var dimension = 2_000
@@ -58,6 +61,7 @@ public struct XorClusterTask: Hashable, Sendable {
     public init() {}
 }
 
+/// The UCI digits, split by the trial seed.
 public struct DigitsTask: Hashable, Sendable {
     /// Images drawn for training; the rest of the 1 797 is the test set.
     public var trainCount = 1_000
