@@ -149,6 +149,7 @@ final class WorkerService: Sendable {
         }
         // Report under the id the coordinator used, should its canonical form ever differ.
         result.trialId = trialId
+        result.build = info.build
         return result
     }
 

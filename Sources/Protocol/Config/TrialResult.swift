@@ -33,6 +33,9 @@ public struct TrialResult: Hashable, Sendable {
     public var blasThreads: Int
     /// Host that ran the trial.
     public var host: String
+    /// The worker binary's build (name, version, configuration): with `blasThreads`, what a
+    /// curve is reproducible under. Nil in results written before it was recorded.
+    public var build: String?
     public var error: String?
     public var curve: [CurvePoint]
 
@@ -79,6 +82,7 @@ extension TrialResult: ConfigObject {
             .number("flops", \.flops, required: true),
             .integer("blasThreads", \.blasThreads, required: true),
             .string("host", \.host, required: true),
+            .optionalString("build", \.build),
             .optionalString("error", \.error),
             .optionalObject("weak", \.weak),
             ConfigField(read: { result, reader in

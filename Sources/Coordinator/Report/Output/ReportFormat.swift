@@ -99,6 +99,7 @@ enum ReportFormat {
         if cell.diverged > 0 { notes.append("\(cell.diverged) diverged") }
         if cell.failed > 0 { notes.append("\(cell.failed) failed") }
         if cell.pending > 0 { notes.append("\(cell.pending) pending") }
+        if cell.runtimes.count > 1 { notes.append("mixed builds/threads: " + cell.runtimes.sorted().joined(separator: "; ")) }
         if let speedup = entry.speedup, speedup.pairs > speedup.exact {
             // A bound (≥/≤) already says why it is not an estimate.
             if speedup.exact > 0 {

@@ -65,6 +65,9 @@ struct CellSummary: Hashable, Sendable {
     var diverged = 0
     /// Trials that ended with an error or were given up after repeated worker deaths.
     var failed = 0
+    /// Distinct (build, compute threads) pairs its results ran under: more than one means its
+    /// curves are not all reproducible the same way.
+    var runtimes: Set<String> = []
     /// Trials queued or running when the journal was read.
     var pending = 0
 
@@ -141,6 +144,7 @@ extension CellSummary {
         guard !observations.isEmpty else { return }
         timeToGrok = TimeToGrok(observations: observations, seedText: key, resamples: resamples)
         survival = KaplanMeier(observations)
+        runtimes = Set(observedResults.map { "\($0.build ?? "unknown build"), \($0.blasThreads) threads" })
         medianMemorisation = SampleStatistics.median(observedResults.compactMap(\.tMem))
         medianDelay = SampleStatistics.median(observedResults.compactMap(\.delay))
         medianSeconds = SampleStatistics.median(observedResults.map(\.seconds))
