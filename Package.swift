@@ -48,6 +48,7 @@ let package = Package(
         .executableTarget(
             name: "Coordinator",
             dependencies: [
+                "Engine",
                 "Protocol",
                 "TrialSchema",
                 "Worker",

@@ -105,9 +105,10 @@ enum Summary {
             "t_mem    \(step(result.tMem))   (train acc ≥ \(config.thresholds.train) for \(config.thresholds.sustain) evals)",
             "t_grok   \(step(result.tGrok))   (test acc ≥ \(config.thresholds.test) for \(config.thresholds.sustain) evals)",
             "delay    \(step(result.delay))",
-            String(format: "steps    %d in %.2f s (%.1f steps/s, %.1f ms/step, %d compute thread%@)", result.steps,
-                   result.seconds, result.stepsPerSecond, result.steps > 0 ? 1000 * result.seconds / Double(result.steps) : 0,
-                   result.blasThreads, result.blasThreads == 1 ? "" : "s"),
+            // No `%@` here: Foundation on Linux crashes formatting a Swift String with it.
+            String(format: "steps    %d in %.2f s (%.1f steps/s, %.1f ms/step, ", result.steps,
+                   result.seconds, result.stepsPerSecond, result.steps > 0 ? 1000 * result.seconds / Double(result.steps) : 0)
+                + "\(result.blasThreads) compute thread\(result.blasThreads == 1 ? "" : "s"))",
             String(format: "flops    %.3g (dense-equivalent)", result.flops),
         ]
         if let last {

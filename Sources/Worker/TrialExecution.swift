@@ -10,6 +10,7 @@ enum TrialExecution {
                     onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrialResult {
         let id = config.id
         do {
+            try checkMemory(config)
             let data = try EnginePlan.data(for: config)
             switch config.method {
             case .scratch:
@@ -30,6 +31,16 @@ enum TrialExecution {
             return TrialResult(trialId: id, outcome: .failed, steps: 0, seconds: 0, flops: 0,
                                blasThreads: BLAS.threads, host: host, error: "\(error)")
         }
+    }
+
+    /// A trial whose estimated memory exceeds this machine's is refused before anything is
+    /// allocated, with the figure (an allocation that fails aborts the process with no word).
+    static func checkMemory(_ config: TrialConfig) throws {
+        let cost = try TrialCost.of(config)
+        let available = TrialCost.physicalMemory
+        guard cost.bytes > available else { return }
+        throw EnginePlan.Unsupported(path: "$.target", reason: "the trial needs about \(TrialCost.bytes(cost.bytes)) of memory "
+                                     + "(\(TrialCost.count(cost.parameters)) parameters); this worker has \(TrialCost.bytes(available))")
     }
 
     static func result(id: String, outcome: TrainingOutcome, host: String) -> TrialResult {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Protocol
 
@@ -34,7 +35,11 @@ struct ExpandCommand: AsyncParsableCommand {
 
     func run() async throws {
         let plan = try UserFacingError.reporting { try SweepPlan.load(path: sweepFile) }
-        print(TrialTable(plan: plan, width: width).render(), terminator: "")
+        let cost = SweepCost(plan: plan)
+        print(TrialTable(plan: plan, width: width, cost: cost).render(), terminator: "")
+        if let refusal = cost.refusal(plan: plan, memoryLimit: TrialCost.physicalMemory, where: "this machine") {
+            UserFacingError.fail(refusal)
+        }
     }
 }
 

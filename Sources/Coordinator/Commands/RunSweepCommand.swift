@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Logging
 import Protocol
@@ -63,10 +64,15 @@ struct RunSweepCommand: ParsableCommand {
         let logger = Logger(label: "grok-coord")
         let plan = try UserFacingError.reporting { try SweepPlan.load(path: sweepFile) }
         let directory = runDir ?? "runs/\(plan.name)"
+        let workerCount = localWorkers ?? ProcessInfo.processInfo.activeProcessorCount
+        // Local workers share this machine: a trial that cannot fit in it is refused up front.
+        if workerCount > 0, let refusal = SweepCost(plan: plan).refusal(plan: plan, memoryLimit: TrialCost.physicalMemory,
+                                                                        where: "this machine") {
+            UserFacingError.fail(refusal)
+        }
         let journal = try UserFacingError.reporting {
             try Journal.start(plan: plan, runDirectory: directory, extend: extend)
         }
-        let workerCount = localWorkers ?? ProcessInfo.processInfo.activeProcessorCount
         let security = try UserFacingError.reporting {
             try CoordinatorSecurity.make(keyDirectory: curveKeys, bind: bind, runDirectory: directory, localWorkers: workerCount)
         }

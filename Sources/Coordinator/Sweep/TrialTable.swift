@@ -1,3 +1,5 @@
+import Engine
+
 /// Renders an expanded sweep as the plain-text table `grok-coord expand` prints.
 ///
 /// Owns the layout rules, every line at most `width` characters. When the axes fit as columns
@@ -8,6 +10,8 @@
 struct TrialTable {
     var plan: SweepPlan
     var width: Int = 100
+    /// Each cell's cost (`SweepCost`), shown per trial row or under each cell's label.
+    var cost: SweepCost?
 
     private static let gap = "  "
 
@@ -17,6 +21,7 @@ struct TrialTable {
         if !plan.description.isEmpty { lines += CellTable.wrap(plan.description, width: width) }
         lines += tableLines() ?? cellBlocks()
         lines.append(summary())
+        if let cost { lines += CellTable.wrap(cost.totalText, width: width) }
         return lines.map { clip($0) }.joined(separator: "\n") + "\n"
     }
 
@@ -46,6 +51,14 @@ struct TrialTable {
         for path in plan.axisPaths {
             let cells = plan.trials.map { trial in trial.cellLabel.first { $0.path == path }?.text ?? "–" }
             columns.append(Column(header: path, cells: cells, fixed: false))
+        }
+        if let cost {
+            columns.append(Column(header: "params", cells: plan.trials.map { cost.cells[$0.cellKey].map { TrialCost.count($0.parameters) } ?? "?" },
+                                  fixed: true))
+            columns.append(Column(header: "memory", cells: plan.trials.map { cost.cells[$0.cellKey].map { TrialCost.bytes($0.bytes) } ?? "?" },
+                                  fixed: true))
+            columns.append(Column(header: "per step", cells: plan.trials.map { cost.cells[$0.cellKey].map { TrialCost.flops($0.flopsPerStep) } ?? "?" },
+                                  fixed: true))
         }
         columns.append(Column(header: "seed", cells: plan.trials.map { String($0.seed) }, fixed: true))
         if !plan.baselineCellKeys.isEmpty {
@@ -93,6 +106,10 @@ struct TrialTable {
                                          width: width - lead.count)
             lines.append(lead + (wrapped.first ?? ""))
             lines += wrapped.dropFirst().map { indent + $0 }
+            if let figures = cost?.cells[key] {
+                lines.append(indent + "params \(TrialCost.count(figures.parameters))  memory \(TrialCost.bytes(figures.bytes))  "
+                             + "\(TrialCost.flops(figures.flopsPerStep))/step")
+            }
             let entries = trials.map { "seed \($0.seed) \($0.id)" }
             var line = ""
             for entry in entries {

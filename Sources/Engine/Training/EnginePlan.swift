@@ -1,21 +1,23 @@
-import Engine
-import Protocol
 import TrialSchema
 
 /// Translates a trial config into the engine's data and training plans: one exhaustive switch
 /// per choice of the schema, no defaults for cases that cannot occur.
-enum EnginePlan {
+public enum EnginePlan {
     /// A config the engine cannot run even though it decoded (e.g. division mod a composite).
-    struct Unsupported: Error, CustomStringConvertible {
-        let path: String
-        let reason: String
-        var description: String { "\(path): \(reason)" }
+    public struct Unsupported: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
+        public var description: String { "\(path): \(reason)" }
     }
 
     // MARK: Data
 
     /// The task's examples split by the trial seed; every stage of a trial trains on this split.
-    static func data(for config: TrialConfig) throws -> DataSplit {
+    public static func data(for config: TrialConfig) throws -> DataSplit {
         switch config.task {
         case .modular(let task):
             if task.operation == .divide, !isPrime(task.modulus) {
@@ -37,7 +39,7 @@ enum EnginePlan {
     // MARK: Plans
 
     /// The target stage's plan, with the trial's amplifier and diagnostics.
-    static func targetPlan(for config: TrialConfig, data: DataSplit) throws -> TrainingPlan {
+    public static func targetPlan(for config: TrialConfig, data: DataSplit) throws -> TrainingPlan {
         let model = try modelShape(for: config.target.architecture, data: data)
         var plan = trainingPlan(model: model, training: config.target.training, budget: config.budget,
                                 evalEvery: config.evalEvery, criteria: config.thresholds, seed: config.seed)
@@ -49,13 +51,13 @@ enum EnginePlan {
     /// GrokTransfer's weak stage: its own budget, stopping at the first evaluation whose test
     /// accuracy reaches `stopAtTestAccuracy` (never, when that is nil). It trains plainly: the
     /// amplifier is the target's.
-    static func weakPlan(for config: TrialConfig, weak: WeakStage, data: DataSplit) -> TrainingPlan {
+    public static func weakPlan(for config: TrialConfig, weak: WeakStage, data: DataSplit) -> TrainingPlan {
         let criteria = Thresholds(train: 0, test: weak.stopAtTestAccuracy ?? 2, sustain: 1)
         return trainingPlan(model: .mlp(mlpShape(for: weak.model, data: data)), training: weak.training,
                             budget: weak.budget, evalEvery: config.evalEvery, criteria: criteria, seed: config.seed)
     }
 
-    static func trainingPlan(model: ModelShape, training: TrainingSettings, budget: Int, evalEvery: Int,
+    public static func trainingPlan(model: ModelShape, training: TrainingSettings, budget: Int, evalEvery: Int,
                              criteria: Thresholds, seed: Int) -> TrainingPlan {
         var plan = TrainingPlan(model: model)
         plan.initScale = training.initScale
@@ -74,7 +76,7 @@ enum EnginePlan {
 
     // MARK: Models
 
-    static func modelShape(for architecture: Architecture, data: DataSplit) throws -> ModelShape {
+    public static func modelShape(for architecture: Architecture, data: DataSplit) throws -> ModelShape {
         switch architecture {
         case .mlp(let settings):
             return .mlp(mlpShape(for: settings, data: data))
@@ -87,7 +89,7 @@ enum EnginePlan {
         }
     }
 
-    static func mlpShape(for settings: MLPSettings, data: DataSplit) -> MLPShape {
+    public static func mlpShape(for settings: MLPSettings, data: DataSplit) -> MLPShape {
         let input: MLPShape.Input = switch data.train.inputs {
         case .tokens(let perExample, let vocabulary): .tokens(vocabulary: vocabulary, perExample: perExample)
         case .features(let width): .features(width: width)
@@ -97,7 +99,7 @@ enum EnginePlan {
     }
 
     /// The transformer over `tokens… =`: the task's tokens, then `=` as one more vocabulary entry.
-    static func transformerShape(for settings: TransformerSettings, tokensPerExample: Int, vocabulary: Int,
+    public static func transformerShape(for settings: TransformerSettings, tokensPerExample: Int, vocabulary: Int,
                                  classes: Int) -> TransformerShape {
         TransformerShape(vocabularySize: vocabulary + 1,
                          sequence: .init(inputTokens: tokensPerExample, appendedTokens: [Int32(vocabulary)]),
