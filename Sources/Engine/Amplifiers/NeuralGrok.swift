@@ -42,12 +42,12 @@ public struct NeuralGrokSettings: Sendable, Equatable {
 public final class NeuralGrok: GradientAmplifier {
     public let settings: NeuralGrokSettings
     let network: NeuralAmplifierNetwork
-    private let metaOptimizer: AdamW
+    let metaOptimizer: AdamW
     private var rawGradient: Tensor
     private var scores: Tensor
     private var savedValues: Tensor
     /// Outer updates done so far.
-    public private(set) var outerSteps = 0
+    public internal(set) var outerSteps = 0
 
     public init(settings: NeuralGrokSettings, parameterCount count: Int, seed: Int) {
         self.settings = settings

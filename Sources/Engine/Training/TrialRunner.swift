@@ -42,17 +42,25 @@ public final class TrialRunner {
     /// NeuralGrok's D_outer, held out of the training set.
     public let outerData: Dataset?
     public private(set) var model: TrainableModel
-    private var optimizer: Optimizer
+    var optimizer: Optimizer
     private let batchCapacity: Int
-    private let batcher: Batcher
-    private var amplifier: GradientAmplifier?
-    private let neuralGrok: NeuralGrok?
+    let batcher: Batcher
+    var amplifier: GradientAmplifier?
+    let neuralGrok: NeuralGrok?
+    /// The run so far, at the last step boundary `run` passed (see `TrialRunner+State`).
+    var progress: RunProgress
+    /// Whether the runner stands at a step boundary it can continue from: false once a run
+    /// stopped on success or divergence (mid-step), true while running and after the budget.
+    var atStepBoundary = true
+    /// When the current `run` began, for the wall time a checkpoint records.
+    var runStartNanoseconds: UInt64?
 
     /// Trains `model` if given (already initialised, e.g. with transferred weights; its
     /// capacity must be at least `workspaceCapacity(plan:data:)`), else a fresh model of the
     /// plan's shape (transformer or MLP) initialised from the plan's seed.
     public init(plan: TrainingPlan, data: DataSplit, model: TrainableModel? = nil) {
         self.plan = plan
+        progress = RunProgress(criteria: plan.criteria)
         if case .neuralGrok(let settings) = plan.amplifier {
             let (inner, outer) = Self.holdOut(data.train, fraction: settings.outerFraction, seed: plan.seed)
             self.data = DataSplit(train: inner, test: data.test)
@@ -124,44 +132,54 @@ public final class TrialRunner {
         return 3 * model.denseForwardFlopsPerExample * Double(batch + outerData.count)
     }
 
-    /// Runs to completion, calling `onEvaluation` after every evaluation.
-    public func run(onEvaluation: (Evaluation) -> Void = { _ in }) -> TrainingOutcome {
+    /// Runs to completion, calling `onEvaluation` after every evaluation and `onStepBoundary`
+    /// with the step about to be taken before each step (and before the final evaluation at the
+    /// budget): there the runner's complete state can be captured (`captureState()`) without
+    /// changing what follows. A restored runner continues from its saved step.
+    public func run(onEvaluation: (Evaluation) -> Void = { _ in },
+                    onStepBoundary: (Int) -> Void = { _ in }) -> TrainingOutcome {
+        precondition(atStepBoundary, "a run that stopped on success or divergence cannot continue")
         let start = DispatchTime.now().uptimeNanoseconds
-        var memorised = ThresholdTracker(threshold: plan.criteria.trainThreshold, sustain: plan.criteria.sustain)
-        var grokked = ThresholdTracker(threshold: plan.criteria.testThreshold, sustain: plan.criteria.sustain)
-        var curve: [Evaluation] = []
+        runStartNanoseconds = start
+        defer { runStartNanoseconds = nil }
         var status = TrainingOutcome.Status.censored
-        var step = 0
         var flopsPerExampleDense = 3 * model.denseForwardFlopsPerExample
-        var denseFlops = 0.0, executedFlops = 0.0
         flopsPerExampleDense = flopsPerExampleDense.isFinite ? flopsPerExampleDense : 0
+        // The outcome's progress: the runner's own, plus the final evaluation at the budget,
+        // which the runner's progress never records (a continuation must not see it).
+        var finished: RunProgress
 
         func record(_ evaluation: Evaluation) {
-            curve.append(evaluation)
-            memorised.observe(step: evaluation.step, value: evaluation.trainAccuracy)
-            grokked.observe(step: evaluation.step, value: evaluation.testAccuracy)
+            progress.record(evaluation)
             onEvaluation(evaluation)
         }
 
         while true {
+            let step = progress.step
+            onStepBoundary(step)
             let evaluating = step % plan.evalEvery == 0 || step == plan.budget
             if step == plan.budget {
                 let train = evaluate(data.train), test = evaluate(data.test)
-                record(Evaluation(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
-                                  testLoss: test.loss, testAccuracy: test.accuracy))
+                let evaluation = Evaluation(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                                            testLoss: test.loss, testAccuracy: test.accuracy)
+                finished = progress
+                finished.record(evaluation)
+                onEvaluation(evaluation)
                 if !train.loss.isFinite { status = .diverged }
                 break
             }
             if step == plan.mergeInputFactorsAfter { mergeInputFactors() }
             let batch = batcher.next()
             let tally = trainingGradient(batch.inputs, labels: batch.labels)
-            denseFlops += flopsPerExampleDense * Double(batch.count)
-            executedFlops += model.executedFlopsPerStep(count: batch.count)
+            progress.denseFlops += flopsPerExampleDense * Double(batch.count)
+            progress.executedFlops += model.executedFlopsPerStep(count: batch.count)
             if tally.lossSum.isFinite { amplifier?.amplify(model.parameters) }
             if !tally.lossSum.isFinite {
                 status = .diverged
+                atStepBoundary = false
                 record(Evaluation(step: step, trainLoss: .nan, trainAccuracy: Double(tally.correct) / Double(batch.count),
                                   testLoss: .nan, testAccuracy: 0))
+                finished = progress
                 break
             }
             if evaluating {
@@ -176,8 +194,10 @@ public final class TrialRunner {
                 let measures = plan.diagnostics ? ComplexityMeasures(of: model.parameters) : nil
                 record(Evaluation(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
                                   testLoss: test.loss, testAccuracy: test.accuracy, measures: measures))
-                if grokked.confirmedStep != nil, memorised.confirmedStep != nil {
+                if progress.grokked.confirmedStep != nil, progress.memorised.confirmedStep != nil {
                     status = .grokked
+                    atStepBoundary = false
+                    finished = progress
                     break
                 }
             }
@@ -185,20 +205,22 @@ public final class TrialRunner {
             if let neuralGrok, (step + 1) % neuralGrok.settings.outerEvery == 0 {
                 updateAmplifier(neuralGrok, batch: batch, learningRate: plan.learningRate(at: step))
                 let outerFlops = outerStepFlops(batch: batch.count)
-                denseFlops += outerFlops
-                executedFlops += outerFlops
+                progress.denseFlops += outerFlops
+                progress.executedFlops += outerFlops
             }
-            step += 1
+            progress.step = step + 1
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return TrainingOutcome(status: status, tMem: memorised.confirmedStep, tGrok: grokked.confirmedStep,
-                               steps: step, seconds: seconds, denseFlops: denseFlops, executedFlops: executedFlops,
-                               curve: curve)
+        // Kept in the runner's progress too, so a checkpoint taken after the run counts it.
+        progress.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return TrainingOutcome(status: status, tMem: finished.memorised.confirmedStep,
+                               tGrok: finished.grokked.confirmedStep, steps: finished.step, seconds: progress.seconds,
+                               denseFlops: finished.denseFlops, executedFlops: finished.executedFlops,
+                               curve: finished.curve)
     }
 
     /// Swaps a factorised MLP for its merged twin; the optimiser keeps its state for every
     /// parameter that survives and starts the merged matrix from zero moments.
-    private func mergeInputFactors() {
+    func mergeInputFactors() {
         guard let factorised = model as? MLP, factorised.shape.embeddingRank != nil else { return }
         let merged = factorised.mergingInputFactors()
         optimizer = optimizer.carryingState(to: merged.parameters)
