@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: numericFlags),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Protocol"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol"], swiftSettings: numericFlags),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -21,14 +21,19 @@ enum GrokTransfer {
     }
 
     /// The weak model for this trial, from the worker's cache when an identical one (task,
-    /// weak config, evaluation period, seed) was already trained here.
-    static func weakModel(for config: TrialConfig, data: DataSplit) -> (model: WeakModel, summary: WeakRunSummary) {
+    /// weak config, evaluation period, seed) was already trained here. `train` runs the weak
+    /// plan (default: a fresh runner, run to its end); checkpointing passes its own.
+    static func weakModel(for config: TrialConfig, data: DataSplit,
+                          train: ((TrainingPlan) -> (runner: TrialRunner, outcome: TrainingOutcome))? = nil)
+        -> (model: WeakModel, summary: WeakRunSummary) {
         let weak = config.weak ?? WeakStageConfig()
         let key = cacheKey(for: config, weak: weak)
         let (model, reused) = WeakModelCache.shared.value(for: key) {
             let plan = EnginePlan.weakPlan(for: config, weak: weak, data: data)
-            let runner = TrialRunner(plan: plan, data: data)
-            let outcome = runner.run()
+            let (runner, outcome) = train?(plan) ?? {
+                let runner = TrialRunner(plan: plan, data: data)
+                return (runner, runner.run())
+            }()
             let representation = (runner.model as! MLP).inputRepresentation()
             // The transferred matrix's rank: the embedding dimension for tokens, the first
             // layer's width for feature inputs.
@@ -86,4 +91,7 @@ final class WeakModelCache: @unchecked Sendable {
         }
         return (model, false)
     }
+
+    /// Forgets one weak model (tests that must train it again).
+    func removeValue(for key: String) { _ = lock.withLock { entries.removeValue(forKey: key) } }
 }

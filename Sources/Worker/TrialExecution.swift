@@ -3,34 +3,21 @@ import Foundation
 import Protocol
 
 /// Runs one trial config on the engine and packages the outcome as a `TrialResult`.
-/// Shared by `grok-worker trial` and the worker service.
+/// Shared by `grok-worker trial` and the worker service; `TrialCheckpointing` does the work
+/// (and, when asked, saves and restores the trial's state).
 enum TrialExecution {
     static func run(_ config: TrialConfig, host: String,
                     onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrialResult {
-        let id = config.id
         do {
-            let data = try EnginePlan.data(for: config)
-            let plan = EnginePlan.targetPlan(for: config, data: data)
-            switch config.method {
-            case .scratch:
-                let outcome = TrialRunner(plan: plan, data: data).run { onEvaluation(CurvePoint($0)) }
-                return result(id: id, outcome: outcome, host: host)
-            case .groktransfer:
-                let weak = GrokTransfer.weakModel(for: config, data: data)
-                let model = GrokTransfer.target(for: config, plan: plan, data: data, weak: weak.model)
-                var plan = plan
-                plan.mergeInputFactorsAfter = config.transfer?.mergeAfter
-                let outcome = TrialRunner(plan: plan, data: data, model: model).run { onEvaluation(CurvePoint($0)) }
-                var combined = result(id: id, outcome: outcome, host: host)
-                combined.seconds += weak.summary.seconds
-                combined.flops += weak.summary.flops
-                combined.weak = weak.summary
-                return combined
-            }
+            return try TrialCheckpointing(config: config).run(host: host, onEvaluation: onEvaluation).result
         } catch {
-            return TrialResult(trialId: id, outcome: .failed, steps: 0, seconds: 0, flops: 0,
-                               blasThreads: BLAS.threads, host: host, error: "\(error)")
+            return failure(config, host: host, error: error)
         }
+    }
+
+    static func failure(_ config: TrialConfig, host: String, error: Error) -> TrialResult {
+        TrialResult(trialId: config.id, outcome: .failed, steps: 0, seconds: 0, flops: 0,
+                    blasThreads: BLAS.threads, host: host, error: "\(error)")
     }
 
     static func result(id: String, outcome: TrainingOutcome, host: String) -> TrialResult {
