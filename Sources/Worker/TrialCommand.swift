@@ -84,7 +84,7 @@ struct TrialCommand: ParsableCommand {
             do {
                 saved = try checkpointing.open(try Data(contentsOf: URL(fileURLWithPath: resume)))
             } catch {
-                throw StateFile.Refusal(path: resume, reason: "\(error)")
+                UserMistake.fail("cannot resume from \(resume): \(error)")
             }
             if !quiet, let saved {
                 note("resuming trial \(trial.id) at step \((try? saved.step()) ?? 0) (\(saved.stage.name) stage) from \(resume)")
@@ -95,7 +95,7 @@ struct TrialCommand: ParsableCommand {
             completion = try checkpointing.run(host: TrialExecution.hostName, resumingFrom: saved, onEvaluation: onEvaluation)
         } catch let error where resume != nil && (error is TrialStateError || error is TrialStateMismatch) {
             // The runner's own checks (plan, data split, shapes) found the state does not fit.
-            throw StateFile.Refusal(path: resume!, reason: "\(error)")
+            UserMistake.fail("cannot resume from \(resume!): \(error)")
         } catch {
             return TrialExecution.failure(trial, host: TrialExecution.hostName, error: error)
         }
@@ -184,13 +184,6 @@ enum Summary {
 
 /// Trial-state files of `grok-worker trial`.
 enum StateFile {
-    /// A state that cannot be resumed: printed as one line, exit status 2.
-    struct Refusal: Error, CustomStringConvertible {
-        let path: String
-        let reason: String
-        var description: String { "cannot resume from \(path): \(reason)" }
-    }
-
     /// Replaces `path` atomically (write beside it, then rename).
     static func write(_ state: Data, to path: String) throws {
         try state.write(to: URL(fileURLWithPath: path), options: .atomic)
