@@ -9,7 +9,7 @@ import Darwin
 /// `grok-worker trial --save-state` and `--resume` as separate processes: a trial killed with
 /// SIGKILL mid-run and resumed from its last periodic state, and a censored trial continued
 /// under a raised budget, both give byte-identical curves to a direct run.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct ResumeProcessTests {
     /// The directory holding `grok-worker`: the test bundle's build directory, found by walking
     /// up from the running test executable (as the coordinator's end-to-end tests do).
@@ -43,13 +43,19 @@ struct ResumeProcessTests {
         var description: String { "grok-worker not found beside the test bundle; build it first (swift build --build-tests)" }
     }
 
-    /// Runs grok-worker to completion; (status, stderr).
+    /// Runs grok-worker to completion; (status, stderr). Waits without holding a thread of the
+    /// test pool (other suites keep running).
     @discardableResult
-    static func run(_ arguments: [String], in directory: String) throws -> (Int32, String) {
+    static func run(_ arguments: [String], in directory: String) async throws -> (Int32, String) {
         let process = try start(arguments, in: directory)
-        process.waitUntilExit()
+        await exit(of: process)
         let errors = try String(contentsOfFile: (directory as NSString).appendingPathComponent("stderr.log"), encoding: .utf8)
         return (process.terminationStatus, errors)
+    }
+
+    static func exit(of process: Process) async {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
+        process.waitUntilExit()
     }
 
     static func start(_ arguments: [String], in directory: String) throws -> Process {
@@ -76,49 +82,49 @@ struct ResumeProcessTests {
         try Data(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(name)))
     }
 
-    @Test func killedTrialResumesInAFreshProcess() throws {
+    @Test func killedTrialResumesInAFreshProcess() async throws {
         let directory = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = try Self.writeConfig(budget: 3000, in: directory)
-        #expect(try Self.run([config, "--quiet", "--curve", "direct.curve"], in: directory).0 == 0)
+        #expect(try await Self.run([config, "--quiet", "--curve", "direct.curve"], in: directory).0 == 0)
 
         // Killed (SIGKILL) once its first periodic state is on disk.
         let statePath = (directory as NSString).appendingPathComponent("trial.state")
         let victim = try Self.start([config, "--quiet", "--save-state", "trial.state", "--state-every", "0.1"], in: directory)
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: statePath), victim.isRunning, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.005)
+            try await Task.sleep(for: .milliseconds(5))
         }
         kill(victim.processIdentifier, SIGKILL)
-        victim.waitUntilExit()
+        await Self.exit(of: victim)
         #expect(victim.terminationReason == .uncaughtSignal, "the trial should still be running when killed")
 
-        let (status, errors) = try Self.run([config, "--resume", "trial.state", "--curve", "resumed.curve"], in: directory)
+        let (status, errors) = try await Self.run([config, "--resume", "trial.state", "--curve", "resumed.curve"], in: directory)
         #expect(status == 0, "\(errors)")
         let step = errors.components(separatedBy: " at step ").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
         #expect(step.map { $0 > 0 && $0 < 3000 } == true, "resumed mid-run: \(errors.prefix(300))")
         #expect(try Self.contents("resumed.curve", in: directory) == Self.contents("direct.curve", in: directory))
     }
 
-    @Test func censoredTrialContinuesToARaisedBudgetInAFreshProcess() throws {
+    @Test func censoredTrialContinuesToARaisedBudgetInAFreshProcess() async throws {
         let directory = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let short = try Self.writeConfig(budget: 700, in: directory), long = try Self.writeConfig(budget: 1500, in: directory)
-        #expect(try Self.run([long, "--quiet", "--curve", "direct.curve"], in: directory).0 == 0)
-        #expect(try Self.run([short, "--quiet", "--save-state", "final.state"], in: directory).0 == 0)
-        let (status, errors) = try Self.run([long, "--resume", "final.state", "--curve", "raised.curve"], in: directory)
+        #expect(try await Self.run([long, "--quiet", "--curve", "direct.curve"], in: directory).0 == 0)
+        #expect(try await Self.run([short, "--quiet", "--save-state", "final.state"], in: directory).0 == 0)
+        let (status, errors) = try await Self.run([long, "--resume", "final.state", "--curve", "raised.curve"], in: directory)
         #expect(status == 0 && errors.contains("at step 700"), "\(errors.prefix(300))")
         #expect(try Self.contents("raised.curve", in: directory) == Self.contents("direct.curve", in: directory))
 
         // Refused with one line: a lowered budget, a corrupted state.
         let lowered = try Self.writeConfig(budget: 500, in: directory)
-        let (loweredStatus, loweredErrors) = try Self.run([lowered, "--resume", "final.state"], in: directory)
+        let (loweredStatus, loweredErrors) = try await Self.run([lowered, "--resume", "final.state"], in: directory)
         #expect(loweredStatus != 0 && loweredErrors.contains("past this run's budget of 500"), "\(loweredErrors)")
         #expect(loweredErrors.trimmingCharacters(in: .newlines).split(separator: "\n").count == 1)
         var corrupted = try Self.contents("final.state", in: directory)
         corrupted[corrupted.count / 3] ^= 0x40
         try corrupted.write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("bad.state")))
-        let (badStatus, badErrors) = try Self.run([long, "--resume", "bad.state"], in: directory)
+        let (badStatus, badErrors) = try await Self.run([long, "--resume", "bad.state"], in: directory)
         #expect(badStatus != 0 && badErrors.contains("checksum mismatch"), "\(badErrors)")
     }
 }
