@@ -16,7 +16,7 @@ import Synchronization
 /// run, one taken in the target stage carries the weak run's summary.
 final class TrialCheckpointing: Sendable {
     /// How a trial ended, and the state to continue it from when its budget ran out.
-    struct Completion {
+    struct Completion: Sendable {
         var result: TrialResult
         /// Set when the trial was censored: continuing it under a larger budget equals a direct
         /// run to that budget. Nil after success or divergence (nothing to continue).
@@ -63,7 +63,6 @@ final class TrialCheckpointing: Sendable {
     /// engine cannot run or a state that does not fit; training itself does not throw.
     func run(host: String, resumingFrom saved: TrialState? = nil,
              onEvaluation: (CurvePoint) -> Void = { _ in }) throws -> Completion {
-        lastState.withLock { $0 = clock.now }
         let data = try EnginePlan.data(for: config)
         let plan = EnginePlan.targetPlan(for: config, data: data)
         switch config.method {
@@ -126,7 +125,9 @@ final class TrialCheckpointing: Sendable {
 
     private func train(_ runner: TrialRunner, stage: (TrialRunner) -> TrialState.Stage,
                        onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrainingOutcome {
-        runner.run(onEvaluation: { onEvaluation(CurvePoint($0)) }, onStepBoundary: { _ in
+        // The interval counts training time: a stage's first state comes `interval` after it starts.
+        lastState.withLock { $0 = clock.now }
+        return runner.run(onEvaluation: { onEvaluation(CurvePoint($0)) }, onStepBoundary: { _ in
             guard stateDue() else { return }
             onState(TrialState(trialKey: config.stateKey, budget: config.budget, stage: stage(runner)).sealed())
         })

@@ -5,7 +5,9 @@ import Testing
 /// Saved trial states: a runner stopped at step N, saved, restored into a fresh runner and run
 /// on gives bit for bit the curve, t_mem, t_grok and parameters of the uninterrupted run — for
 /// each model kind and amplifier, across GrokTransfer's merge, and under a raised budget; and
-/// a damaged or foreign state is refused with the reason.
+/// a damaged or foreign state is refused with the reason. Serialized: its runs then hold at
+/// most one of the test pool's threads, leaving the other to suites waiting on it.
+@Suite(.serialized)
 struct CheckpointTests {
     enum Model: String, CaseIterable, CustomTestStringConvertible {
         case mlp, transformer

@@ -57,29 +57,40 @@ struct TrialCheckpointingTests {
                 "\(label): weak run")
     }
 
+    /// Runs a trial on a thread of its own: a few seconds of training then hold none of the
+    /// test pool's threads, which other suites' tests are waiting for.
+    static func run(_ checkpointing: TrialCheckpointing, resumingFrom state: TrialState? = nil) async throws
+        -> TrialCheckpointing.Completion {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try checkpointing.run(host: "test", resumingFrom: state) }) }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
     /// Runs `config` taking a state at every step boundary and keeps those whose (stage, step)
     /// are wanted.
-    static func states(of config: TrialConfig, wanted: Set<String>) throws -> (TrialResult, [String: TrialState]) {
+    static func states(of config: TrialConfig, wanted: Set<String>) async throws -> (TrialResult, [String: TrialState]) {
         let kept = Mutex<[String: TrialState]>([:])
         let checkpointing = TrialCheckpointing(config: config, every: 1e-9) { sealed in
             guard let state = try? TrialState(sealed: sealed), let step = try? state.step() else { return }
             let label = "\(state.stage.name) \(step)"
             if wanted.contains(label) { kept.withLock { $0[label] = state } }
         }
-        let result = try checkpointing.run(host: "test").result
+        let result = try await run(checkpointing).result
         return (result, kept.withLock { $0 })
     }
 
     // MARK: GrokTransfer
 
-    @Test func transferTrialContinuesFromEitherStage() throws {
+    @Test func transferTrialContinuesFromEitherStage() async throws {
         let config = try Self.transferConfig(seed: 11)
-        let direct = try TrialCheckpointing(config: config).run(host: "test").result
+        let direct = try await Self.run(TrialCheckpointing(config: config)).result
         let weakSteps = try #require(direct.weak?.steps)
         #expect(weakSteps >= 40, "the weak stage should run a while (it ran \(weakSteps) steps)")
         let wanted: Set = ["weak 0", "weak 33", "target 0", "target 45", "target 60", "target 97"]
         WeakModelCache.shared.removeValue(for: try #require(direct.weak?.key))
-        let (checkpointed, states) = try Self.states(of: config, wanted: wanted)
+        let (checkpointed, states) = try await Self.states(of: config, wanted: wanted)
         Self.expectSame(checkpointed, as: direct, "taking states perturbed the trial")
         #expect(Set(states.keys) == wanted)
         for (label, state) in states.sorted(by: { $0.key < $1.key }) {
@@ -87,10 +98,12 @@ struct TrialCheckpointingTests {
             WeakModelCache.shared.removeValue(for: direct.weak!.key)
             // The first state the resumed trial takes is where it resumed: nothing was recomputed.
             let first = Mutex<String?>(nil)
-            let resumed = try TrialCheckpointing(config: config, every: 1e-9) { sealed in
+            let checkpointing = TrialCheckpointing(config: config) { sealed in
                 guard let state = try? TrialState(sealed: sealed), let step = try? state.step() else { return }
                 first.withLock { if $0 == nil { $0 = "\(state.stage.name) \(step)" } }
-            }.run(host: "test", resumingFrom: state).result
+            }
+            checkpointing.requestState()
+            let resumed = try await Self.run(checkpointing, resumingFrom: state).result
             Self.expectSame(resumed, as: direct, "resumed at \(label)")
             #expect(first.withLock { $0 } == label)
         }
@@ -98,35 +111,35 @@ struct TrialCheckpointingTests {
 
     /// A censored trial's final state under a raised budget equals a direct run to that budget,
     /// for a scratch trial (NeuralGrok) and a GrokTransfer trial past its merge.
-    @Test func censoredTrialsContinueUnderARaisedBudget() throws {
+    @Test func censoredTrialsContinueUnderARaisedBudget() async throws {
         for (short, long) in [(try Self.scratchConfig(budget: 100), try Self.scratchConfig(budget: 170)),
                               (try Self.transferConfig(seed: 12, budget: 90), try Self.transferConfig(seed: 12, budget: 150))] {
-            let direct = try TrialCheckpointing(config: long).run(host: "test").result
-            let first = try TrialCheckpointing(config: short).run(host: "test")
+            let direct = try await Self.run(TrialCheckpointing(config: long)).result
+            let first = try await Self.run(TrialCheckpointing(config: short))
             #expect(first.result.outcome == .censored && first.result.steps == short.budget)
             let final = try #require(first.finalState)
             let raised = TrialCheckpointing(config: long)
             let state = try raised.open(final)
             #expect(try state.step() == short.budget && state.budget == short.budget)
-            Self.expectSame(try raised.run(host: "test", resumingFrom: state).result, as: direct, "\(long.method) raised")
+            Self.expectSame(try await Self.run(raised, resumingFrom: state).result, as: direct, "\(long.method) raised")
         }
     }
 
-    @Test func onlyCensoredTrialsLeaveAFinalState() throws {
+    @Test func onlyCensoredTrialsLeaveAFinalState() async throws {
         // Memorises and "groks" (10 % test accuracy) quickly.
         var quick = try Self.scratchConfig(budget: 400, learningRate: 0.01)
         quick.thresholds.train = 0.5
         quick.thresholds.test = 0.1
         quick.thresholds.sustain = 1
-        let completion = try TrialCheckpointing(config: quick).run(host: "test")
+        let completion = try await Self.run(TrialCheckpointing(config: quick))
         #expect(completion.result.outcome == .grokked && completion.finalState == nil)
     }
 
     // MARK: Refusals
 
-    @Test func statesOfOtherTrialsBudgetsAndBuildsAreRefused() throws {
+    @Test func statesOfOtherTrialsBudgetsAndBuildsAreRefused() async throws {
         let config = try Self.scratchConfig(budget: 60)
-        let final = try #require(try TrialCheckpointing(config: config).run(host: "test").finalState)
+        let final = try #require(try await Self.run(TrialCheckpointing(config: config)).finalState)
 
         let other = try Self.scratchConfig(budget: 60, learningRate: 0.002)
         #expect(throws: TrialStateMismatch.self) { try TrialCheckpointing(config: other).open(final) }
@@ -147,12 +160,11 @@ struct TrialCheckpointingTests {
             try TrialCheckpointing(config: config).open(foreign)
         }
         // A transfer trial's state does not restore as a scratch trial's (different key first of all).
-        let transfer = try #require(try TrialCheckpointing(config: try Self.transferConfig(seed: 13, budget: 30))
-            .run(host: "test").finalState)
+        let transfer = try #require(try await Self.run(TrialCheckpointing(config: try Self.transferConfig(seed: 13, budget: 30))).finalState)
         #expect(throws: TrialStateMismatch.self) { try TrialCheckpointing(config: config).open(transfer) }
     }
 
-    @Test func stateKeyIgnoresOnlyTheBudget() throws {
+    @Test func stateKeyIgnoresOnlyTheBudget() async throws {
         #expect(try Self.scratchConfig(budget: 100).stateKey == Self.scratchConfig(budget: 5000).stateKey)
         #expect(try Self.scratchConfig(budget: 100).id != Self.scratchConfig(budget: 5000).id)
         #expect(try Self.scratchConfig(budget: 100).stateKey != Self.scratchConfig(budget: 100, learningRate: 0.002).stateKey)
