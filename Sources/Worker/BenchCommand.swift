@@ -28,6 +28,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Time Nanda's transformer with this many layers on (a + b) mod 97 instead of a config.")
     var transformer: Int?
 
+    @Flag(help: "Also measure the trial's saved state: its size and the time to capture and restore it.")
+    var state = false
+
     func validate() throws {
         if transformer != nil, config != nil { throw ValidationError("give a config or --transformer, not both") }
         if let transformer, transformer < 1 { throw ValidationError("--transformer needs at least one layer") }
@@ -43,6 +46,7 @@ struct BenchCommand: ParsableCommand {
         let amplifier = trial.amplifier.map { "amplifier \($0.json.canonicalText)" } ?? "no amplifier"
         print("config  \(trial.id): \(Self.describe(trial.target.architecture)), batch \(batch), \(amplifier)")
         print("dense-equivalent work: \(String(format: "%.2f", denseFlops / 1e9)) GFLOP/step")
+        if state { StateBench.run(plan: plan, data: data) }
         print("path       threads  ms/step (median)  min     dense GFLOP/s  executed GFLOP/s")
         for threadCount in threadCounts {
             BLAS.threads = threadCount

@@ -22,15 +22,21 @@ enum GrokTransfer {
     }
 
     /// The weak model for this trial, from the worker's cache when an identical one (task,
-    /// weak config, evaluation period, seed) was already trained here.
-    static func weakModel(for config: TrialConfig, weak: WeakStage, data: DataSplit)
+    /// weak config, evaluation period, seed) was already trained here. `train` runs the weak
+    /// plan (default: a fresh runner, run to its end); checkpointing passes its own.
+    static func weakModel(for config: TrialConfig, weak: WeakStage, data: DataSplit,
+                          train: ((TrainingPlan) -> (runner: TrialRunner, outcome: TrainingOutcome))? = nil)
         -> (model: WeakModel, summary: WeakRunSummary) {
         let key = cacheKey(for: config, weak: weak)
         let (model, reused) = WeakModelCache.shared.value(for: key) {
             let plan = EnginePlan.weakPlan(for: config, weak: weak, data: data)
             guard case .mlp(let shape) = plan.model else { preconditionFailure("weak models are MLPs") }
-            let network = TrialRunner.freshMLP(shape, plan: plan, capacity: TrialRunner.workspaceCapacity(plan: plan, data: data))
-            let outcome = TrialRunner(plan: plan, data: data, model: network).run()
+            let (runner, outcome) = train?(plan) ?? {
+                let network = TrialRunner.freshMLP(shape, plan: plan, capacity: TrialRunner.workspaceCapacity(plan: plan, data: data))
+                let runner = TrialRunner(plan: plan, data: data, model: network)
+                return (runner, runner.run())
+            }()
+            guard let network = runner.model as? MLP else { preconditionFailure("weak models are MLPs") }
             // The transferred matrix's rank: the embedding dimension for tokens, the first
             // layer's width for feature inputs.
             let rank = config.task.readsTokens ? weak.model.embeddingDimensions : weak.model.width
@@ -93,4 +99,7 @@ final class WeakModelCache: Sendable {
         }
         return (model, false)
     }
+
+    /// Forgets one weak model (tests that must train it again).
+    func removeValue(for key: String) { _ = entries.withLock { $0.removeValue(forKey: key) } }
 }

@@ -8,7 +8,13 @@ import TrialSchema
 struct TrialCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trial",
-        abstract: "Run one trial from a config file and print its curve summary."
+        abstract: "Run one trial from a config file and print its curve summary.",
+        discussion: """
+            With --save-state the trial's complete state (model, optimiser, amplifier, data order, \
+            curve) is written every --state-every seconds and, when the budget runs out, at the end. \
+            --resume continues such a state bit for bit: the same config (with the same or a larger \
+            budget), build and --threads as when it was saved.
+            """
     )
 
     @Argument(help: "Trial config JSON (missing keys take the canonical defaults).")
@@ -26,8 +32,23 @@ struct TrialCommand: ParsableCommand {
     @Flag(help: "Print only the summary.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Save the trial's complete state to this file (atomically replaced) every --state-every seconds, and at the end of a run censored by its budget.",
+                               valueName: "path"))
+    var saveState: String?
+
+    @Option(help: ArgumentHelp("Seconds between saved states (default 60).", valueName: "seconds"))
+    var stateEvery: Double?
+
+    @Option(help: ArgumentHelp("Continue from a state saved by --save-state: same config (the budget may be larger), same build and --threads.",
+                               valueName: "state"))
+    var resume: String?
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let stateEvery {
+            guard saveState != nil else { throw ValidationError("--state-every needs --save-state") }
+            guard stateEvery > 0, stateEvery.isFinite else { throw ValidationError("--state-every must be a positive number of seconds") }
+        }
     }
 
     func run() throws {
@@ -41,13 +62,55 @@ struct TrialCommand: ParsableCommand {
         }
         BLAS.threads = threads
         let progress = ProgressPrinter(budget: trial.budget, enabled: !quiet)
-        let outcome = TrialExecution.run(trial, host: TrialExecution.hostName) { progress.show($0) }
+        let outcome = try runTrial(trial) { progress.show($0) }
         progress.finish()
         if let curve { try writeCurve(outcome.curve, to: curve) }
         if let result { try (outcome.json.canonicalText + "\n").write(toFile: result, atomically: true, encoding: .utf8) }
         print(Summary.text(of: outcome, config: trial))
         if outcome.outcome == .failed { throw ExitCode(2) }
     }
+
+    /// Runs the trial with the state options: resumes from `--resume` (refusing a state of
+    /// another trial, build or thread count with a one-line reason) and saves to `--save-state`.
+    private func runTrial(_ trial: TrialConfig, onEvaluation: (CurvePoint) -> Void) throws -> TrialResult {
+        let target = saveState
+        let checkpointing = TrialCheckpointing(config: trial, every: target == nil ? nil : stateEvery ?? 60) { state in
+            guard let target else { return }
+            do { try StateFile.write(state, to: target) } catch {
+                FileHandle.standardError.write(Data("warning: cannot save the trial state to \(target): \(error.localizedDescription)\n".utf8))
+            }
+        }
+        var saved: TrialState?
+        if let resume {
+            do {
+                saved = try checkpointing.open(try Data(contentsOf: URL(fileURLWithPath: resume)))
+            } catch {
+                UserMistake.fail("cannot resume from \(resume): \(error)")
+            }
+            if !quiet, let saved {
+                note("resuming trial \(trial.id) at step \((try? saved.step()) ?? 0) (\(saved.stage.name) stage) from \(resume)")
+            }
+        }
+        let completion: TrialCheckpointing.Completion
+        do {
+            completion = try checkpointing.run(host: TrialExecution.hostName, resumingFrom: saved, onEvaluation: onEvaluation)
+        } catch let error where resume != nil && (error is TrialStateError || error is TrialStateMismatch) {
+            // The runner's own checks (plan, data split, shapes) found the state does not fit.
+            UserMistake.fail("cannot resume from \(resume!): \(error)")
+        } catch {
+            return TrialExecution.failure(trial, host: TrialExecution.hostName, error: error)
+        }
+        guard let target else { return completion.result }
+        if let state = completion.finalState {
+            try StateFile.write(state, to: target)
+            if !quiet { note("final state at step \(completion.result.steps) saved to \(target) (continue it under a larger budget with --resume)") }
+        } else if !quiet {
+            note("the trial \(completion.result.outcome.rawValue): no final state to continue (\(target) keeps the last periodic one, if any)")
+        }
+        return completion.result
+    }
+
+    private func note(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
 
     private func writeCurve(_ points: [CurvePoint], to path: String) throws {
         let lines = points.map { point -> String in
@@ -117,5 +180,13 @@ enum Summary {
         }
         if let error = result.error { lines.append("error    \(error)") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Trial-state files of `grok-worker trial`.
+enum StateFile {
+    /// Replaces `path` atomically (write beside it, then rename).
+    static func write(_ state: Data, to path: String) throws {
+        try state.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }

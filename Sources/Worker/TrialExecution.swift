@@ -4,32 +4,16 @@ import Protocol
 import TrialSchema
 
 /// Runs one trial config on the engine and packages the outcome as a `TrialResult`.
-/// Shared by `grok-worker trial` and the worker service.
+/// Shared by `grok-worker trial` and the worker service; `TrialCheckpointing` does the work
+/// (and, when asked, saves and restores the trial's state).
 enum TrialExecution {
     static func run(_ config: TrialConfig, host: String,
                     onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrialResult {
-        let id = config.id
         do {
             try checkMemory(config)
-            let data = try EnginePlan.data(for: config)
-            switch config.method {
-            case .scratch:
-                let plan = try EnginePlan.targetPlan(for: config, data: data)
-                let outcome = TrialRunner(plan: plan, data: data).run(onEvaluation: onEvaluation)
-                return result(id: id, outcome: outcome, host: host)
-            case .grokTransfer(let weak, let transfer):
-                let weakRun = GrokTransfer.weakModel(for: config, weak: weak, data: data)
-                let target = try GrokTransfer.target(for: config, transfer: transfer, data: data, weak: weakRun.model)
-                let outcome = TrialRunner(plan: target.plan, data: data, model: target.model).run(onEvaluation: onEvaluation)
-                var combined = result(id: id, outcome: outcome, host: host)
-                combined.seconds += weakRun.summary.seconds
-                combined.flops += weakRun.summary.flops
-                combined.weak = weakRun.summary
-                return combined
-            }
+            return try TrialCheckpointing(config: config).run(host: host, onEvaluation: onEvaluation).result
         } catch {
-            return TrialResult(trialId: id, outcome: .failed, steps: 0, seconds: 0, flops: 0,
-                               blasThreads: BLAS.threads, host: host, error: "\(error)")
+            return failure(config, host: host, error: error)
         }
     }
 
@@ -41,6 +25,11 @@ enum TrialExecution {
         guard cost.bytes > available else { return }
         throw EnginePlan.Unsupported(path: "$.target", reason: "the trial needs about \(TrialCost.bytes(cost.bytes)) of memory "
                                      + "(\(TrialCost.count(cost.parameters)) parameters); this worker has \(TrialCost.bytes(available))")
+    }
+
+    static func failure(_ config: TrialConfig, host: String, error: Error) -> TrialResult {
+        TrialResult(trialId: config.id, outcome: .failed, steps: 0, seconds: 0, flops: 0,
+                    blasThreads: BLAS.threads, host: host, error: "\(error)")
     }
 
     static func result(id: String, outcome: TrainingOutcome, host: String) -> TrialResult {

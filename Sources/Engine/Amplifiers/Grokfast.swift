@@ -8,8 +8,8 @@
 public final class GrokfastEMA: GradientAmplifier {
     public let alpha: Float
     public let lamb: Float
-    private let average: Tensor
-    private var started = false
+    let average: Tensor
+    var started = false
 
     public init(count: Int, alpha: Float, lamb: Float) {
         self.alpha = alpha
@@ -48,12 +48,12 @@ public final class GrokfastMovingAverage: GradientAmplifier {
     public let window: Int
     public let lamb: Float
     public let warmup: Bool
-    private let count: Int
+    let count: Int
     /// `window` rows of `count` gradients, used as a ring.
-    private let history: Tensor
-    private let sum: UnsafeMutablePointer<Double>
-    private var filled = 0
-    private var next = 0
+    let history: Tensor
+    let sum: UnsafeMutablePointer<Double>
+    var filled = 0
+    var next = 0
 
     public init(count: Int, window: Int, lamb: Float, warmup: Bool = true) {
         precondition(window >= 1, "a moving average needs a window of at least one step")

@@ -20,12 +20,12 @@ public final class NeuralGrok: GradientAmplifier {
     /// The settings the float kernels use.
     private let clip: Float, outerLearningRate: Float
     let network: NeuralAmplifierNetwork
-    private let metaOptimizer: AdamW
+    let metaOptimizer: AdamW
     private var rawGradient: Tensor
     private var scores: Tensor
     private var savedValues: Tensor
     /// Outer updates done so far.
-    public private(set) var outerSteps = 0
+    public internal(set) var outerSteps = 0
 
     public init(settings: NeuralGrokSettings, parameterCount count: Int, seed: Int) {
         self.settings = settings

@@ -4,7 +4,7 @@
 /// own stream derived from the trial seed and a purpose label, so adding a draw in one place
 /// never shifts another.
 public struct SeededGenerator: RandomNumberGenerator {
-    private var state: (UInt64, UInt64, UInt64, UInt64)
+    var state: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
         var splitMix = seed

@@ -33,9 +33,9 @@ public final class AdamW: Optimizer {
     public let epsilon: Float
     public let weightDecay: Float
     public let decoupled: Bool
-    private let firstMoment: Tensor
-    private let secondMoment: Tensor
-    public private(set) var stepCount = 0
+    let firstMoment: Tensor
+    let secondMoment: Tensor
+    public internal(set) var stepCount = 0
 
     public func carryingState(to store: ParameterStore) -> Optimizer {
         let next = AdamW(parameters: store, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
@@ -85,7 +85,7 @@ public final class SGD: Optimizer {
     public let parameters: ParameterStore
     public let momentum: Float
     public let weightDecay: Float
-    private let velocity: Tensor
+    let velocity: Tensor
 
     public func carryingState(to store: ParameterStore) -> Optimizer {
         let next = SGD(parameters: store, momentum: momentum, weightDecay: weightDecay)

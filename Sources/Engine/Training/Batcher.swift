@@ -9,9 +9,9 @@ final class Batcher {
 
     private let dataset: Dataset
     private let batchSize: Int
-    private var generator: SeededGenerator
-    private var order: [Int] = []
-    private var position = 0
+    var generator: SeededGenerator
+    var order: [Int] = []
+    var position = 0
     private let storage: BatchStorage
     private let all: BatchStorage
 

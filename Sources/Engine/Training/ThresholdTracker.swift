@@ -5,10 +5,10 @@
 public struct ThresholdTracker: Sendable, Equatable {
     public let threshold: Double
     public let sustain: Int
-    private var runStart: Int?
-    private var runLength = 0
+    var runStart: Int?
+    var runLength = 0
     /// The first step of the first sustained run, once confirmed.
-    public private(set) var confirmedStep: Int?
+    public internal(set) var confirmedStep: Int?
 
     public init(threshold: Double, sustain: Int) {
         precondition(sustain >= 1, "sustain must be at least one evaluation")

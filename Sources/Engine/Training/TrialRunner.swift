@@ -44,16 +44,24 @@ public final class TrialRunner {
     /// NeuralGrok's D_outer, held out of the training set.
     public let outerData: Dataset?
     public private(set) var model: TrainableModel
-    private var optimizer: Optimizer
-    private let batcher: Batcher
-    private var amplifier: GradientAmplifier?
-    private let neuralGrok: NeuralGrok?
+    var optimizer: Optimizer
+    let batcher: Batcher
+    var amplifier: GradientAmplifier?
+    let neuralGrok: NeuralGrok?
+    /// The run so far, at the last step boundary `run` passed (see `TrialRunner+State`).
+    var progress: RunProgress
+    /// Whether the runner stands at a step boundary it can continue from: false once a run
+    /// stopped on success or divergence (mid-step), true while running and after the budget.
+    var atStepBoundary = true
+    /// When the current `run` began, for the wall time a checkpoint records.
+    var runStartNanoseconds: UInt64?
 
     /// Trains `model` if given (already initialised, e.g. with transferred weights; its
     /// capacity must be at least `workspaceCapacity(plan:data:)`), else a fresh model of the
     /// plan's shape (transformer or MLP) initialised from the plan's seed.
     public init(plan: TrainingPlan, data: DataSplit, model: TrainableModel? = nil) {
         self.plan = plan
+        progress = RunProgress(criteria: plan.criteria)
         if case .neuralGrok(let settings) = plan.amplifier {
             let (inner, outer) = Self.holdOut(data.train, fraction: settings.outerFraction, seed: plan.seed)
             self.data = DataSplit(train: inner, test: data.test)
@@ -132,26 +140,41 @@ public final class TrialRunner {
         return 3 * model.denseForwardFlopsPerExample * Double(batch + outerData.count)
     }
 
-    /// Runs to completion, calling `onEvaluation` after every evaluation.
-    public func run(onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrainingOutcome {
+    /// Runs to completion, calling `onEvaluation` after every evaluation and `onStepBoundary`
+    /// with the step about to be taken before each step (and before the final evaluation at the
+    /// budget): there the runner's complete state can be captured (`captureState()`) without
+    /// changing what follows. A restored runner continues from its saved step.
+    public func run(onEvaluation: (CurvePoint) -> Void = { _ in },
+                    onStepBoundary: (Int) -> Void = { _ in }) -> TrainingOutcome {
+        precondition(atStepBoundary, "a run that stopped on success or divergence cannot continue")
         let start = DispatchTime.now().uptimeNanoseconds
-        var memorised = ThresholdTracker(threshold: plan.criteria.train, sustain: plan.criteria.sustain)
-        var grokked = ThresholdTracker(threshold: plan.criteria.test, sustain: plan.criteria.sustain)
-        var curve: [CurvePoint] = []
+        runStartNanoseconds = start
+        defer { runStartNanoseconds = nil }
         var status = TrainingOutcome.Status.censored
-        var step = 0
         let denseFlopsPerExample = 3 * model.denseForwardFlopsPerExample
         let stepFlopsPerExample = denseFlopsPerExample.isFinite ? denseFlopsPerExample : 0
-        var denseFlops = 0.0
+        // The outcome's progress: the runner's own, plus the final evaluation at the budget,
+        // which the runner's progress never records (a continuation must not see it).
+        var finished: RunProgress
 
         func record(_ point: CurvePoint) {
-            curve.append(point)
-            memorised.observe(step: point.step, value: point.trainAccuracy)
-            grokked.observe(step: point.step, value: point.testAccuracy)
+            progress.record(point)
             onEvaluation(point)
         }
 
-        while step < plan.budget {
+        while true {
+            let step = progress.step
+            onStepBoundary(step)
+            if step == plan.budget {
+                let train = evaluate(data.train), test = evaluate(data.test)
+                let point = CurvePoint(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                                       testLoss: test.loss, testAccuracy: test.accuracy)
+                finished = progress
+                finished.record(point)
+                onEvaluation(point)
+                if !train.loss.isFinite { status = .diverged }
+                break
+            }
             let evaluating = step % plan.evalEvery == 0
             let report = trainStep(step) { examples, tally in
                 guard evaluating else { return true }
@@ -167,32 +190,32 @@ public final class TrialRunner {
                 record(CurvePoint(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
                                   testLoss: test.loss, testAccuracy: test.accuracy, diagnostics: diagnostics))
                 // Both confirmed: grokked, and the step's update is not taken.
-                return grokked.confirmedStep == nil || memorised.confirmedStep == nil
+                return progress.grokked.confirmedStep == nil || progress.memorised.confirmedStep == nil
             }
-            denseFlops += stepFlopsPerExample * Double(report.examples)
-            if report.outerStep { denseFlops += outerStepFlops(batch: report.examples) }
+            progress.denseFlops += stepFlopsPerExample * Double(report.examples)
+            if report.outerStep { progress.denseFlops += outerStepFlops(batch: report.examples) }
             if report.diverged {
                 status = .diverged
+                atStepBoundary = false
                 record(CurvePoint(step: step, trainLoss: .nan,
                                   trainAccuracy: Double(report.tally.correct) / Double(report.examples),
                                   testLoss: .nan, testAccuracy: 0))
+                finished = progress
                 break
             }
             if !report.updated {
                 status = .grokked
+                atStepBoundary = false
+                finished = progress
                 break
             }
-            step += 1
+            progress.step = step + 1
         }
-        if step == plan.budget {
-            let train = evaluate(data.train), test = evaluate(data.test)
-            record(CurvePoint(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
-                              testLoss: test.loss, testAccuracy: test.accuracy))
-            if !train.loss.isFinite { status = .diverged }
-        }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return TrainingOutcome(status: status, tMem: memorised.confirmedStep, tGrok: grokked.confirmedStep,
-                               steps: step, seconds: seconds, denseFlops: denseFlops, curve: curve)
+        // Kept in the runner's progress too, so a checkpoint taken after the run counts it.
+        progress.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return TrainingOutcome(status: status, tMem: finished.memorised.confirmedStep,
+                               tGrok: finished.grokked.confirmedStep, steps: finished.step, seconds: progress.seconds,
+                               denseFlops: finished.denseFlops, curve: finished.curve)
     }
 
     // MARK: Steps
@@ -224,7 +247,7 @@ public final class TrialRunner {
 
     /// Swaps a factorised MLP for its merged twin; the optimiser keeps its state for every
     /// parameter that survives and starts the merged matrix from zero moments.
-    private func mergeInputFactors() {
+    func mergeInputFactors() {
         guard let merged = model.mergingInputFactors() else { return }
         optimizer = optimizer.carryingState(to: merged.parameters)
         amplifier = amplifier?.carryingState(from: model.parameters, to: merged.parameters)
