@@ -5,7 +5,7 @@ import Testing
 
 /// The fork–join team behind every split loop and product. A missed wake-up would hang a job,
 /// so the suite has a time limit.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(6)))
 struct ComputeTeamTests {
     /// Each part runs exactly once, on every job, however jobs follow each other (helpers both
     /// spinning and asleep between them).

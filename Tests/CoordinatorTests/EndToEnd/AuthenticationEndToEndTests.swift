@@ -9,7 +9,7 @@ import Glibc
 /// `--curve-keys`, and three workers — one with an admitted key, one whose key pair the
 /// coordinator does not list (though it knows the coordinator's public key), one with no key.
 /// Only the admitted one ever receives a trial; the others are refused and logged on both sides.
-@Suite("End to end: authenticated runs", .serialized, .timeLimit(.minutes(2)))
+@Suite("End to end: authenticated runs", .serialized, .timeLimit(.minutes(6)))
 struct AuthenticationEndToEndTests {
     @Test("a worker without an admitted key is refused, logged, and never receives a trial")
     func unadmittedWorkersAreRefused() throws {

@@ -5,7 +5,7 @@ import Testing
 /// one worker kill -9, one SIGSTOP beyond the liveness timeout and one coordinator kill -9 with
 /// restart. The script itself checks every trial finished exactly once with the clean run's
 /// numbers and prints its summary; this test runs it on the binaries under test.
-@Suite("End to end: chaos (reduced)", .serialized, .timeLimit(.minutes(3)))
+@Suite("End to end: chaos (reduced)", .serialized, .timeLimit(.minutes(6)))
 struct ChaosTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/chaos.sh")

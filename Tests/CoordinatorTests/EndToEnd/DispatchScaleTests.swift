@@ -5,7 +5,7 @@ import Testing
 /// 200 simulated workers in 2 processes, 3 000 trials of 5 ms. Keeps the command working and
 /// checks its verdict — every trial finished exactly once and the journal replays to the same
 /// state; speed is not judged here (the machine may be busy).
-@Suite("End to end: dispatch at scale (reduced)", .serialized, .timeLimit(.minutes(2)))
+@Suite("End to end: dispatch at scale (reduced)", .serialized, .timeLimit(.minutes(6)))
 struct DispatchScaleTests {
     @Test("200 simulated workers, 3 000 trials: each finished exactly once")
     func reducedScaleRun() throws {

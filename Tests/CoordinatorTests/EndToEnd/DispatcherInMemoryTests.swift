@@ -132,7 +132,7 @@ private func result(_ trial: String, host: String) -> Message {
                         blasThreads: 1, host: host))
 }
 
-@Suite("Dispatcher over the in-memory network", .timeLimit(.minutes(1)))
+@Suite("Dispatcher over the in-memory network", .timeLimit(.minutes(6)))
 struct DispatcherInMemoryTests {
     @Test("pull dispatch: only workers that asked get work, and each holds at most one trial")
     func pullDispatchHoldsOneTrialEach() throws {

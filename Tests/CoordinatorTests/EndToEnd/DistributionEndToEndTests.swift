@@ -11,7 +11,7 @@ import Darwin
 /// The distribution promises of PRODUCT §6, checked over real `grok-coord` and `grok-worker`
 /// processes and real ZeroMQ sockets on loopback: killed workers, a killed coordinator, a worker
 /// that starts first, a garbage peer, and Ctrl-C. Serialized: each test keeps both cores busy.
-@Suite("End to end: distribution over real processes", .serialized, .timeLimit(.minutes(2)))
+@Suite("End to end: distribution over real processes", .serialized, .timeLimit(.minutes(6)))
 struct DistributionEndToEndTests {
     // MARK: Helpers
 

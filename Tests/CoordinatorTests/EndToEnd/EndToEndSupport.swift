@@ -119,6 +119,19 @@ enum EndToEnd {
         throw TimedOut(description: "timed out after \(timeout) waiting for \(what)\n\(context())")
     }
 
+    /// The same wait for async tests: it sleeps without holding a thread of the test pool, so
+    /// suites running beside a long end-to-end test are not starved of threads.
+    static func waitUntil(_ what: String, timeout: Duration, context: () -> String = { "" },
+                          _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if try condition() { return }
+        throw TimedOut(description: "timed out after \(timeout) waiting for \(what)\n\(context())")
+    }
+
     // MARK: Processes
 
     /// Pids of live `grok-worker` processes started by the coordinator with pid `parent`
@@ -191,6 +204,15 @@ final class ChildProcess {
     func waitForExit(timeout: Duration) -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard !process.isRunning else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// `waitForExit` for async tests, without holding a thread of the test pool.
+    func exitStatus(within timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         guard !process.isRunning else { return nil }
         process.waitUntilExit()
         return process.terminationStatus

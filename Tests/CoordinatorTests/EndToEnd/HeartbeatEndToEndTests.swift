@@ -8,7 +8,7 @@ import Darwin
 
 /// Liveness over real processes: a coordinator serving several workers at once keeps every one
 /// of them convinced it is alive, busy or idle.
-@Suite("End to end: heartbeats to several workers", .serialized, .timeLimit(.minutes(1)))
+@Suite("End to end: heartbeats to several workers", .serialized, .timeLimit(.minutes(6)))
 struct HeartbeatEndToEndTests {
     /// Regression: the coordinator's socket thread shed each heartbeat queued behind another in
     /// the same batch, so whenever it woke after the dispatcher had queued a whole round (always

@@ -6,17 +6,17 @@ import Testing
 /// Watching a real sweep from outside: `status.json` and `grok-coord status` show running trials
 /// with their progress, `report` during the run draws their curves so far, and `export` writes
 /// every evaluation point once the run is done.
-@Suite("End to end: watching a running sweep", .serialized, .timeLimit(.minutes(2)))
+@Suite("End to end: watching a running sweep", .serialized, .timeLimit(.minutes(6)))
 struct WatchingEndToEndTests {
-    private func run(_ arguments: [String], in directory: String, name: String) throws -> (status: Int32?, output: String) {
+    private func run(_ arguments: [String], in directory: String, name: String) async throws -> (status: Int32?, output: String) {
         let child = try ChildProcess(EndToEnd.binary("grok-coord"), arguments, name: name, logDirectory: directory)
         defer { child.reap() }
-        let status = child.waitForExit(timeout: .seconds(30))
+        let status = await child.exitStatus(within: .seconds(30))
         return (status, child.log)
     }
 
     @Test("status, report and export during and after a sweep on local workers")
-    func statusReportAndExport() throws {
+    func statusReportAndExport() async throws {
         let directory = try EndToEnd.scratchDirectory("watch")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let sweep = try EndToEnd.writeSweep(in: directory, name: "watch", seeds: 4, budget: 12000)
@@ -30,7 +30,7 @@ struct WatchingEndToEndTests {
 
         // Mid-run: a status with a running trial that has progressed and has a rate.
         var midRun: SweepStatus?
-        try EndToEnd.waitUntil("a running trial with a rate in status.json", timeout: .seconds(40),
+        try await EndToEnd.waitUntil("a running trial with a rate in status.json", timeout: .seconds(40),
                                context: { coordinator.logTail() }) {
             guard let status = try? StatusFile.read(runDirectory: runDirectory), status.phase == .running,
                   status.running.contains(where: { ($0.step ?? 0) > 0 && ($0.stepsPerSecond ?? 0) > 0 }) else { return false }
@@ -42,16 +42,16 @@ struct WatchingEndToEndTests {
         #expect(status.running.allSatisfy { $0.budget == 12000 && $0.worker.hasPrefix("local-") })
         #expect(status.etaSeconds != nil)
 
-        let shown = try run(["status", runDirectory], in: directory, name: "status")
+        let shown = try await run(["status", runDirectory], in: directory, name: "status")
         #expect(shown.status == 0, "\(shown.output)")
         #expect(shown.output.split(separator: "\n").filter { $0.hasPrefix("  ") }.count >= 1, "one line per running trial\n\(shown.output)")
 
         let partialCurves = PartialCurves(runDirectory: runDirectory)
         let running = status.running.map(\.trial)
-        try EndToEnd.waitUntil("a partial curve point", timeout: .seconds(20)) {
+        try await EndToEnd.waitUntil("a partial curve point", timeout: .seconds(20)) {
             running.contains { !partialCurves.read($0).isEmpty }
         }
-        let report = try run(["report", runDirectory, "--quiet"], in: directory, name: "report")
+        let report = try await run(["report", runDirectory, "--quiet"], in: directory, name: "report")
         #expect(report.status == 0, "\(report.output)")
         let html = try String(contentsOfFile: (runDirectory as NSString).appendingPathComponent("report.html"), encoding: .utf8)
         let midState = try Journal.read(runDirectory: runDirectory)
@@ -61,12 +61,12 @@ struct WatchingEndToEndTests {
         if stillRunning { #expect(html.contains("Running trials: curves so far")) }
 
         // After the run: the final status, no partial curves left, and the exported table.
-        #expect(coordinator.waitForExit(timeout: .seconds(90)) == 0, "\(coordinator.logTail())")
+        #expect(await coordinator.exitStatus(within: .seconds(90)) == 0, "\(coordinator.logTail())")
         let final = try StatusFile.read(runDirectory: runDirectory)
         #expect(final.phase == .complete && final.finished == 4 && final.running.isEmpty)
         #expect(running.allSatisfy { partialCurves.read($0).isEmpty })
 
-        let export = try run(["export", runDirectory], in: directory, name: "export")
+        let export = try await run(["export", runDirectory], in: directory, name: "export")
         #expect(export.status == 0, "\(export.output)")
         let table = try String(contentsOfFile: (runDirectory as NSString).appendingPathComponent("curves.csv"), encoding: .utf8)
         let rows = table.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
