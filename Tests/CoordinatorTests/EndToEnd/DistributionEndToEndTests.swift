@@ -166,7 +166,7 @@ struct DistributionEndToEndTests {
 
         let second = try run.coordinator("coord-2", extra: ["--local-workers", "2"])
         processes.append(second)
-        let status = second.waitForExit(timeout: .seconds(40))
+        let status = second.waitForExit(timeout: .seconds(90))
         #expect(status == 0, "restarted coordinator exit status\n\(logs())")
         #expect(!second.log.contains("local worker exited"), "\(second.logTail())")
 

@@ -33,6 +33,9 @@ struct MisbehavingWorkerTests {
         try flooder.send(.ready)
         var held: (trial: String, attempt: Int)?
         try await EndToEnd.waitUntil("an assignment to the flooder", timeout: .seconds(20), context: { coordinator.logTail() }) {
+            // Heartbeats while waiting: a busy machine may take longer than the liveness timeout
+            // to hand out the first trial, and a silent flooder would be presumed dead.
+            try flooder.send(.heartbeat)
             if case .assign(let trial, let attempt, _)? = flooder.receive(timeout: .milliseconds(20)) { held = (trial, attempt) }
             return held != nil
         }

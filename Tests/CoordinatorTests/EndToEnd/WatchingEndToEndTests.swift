@@ -19,7 +19,7 @@ struct WatchingEndToEndTests {
     func statusReportAndExport() async throws {
         let directory = try EndToEnd.scratchDirectory("watch")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let sweep = try EndToEnd.writeSweep(in: directory, name: "watch", seeds: 4, budget: 12000)
+        let sweep = try EndToEnd.writeSweep(in: directory, name: "watch", seeds: 4, budget: 9000)
         let runDirectory = (directory as NSString).appendingPathComponent("run")
         let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"), [sweep, "--run-dir", runDirectory, "--local-workers", "2"],
                                            name: "coord", logDirectory: directory)
@@ -39,7 +39,7 @@ struct WatchingEndToEndTests {
         }
         let status = try #require(midRun)
         #expect(status.total == 4 && status.done < 4)
-        #expect(status.running.allSatisfy { $0.budget == 12000 && $0.worker.hasPrefix("local-") })
+        #expect(status.running.allSatisfy { $0.budget == 9000 && $0.worker.hasPrefix("local-") })
         #expect(status.etaSeconds != nil)
 
         let shown = try await run(["status", runDirectory], in: directory, name: "status")
