@@ -85,7 +85,7 @@ struct DistributionEndToEndTests {
         #expect(victim.waitForExit(timeout: .seconds(5)) != nil)
         let trial = try #require(victimTrial)
 
-        let status = coordinator.waitForExit(timeout: .seconds(40))
+        let status = coordinator.waitForExit(timeout: .seconds(90))
         #expect(status == 0, "coordinator exit status\n\(logs())")
         let journal = try run.journal()
         expectEachTrialFinishedOnce(journal, trials: 5, journal.summary + "\n" + logs())
@@ -290,7 +290,7 @@ struct DistributionEndToEndTests {
         let midSweep = try run.journal().finishedTrials.count < 6
         #expect(midSweep, "the garbage arrived while the sweep was still running")
 
-        let status = coordinator.waitForExit(timeout: .seconds(40))
+        let status = coordinator.waitForExit(timeout: .seconds(90))
         #expect(status == 0, "coordinator exit status\n\(coordinator.logTail())")
         let journal = try run.journal()
         expectEachTrialFinishedOnce(journal, trials: 6, journal.summary + "\n" + coordinator.logTail())
@@ -359,7 +359,7 @@ struct DistributionEndToEndTests {
 
         let second = try run.coordinator("coord-2", extra: ["--local-workers", "2"])
         processes.append(second)
-        #expect(second.waitForExit(timeout: .seconds(40)) == 0, "restart exit status\n\(logs())")
+        #expect(second.waitForExit(timeout: .seconds(90)) == 0, "restart exit status\n\(logs())")
         let journal = try run.journal()
         expectEachTrialFinishedOnce(journal, trials: 10, journal.summary + "\n" + logs())
         // Regression: a (re)started local worker truncated its predecessor's log.
