@@ -172,6 +172,31 @@ enum EndToEnd {
     }
 }
 
+/// Runs `body` every `interval` on a thread of its own until `stop()`: for what a test must do in
+/// real time (heartbeats, watching a file) even while the test pool is slow to resume the test.
+final class BackgroundLoop: @unchecked Sendable {
+    // Invariant: `running` is read and written under `lock` only.
+    private let lock = NSLock()
+    private var running = true
+    private let done = DispatchSemaphore(value: 0)
+
+    init(every interval: TimeInterval, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in
+            while lock.withLock({ running }) {
+                body()
+                Thread.sleep(forTimeInterval: interval)
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func stop() {
+        lock.withLock { running = false }
+        _ = done.wait(timeout: .now() + 5)
+    }
+}
+
 /// One child process of a test with its stdout and stderr in a log file; killed (SIGKILL) by
 /// `reap()` if still running, which every test calls in a `defer`.
 final class ChildProcess {

@@ -31,6 +31,9 @@ struct MisbehavingWorkerTests {
                               pid: Int(ProcessInfo.processInfo.processIdentifier))
         try flooder.send(.hello(info))
         try flooder.send(.ready)
+        // Heartbeats on a thread of their own: the test may resume late on a busy test pool, and
+        // a silent flooder would be presumed dead before its flood.
+        let beats = BackgroundLoop(every: 0.3) { try? flooder.send(.heartbeat) }
         var held: (trial: String, attempt: Int)?
         try await EndToEnd.waitUntil("an assignment to the flooder", timeout: .seconds(20), context: { coordinator.logTail() }) {
             // Heartbeats while waiting: a busy machine may take longer than the liveness timeout
@@ -63,6 +66,7 @@ struct MisbehavingWorkerTests {
         }
         let listenUntil = ContinuousClock.now + .milliseconds(1500)
         while ContinuousClock.now < listenUntil { try drain() }
+        beats.stop()
         flooder.close()
         #expect(repeated >= 1 && repeated <= 3, "assignment repeated \(repeated) times for 100 readies")
 
@@ -126,6 +130,8 @@ struct MisbehavingWorkerTests {
         defer { hung.close() }
         try hung.send(.hello(WorkerInfo(workerId: "hung", host: "test", cores: 1, build: "test", blasThreads: 1, pid: 1)))
         try hung.send(.ready)
+        let beats = BackgroundLoop(every: 0.3) { try? hung.send(.heartbeat) }
+        defer { beats.stop() }
         var trial: String?
         var lastBeat = ContinuousClock.now
         try await EndToEnd.waitUntil("the sweep to end while the hung peer heartbeats", timeout: .seconds(60),

@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Synchronization
 import Testing
 @testable import Coordinator
 
@@ -28,40 +29,48 @@ struct WatchingEndToEndTests {
             EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
         }
 
-        // Mid-run: a status with a running trial that has progressed and has a rate.
-        var midRun: SweepStatus?
-        try await EndToEnd.waitUntil("a running trial with a rate in status.json", timeout: .seconds(40),
-                               context: { coordinator.logTail() }) {
+        // Mid-run: a status with a running trial that has progressed and has a rate, watched from
+        // a thread of its own (the test itself may resume late on a busy test pool).
+        let midRun = Mutex<SweepStatus?>(nil)
+        let watcher = BackgroundLoop(every: 0.05) {
             guard let status = try? StatusFile.read(runDirectory: runDirectory), status.phase == .running,
-                  status.running.contains(where: { ($0.step ?? 0) > 0 && ($0.stepsPerSecond ?? 0) > 0 }) else { return false }
-            midRun = status
-            return true
+                  status.running.contains(where: { ($0.step ?? 0) > 0 && ($0.stepsPerSecond ?? 0) > 0 }) else { return }
+            midRun.withLock { if $0 == nil { $0 = status } }
         }
-        let status = try #require(midRun)
+        defer { watcher.stop() }
+        try await EndToEnd.waitUntil("a running trial with a rate in status.json", timeout: .seconds(120),
+                                     context: { coordinator.logTail() }) {
+            midRun.withLock { $0 != nil } || !coordinator.isRunning
+        }
+        watcher.stop()
+        let status = try #require(midRun.withLock { $0 }, "a mid-run status was seen")
         #expect(status.total == 4 && status.done < 4)
         #expect(status.running.allSatisfy { $0.budget == 9000 && $0.worker.hasPrefix("local-") })
         #expect(status.etaSeconds != nil)
 
-        let shown = try await run(["status", runDirectory], in: directory, name: "status")
-        #expect(shown.status == 0, "\(shown.output)")
-        #expect(shown.output.split(separator: "\n").filter { $0.hasPrefix("  ") }.count >= 1, "one line per running trial\n\(shown.output)")
-
         let partialCurves = PartialCurves(runDirectory: runDirectory)
         let running = status.running.map(\.trial)
-        try await EndToEnd.waitUntil("a partial curve point", timeout: .seconds(20)) {
-            running.contains { !partialCurves.read($0).isEmpty }
+        // `status`, partial curves and a mid-run report, while the sweep still runs.
+        if coordinator.isRunning {
+            let shown = try await run(["status", runDirectory], in: directory, name: "status")
+            #expect(shown.status == 0, "\(shown.output)")
+            #expect(shown.output.split(separator: "\n").filter { $0.hasPrefix("  ") }.count >= 1, "one line per running trial\n\(shown.output)")
+
+            try await EndToEnd.waitUntil("a partial curve point", timeout: .seconds(60)) {
+                running.contains { !partialCurves.read($0).isEmpty } || !coordinator.isRunning
+            }
+            let report = try await run(["report", runDirectory, "--quiet"], in: directory, name: "report")
+            #expect(report.status == 0, "\(report.output)")
+            let html = try String(contentsOfFile: (runDirectory as NSString).appendingPathComponent("report.html"), encoding: .utf8)
+            let midState = try Journal.read(runDirectory: runDirectory)
+            let stillRunning = running.contains { trial in
+                if case .running? = midState.state(of: trial) { return partialCurves.read(trial).count > 0 } else { return false }
+            }
+            if stillRunning { #expect(html.contains("Running trials: curves so far")) }
         }
-        let report = try await run(["report", runDirectory, "--quiet"], in: directory, name: "report")
-        #expect(report.status == 0, "\(report.output)")
-        let html = try String(contentsOfFile: (runDirectory as NSString).appendingPathComponent("report.html"), encoding: .utf8)
-        let midState = try Journal.read(runDirectory: runDirectory)
-        let stillRunning = running.contains { trial in
-            if case .running? = midState.state(of: trial) { return partialCurves.read(trial).count > 0 } else { return false }
-        }
-        if stillRunning { #expect(html.contains("Running trials: curves so far")) }
 
         // After the run: the final status, no partial curves left, and the exported table.
-        #expect(await coordinator.exitStatus(within: .seconds(90)) == 0, "\(coordinator.logTail())")
+        #expect(await coordinator.exitStatus(within: .seconds(180)) == 0, "\(coordinator.logTail())")
         let final = try StatusFile.read(runDirectory: runDirectory)
         #expect(final.phase == .complete && final.finished == 4 && final.running.isEmpty)
         #expect(running.allSatisfy { partialCurves.read($0).isEmpty })
