@@ -46,7 +46,7 @@ struct BenchCommand: ParsableCommand {
         let amplifier = trial.amplifier.map { "amplifier \($0.json.canonicalText)" } ?? "no amplifier"
         print("config  \(trial.id): \(Self.describe(trial.target.architecture)), batch \(batch), \(amplifier)")
         print("dense-equivalent work: \(String(format: "%.2f", denseFlops / 1e9)) GFLOP/step")
-        if state { StateBench.run(plan: plan, data: data) }
+        if state { try StateBench.run(plan: plan, data: data) }
         print("path       threads  ms/step (median)  min     dense GFLOP/s  executed GFLOP/s")
         for threadCount in threadCounts {
             BLAS.threads = threadCount

@@ -6,14 +6,14 @@ import Foundation
 /// runner's payload plus the envelope (checksum included); restore = opening the envelope,
 /// building a fresh runner and overwriting its state.
 enum StateBench {
-    static func run(plan: TrainingPlan, data: DataSplit, repeats: Int = 5) {
+    static func run(plan: TrainingPlan, data: DataSplit, repeats: Int = 5) throws {
         var short = plan
         short.budget = min(plan.budget, 10)
         let runner = TrialRunner(plan: short, data: data)
         _ = runner.run()
         var state = Data()
         let capture = median(repeats) { state = runner.captureState() }
-        let restore = median(repeats) { _ = try! TrialRunner(plan: short, data: data, restoring: state) }
+        let restore = try median(repeats) { _ = try TrialRunner(plan: short, data: data, restoring: state) }
         let build = median(repeats) { _ = TrialRunner(plan: short, data: data) }
         let parameters = runner.model.parameters.count
         print(String(format: "state   %.2f MB (%d parameters; %.1f bytes per parameter)", Double(state.count) / 1e6,
@@ -23,11 +23,11 @@ enum StateBench {
     }
 
     /// Median milliseconds of `body` over `repeats` runs.
-    private static func median(_ repeats: Int, _ body: () -> Void) -> Double {
+    private static func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
         var times: [Double] = []
         for _ in 0..<repeats {
             let start = DispatchTime.now().uptimeNanoseconds
-            body()
+            try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         return times.sorted()[repeats / 2]
