@@ -61,9 +61,12 @@ final class TrialCheckpointing: Sendable {
     // MARK: Running
 
     /// Runs the trial, or continues it from `saved` (see `open`). Throws for a config the
-    /// engine cannot run or a state that does not fit; training itself does not throw.
+    /// engine cannot run, one too large for this machine's memory (checked before anything is
+    /// allocated, on every path: the worker service and `grok-worker trial`) or a state that
+    /// does not fit; training itself does not throw.
     func run(host: String, resumingFrom saved: TrialState? = nil,
              onEvaluation: (CurvePoint) -> Void = { _ in }) throws -> Completion {
+        try TrialExecution.checkMemory(config)
         let data = try EnginePlan.data(for: config)
         switch config.method {
         case .scratch:

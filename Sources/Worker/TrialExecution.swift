@@ -10,7 +10,6 @@ enum TrialExecution {
     static func run(_ config: TrialConfig, host: String,
                     onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrialResult {
         do {
-            try checkMemory(config)
             return try TrialCheckpointing(config: config).run(host: host, onEvaluation: onEvaluation).result
         } catch {
             return failure(config, host: host, error: error)

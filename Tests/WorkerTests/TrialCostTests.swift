@@ -36,4 +36,16 @@ struct TrialCostTests {
         #expect(result.outcome == .failed)
         #expect(result.error?.contains("needs about") == true && result.error?.contains("GB") == true, "\(result.error ?? "")")
     }
+
+    /// Regression: `grok-worker trial` runs trials through `TrialCheckpointing` (for its state
+    /// options), which skipped the check that `TrialExecution` made.
+    @Test("the path of grok-worker trial (TrialCheckpointing) refuses it too")
+    func oversizedTrialIsRefusedWithCheckpointing() throws {
+        let config = try Self.config(#"{ "target": { "width": 65536, "depth": 2 } }"#)
+        #expect {
+            try TrialCheckpointing(config: config).run(host: "test")
+        } throws: { error in
+            "\(error)".contains("needs about")
+        }
+    }
 }
