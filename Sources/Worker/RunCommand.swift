@@ -23,6 +23,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Worker id (default: HOST-PID).")
     var id: String?
 
+    @Option(help: ArgumentHelp("Seconds between the checkpoints of a running trial sent to the coordinator, so a trial "
+                               + "that runs again (this worker died, was preempted) continues from there; 0 for none.",
+                               valueName: "seconds"))
+    var checkpointEvery: Double = 60
+
     @Option(help: ArgumentHelp("Exit when this process (the coordinator that started the worker) is gone; "
                                + "also leaves Ctrl-C to it.", visibility: .hidden))
     var parentPid: Int32?
@@ -34,6 +39,9 @@ struct RunCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let id, !PeerID.isValid(Array(id.utf8)) { throw ValidationError("--id must be 1–255 bytes") }
+        guard checkpointEvery >= 0, checkpointEvery.isFinite else {
+            throw ValidationError("--checkpoint-every must be a number of seconds ≥ 0")
+        }
     }
 
     func run() throws {
@@ -54,7 +62,7 @@ struct RunCommand: ParsableCommand {
         let pid = Int(ProcessInfo.processInfo.processIdentifier)
         let workerId = id ?? "\(host)-\(pid)"
         let info = WorkerInfo(workerId: workerId, host: host, cores: ProcessInfo.processInfo.activeProcessorCount,
-                              build: "grok-worker \(EngineInfo.version)", blasThreads: threads, pid: pid)
+                              build: EngineInfo.build, blasThreads: threads, pid: pid)
         let endpoint = connect
         var options = ZeroMQOptions()
         if let curveKeys {
@@ -63,7 +71,9 @@ struct RunCommand: ParsableCommand {
                 throw ExitCode.failure
             }
         }
-        let service = WorkerService(info: info, logger: logger) { [options] in
+        var settings = WorkerService.Settings()
+        settings.checkpointEvery = checkpointEvery > 0 ? checkpointEvery : nil
+        let service = WorkerService(info: info, settings: settings, logger: logger) { [options] in
             try ZeroMQWorkerTransport(connect: endpoint, routingId: PeerID(workerId), options: options)
         }
         var orphaned: () -> Bool = { false }
@@ -72,6 +82,15 @@ struct RunCommand: ParsableCommand {
             signal(SIGINT, SIG_IGN)
             orphaned = { getppid() != parentPid }
         }
+        // SIGTERM (Slurm's --signal, a spot instance's notice, `kill`): leave cleanly — the
+        // running trial's state goes to the coordinator, which runs it on elsewhere.
+        signal(SIGTERM, SIG_IGN)
+        let termination = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        termination.setEventHandler {
+            logger.notice("SIGTERM: sending the trial's state and leaving")
+            service.leave(reason: "SIGTERM")
+        }
+        termination.resume()
         let reason = try service.run(shouldExit: orphaned)
         logger.notice("worker stopped", metadata: ["reason": "\(reason)"])
         // A trial thread may still be inside OpenBLAS (shutdown while busy); a normal exit runs

@@ -15,6 +15,10 @@ import TrialSchema
 /// and a censored trial continued under a raised budget those of a direct run to that budget.
 /// GrokTransfer's two stages are covered: a state taken in the weak stage continues the weak
 /// run, one taken in the target stage carries the weak run's summary.
+///
+/// `requestStop(sendState:)` (any thread: a `cancel`, SIGTERM) ends the run at the next step
+/// boundary of the target stage — handing out the state there first when asked — and `run`
+/// throws `TrialStopped`. The weak stage of GrokTransfer (seconds long) runs to its end first.
 final class TrialCheckpointing: Sendable {
     /// How a trial ended, and the state to continue it from when its budget ran out.
     struct Completion: Sendable {
@@ -27,21 +31,38 @@ final class TrialCheckpointing: Sendable {
     let config: TrialConfig
     /// Seconds between periodic states; nil for none.
     let interval: Double?
-    private let onState: @Sendable (Data) -> Void
+    /// Receives each state and the target-stage step it continues from (0 in the weak stage).
+    private let onState: @Sendable (_ state: Data, _ step: Int) -> Void
+    /// Delays each stage's first periodic state by this fraction of `interval`, so trials that
+    /// start together do not all send their states at once.
+    let stagger: Double
     private let requested = Mutex(false)
+    private let stop = Mutex(false)
     private let clock = ContinuousClock()
     private let lastState: Mutex<ContinuousClock.Instant>
 
-    init(config: TrialConfig, every interval: Double? = nil, onState: @escaping @Sendable (Data) -> Void = { _ in }) {
+    init(config: TrialConfig, every interval: Double? = nil, stagger: Double = 0,
+         onState: @escaping @Sendable (_ state: Data, _ step: Int) -> Void = { _, _ in }) {
         precondition(interval.map { $0 > 0 } ?? true, "a state interval must be positive")
         self.config = config
         self.interval = interval
+        self.stagger = max(0, stagger)
         self.onState = onState
         lastState = Mutex(clock.now)
     }
 
     /// Asks for a state at the next step boundary (thread-safe).
     func requestState() { requested.withLock { $0 = true } }
+
+    /// Asks the run to stop at the next step boundary of the target stage, after handing out
+    /// its state there when `sendState` (thread-safe).
+    func requestStop(sendState: Bool) {
+        // The state first: a boundary that sees the stop also sees the request for the state.
+        if sendState { requestState() }
+        stop.withLock { $0 = true }
+    }
+
+    private var stopRequested: Bool { stop.withLock { $0 } }
 
     // MARK: Checking a saved state
 
@@ -63,7 +84,7 @@ final class TrialCheckpointing: Sendable {
     /// Runs the trial, or continues it from `saved` (see `open`). Throws for a config the
     /// engine cannot run, one too large for this machine's memory (checked before anything is
     /// allocated, on every path: the worker service and `grok-worker trial`) or a state that
-    /// does not fit; training itself does not throw.
+    /// does not fit, and `TrialStopped` when asked to stop; training itself does not throw.
     func run(host: String, resumingFrom saved: TrialState? = nil,
              onEvaluation: (CurvePoint) -> Void = { _ in }) throws -> Completion {
         try TrialExecution.checkMemory(config)
@@ -78,10 +99,10 @@ final class TrialCheckpointing: Sendable {
                 try expectFresh(saved, stage: "training")
                 runner = TrialRunner(plan: plan, data: data)
             }
-            return finish(runner, weak: nil, outcome: train(runner, weak: nil, onEvaluation: onEvaluation), host: host)
+            return finish(runner, weak: nil, outcome: try train(runner, weak: nil, onEvaluation: onEvaluation), host: host)
         case .grokTransfer(let weakStage, let transfer):
             let (target, weak) = try transferTarget(weakStage: weakStage, transfer: transfer, data: data, saved: saved)
-            return finish(target, weak: weak, outcome: train(target, weak: weak, onEvaluation: onEvaluation), host: host)
+            return finish(target, weak: weak, outcome: try train(target, weak: weak, onEvaluation: onEvaluation), host: host)
         }
     }
 
@@ -131,18 +152,33 @@ final class TrialCheckpointing: Sendable {
 
     /// The target stage's run (or the only one), with states taken as due.
     private func train(_ runner: TrialRunner, weak: TrialState.WeakStage?,
-                       onEvaluation: (CurvePoint) -> Void) -> TrainingOutcome {
-        train(runner, stage: { .target(weak: weak, runner: $0.statePayload()) }, onEvaluation: onEvaluation)
+                       onEvaluation: (CurvePoint) -> Void) throws -> TrainingOutcome {
+        startStage()
+        let end = runner.run(until: { stopRequested }, onEvaluation: onEvaluation, onStepBoundary: { step in
+            saveIfDue(.target(weak: weak, runner: runner.statePayload()), step: step)
+        })
+        switch end {
+        case .finished(let outcome): return outcome
+        case .stopped(let step): throw TrialStopped(step: step)
+        }
     }
 
-    private func train(_ runner: TrialRunner, stage: (TrialRunner) -> TrialState.Stage,
-                       onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrainingOutcome {
-        // The interval counts training time: a stage's first state comes `interval` after it starts.
-        lastState.withLock { $0 = clock.now }
-        return runner.run(onEvaluation: onEvaluation, onStepBoundary: { _ in
-            guard stateDue() else { return }
-            onState(TrialState(trialKey: config.stateKey, budget: config.budget, stage: stage(runner)).sealed())
-        })
+    /// GrokTransfer's weak stage: runs to its end (it takes seconds), with states as due.
+    private func train(_ runner: TrialRunner, stage: (TrialRunner) -> TrialState.Stage) -> TrainingOutcome {
+        startStage()
+        return runner.run(onEvaluation: { _ in }, onStepBoundary: { _ in saveIfDue(stage(runner), step: 0) })
+    }
+
+    /// The interval counts training time: a stage's first state comes `interval` (plus the
+    /// stagger) after it starts.
+    private func startStage() {
+        let delay = (interval ?? 0) * stagger
+        lastState.withLock { $0 = clock.now + .milliseconds(Int(delay * 1000)) }
+    }
+
+    private func saveIfDue(_ stage: @autoclosure () -> TrialState.Stage, step: Int) {
+        guard stateDue() else { return }
+        onState(TrialState(trialKey: config.stateKey, budget: config.budget, stage: stage()).sealed(), step)
     }
 
     /// Whether a state is due now (requested, or the interval has passed); resets both.
@@ -170,4 +206,10 @@ final class TrialCheckpointing: Sendable {
         }
         return Completion(result: result, finalState: finalState)
     }
+}
+
+/// The run stopped on request (`requestStop`) before taking `step`.
+struct TrialStopped: Error, CustomStringConvertible {
+    let step: Int
+    var description: String { "stopped on request before step \(step)" }
 }

@@ -74,7 +74,7 @@ struct TrialCommand: ParsableCommand {
     /// another trial, build or thread count with a one-line reason) and saves to `--save-state`.
     private func runTrial(_ trial: TrialConfig, onEvaluation: (CurvePoint) -> Void) throws -> TrialResult {
         let target = saveState
-        let checkpointing = TrialCheckpointing(config: trial, every: target == nil ? nil : stateEvery ?? 60) { state in
+        let checkpointing = TrialCheckpointing(config: trial, every: target == nil ? nil : stateEvery ?? 60) { state, _ in
             guard let target else { return }
             do { try StateFile.write(state, to: target) } catch {
                 FileHandle.standardError.write(Data("warning: cannot save the trial state to \(target): \(error.localizedDescription)\n".utf8))

@@ -119,13 +119,3 @@ struct TrialStateMismatch: Error, CustomStringConvertible {
         "the state belongs to another trial (\(stateKey), budget aside) than this config (\(configKey))"
     }
 }
-
-extension TrialConfig {
-    /// What a saved state must match: the trial's id computed with the budget left at its
-    /// default, so a state saved under one budget continues under a raised one.
-    var stateKey: String {
-        var unbudgeted = self
-        unbudgeted.budget = TrialConfig().budget
-        return unbudgeted.id
-    }
-}

@@ -33,6 +33,12 @@ enum Fixtures {
         NamedMessage("result", .result(result)),
         NamedMessage("result, failed with error text", .result(failedResult)),
         NamedMessage("failure", .failure(trialId: "3f2a9c", message: "unsupported architecture \"cnn\" ünïcode ✓")),
+        NamedMessage("state", .state(StateChunk(trialId: "3f2a9c", step: 4_000, part: 1, parts: 3,
+                                                data: Data([0, 1, 2, 0xFF, 0x80, 10, 13])))),
+        NamedMessage("state, empty chunk", .state(StateChunk(trialId: "t", step: 0, part: 0, parts: 1, data: Data()))),
+        NamedMessage("cancel", .cancel(trialId: "3f2a9c", sendState: true)),
+        NamedMessage("stopped", .stopped(trialId: "3f2a9c", step: 2_510)),
+        NamedMessage("leaving", .leaving(reason: "SIGTERM")),
         NamedMessage("shutdown", .shutdown(reason: "sweep finished")),
         NamedMessage("reject", .reject(reason: "protocol version 0 is not supported")),
     ]

@@ -73,7 +73,7 @@ struct TrialCheckpointingTests {
     /// are wanted.
     static func states(of config: TrialConfig, wanted: Set<String>) async throws -> (TrialResult, [String: TrialState]) {
         let kept = Mutex<[String: TrialState]>([:])
-        let checkpointing = TrialCheckpointing(config: config, every: 1e-9) { sealed in
+        let checkpointing = TrialCheckpointing(config: config, every: 1e-9) { sealed, _ in
             guard let state = try? TrialState(sealed: sealed), let step = try? state.step() else { return }
             let label = "\(state.stage.name) \(step)"
             if wanted.contains(label) { kept.withLock { $0[label] = state } }
@@ -99,7 +99,7 @@ struct TrialCheckpointingTests {
             WeakModelCache.shared.removeValue(for: direct.weak!.key)
             // The first state the resumed trial takes is where it resumed: nothing was recomputed.
             let first = Mutex<String?>(nil)
-            let checkpointing = TrialCheckpointing(config: config) { sealed in
+            let checkpointing = TrialCheckpointing(config: config) { sealed, _ in
                 guard let state = try? TrialState(sealed: sealed), let step = try? state.step() else { return }
                 first.withLock { if $0 == nil { $0 = "\(state.stage.name) \(step)" } }
             }

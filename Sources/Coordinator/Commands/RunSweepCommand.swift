@@ -45,12 +45,20 @@ struct RunSweepCommand: ParsableCommand {
                                valueName: "seconds"))
     var progressTimeout: Double = 60
 
+    @Option(help: ArgumentHelp("Seconds between the checkpoints local workers send of a running trial (kept in "
+                               + "RUN_DIR/states); a trial that runs again continues from its latest one. 0 for none. "
+                               + "Remote workers take the same option.", valueName: "seconds"))
+    var checkpointEvery: Double = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "notice"
 
     func validate() throws {
         if let localWorkers, localWorkers < 0 { throw ValidationError("--local-workers must be ≥ 0") }
         guard progressTimeout >= 1 else { throw ValidationError("--progress-timeout must be at least 1 second") }
+        guard checkpointEvery >= 0, checkpointEvery.isFinite else {
+            throw ValidationError("--checkpoint-every must be a number of seconds ≥ 0")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -94,7 +102,8 @@ struct RunSweepCommand: ParsableCommand {
         if workerCount > 0 {
             do {
                 workers = try LocalWorkers(count: workerCount, endpoint: Self.loopback(transport.endpoint),
-                                           extraArguments: security.localWorkerArguments,
+                                           extraArguments: security.localWorkerArguments
+                                               + ["--checkpoint-every", "\(checkpointEvery)"],
                                            logDirectory: directory, logger: logger)
             } catch { UserFacingError.fail("\(error)") }
         }
@@ -103,6 +112,7 @@ struct RunSweepCommand: ParsableCommand {
         let statusFile = StatusFile(runDirectory: directory)
         var settings = Dispatcher.Settings()
         settings.partialCurves = PartialCurves(runDirectory: directory)
+        settings.states = TrialStateStore(runDirectory: directory)
         settings.watchdog.floor = .milliseconds(Int(progressTimeout * 1000))
         let dispatcher = Dispatcher(journal: journal, transport: transport, settings: settings, logger: logger)
         let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { status in

@@ -34,6 +34,9 @@ final class Dispatcher {
         /// Where running trials' curves so far are kept for `report` and `export` (none in
         /// benchmarks, which measure dispatch alone).
         var partialCurves: PartialCurves?
+        /// Where trials' saved states are kept, so a trial that runs again continues from its
+        /// latest one (none: states from workers are dropped and every attempt starts at 0).
+        var states: TrialStateStore?
     }
 
     enum Ending: Equatable { case completed, interrupted }
@@ -53,6 +56,14 @@ final class Dispatcher {
     /// completion every iteration.
     private var open: Set<String>
     private let configs: [String: JSONValue]
+    /// Each trial's `stateKey`: the name of its saved states.
+    private let stateKeys: [String: String]
+    /// Chunks of states arriving from each worker.
+    private var assemblers: [PeerID: StateAssembler] = [:]
+    /// The last step each running trial reported in this session (the journal's `reached`).
+    private var reportedStep: [String: Int] = [:]
+    private(set) var statesStored = 0
+    private(set) var statesRefused = 0
     /// Messages that announce staged journal records (assignments): sent only after `commit`.
     private var outbox: [(message: Message, peer: PeerID)] = []
     /// When each worker in `outbox` asked for work, for `assignmentLatencies`.
@@ -81,6 +92,7 @@ final class Dispatcher {
         queue = TrialQueue(state.queued)
         open = Set(state.trialIds.filter { state.state(of: $0) != .finished && state.state(of: $0) != .failed })
         configs = Dictionary(state.trials.map { ($0.id, $0.config.json) }, uniquingKeysWith: { first, _ in first })
+        stateKeys = Dictionary(state.trials.map { ($0.id, $0.config.stateKey) }, uniquingKeysWith: { first, _ in first })
         trialFacts = TrialFacts.of(state.trials)
         started = clock.now
     }
@@ -238,6 +250,7 @@ final class Dispatcher {
             roster.heard(peer, now: now)
             if roster.entry(peer)?.holding?.trial == trial {
                 roster.progress(peer, step: step, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy, now: now)
+                reportedStep[trial] = step
                 settings.partialCurves?.append(trial, CurvePoint(step: step, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
                                                                 testLoss: testLoss, testAccuracy: testAccuracy))
             }
@@ -249,7 +262,28 @@ final class Dispatcher {
             guard let held = roster.entry(peer)?.holding, held.trial == trial else { return stray(incoming) }
             roster.release(peer)
             try failAttempt(trial, attempt: held.attempt, worker: peer, error: message)
-        case .assign, .shutdown, .reject:
+        case .state(let chunk):
+            guard roster.isKnown(peer) else { return stray(incoming) }
+            roster.heard(peer, now: now)
+            try receiveState(chunk, from: peer)
+        case .stopped(let trial, let step):
+            roster.heard(peer, now: now)
+            // A trial stopped by its holder (leaving on notice) runs again from the state it
+            // sent; a stop acknowledging a cancel (backup lost, watchdog) needs nothing.
+            guard let held = roster.entry(peer)?.holding, held.trial == trial else { return }
+            roster.release(peer)
+            reportedStep[trial] = max(reportedStep[trial] ?? 0, step)
+            try failAttempt(trial, attempt: held.attempt, worker: peer, error: "stopped by its worker at step \(step)",
+                            blame: .worker)
+        case .leaving(let reason):
+            guard let entry = roster.remove(peer) else { return stray(incoming) }
+            assemblers[peer] = nil
+            logger.notice("worker leaving", metadata: ["worker": "\(peer)", "reason": "\(reason)"])
+            if let held = entry.holding {
+                try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker \(peer) left (\(reason))",
+                                blame: .worker)
+            }
+        case .assign, .cancel, .shutdown, .reject:
             stray(incoming)
         }
     }
@@ -288,7 +322,11 @@ final class Dispatcher {
             settings.partialCurves?.finished(result.trialId)
             open.remove(result.trialId)
             // Another worker may be running the same trial after a requeue: it is free now.
-            if let other = roster.holder(of: result.trialId) { roster.release(other) }
+            if let other = roster.holder(of: result.trialId) {
+                roster.release(other)
+                send(.cancel(trialId: result.trialId, sendState: false), to: other)
+            }
+            reportedStep[result.trialId] = nil
             logger.info("trial finished", metadata: ["trial": "\(result.trialId)", "outcome": "\(result.outcome.rawValue)",
                                                      "worker": "\(peer)"])
         } else {
@@ -311,13 +349,61 @@ final class Dispatcher {
                 return
             }
             let attempt = progress.attempts + 1
+            let resume = savedState(of: trial, progress: progress, for: peer)
             // Journal first: the assignment goes out only after the batch's commit, so a crash
             // before it leaves a trial that simply runs again; nothing was promised.
-            try journal.stage(.assigned(trial: trial, worker: peer.description, attempt: attempt))
+            try journal.stage(.assigned(trial: trial, worker: peer.description, attempt: attempt, fromStep: resume?.step))
             roster.hold(peer, trial: trial, attempt: attempt, now: now)
+            reportedStep[trial] = resume?.step
             settings.partialCurves?.started(trial)
+            if let resume {
+                // The state goes just before the assignment, on the same connection: in order.
+                for chunk in StateChunk.split(resume.data, trialId: trial, step: resume.step) {
+                    outbox.append((.state(chunk), peer))
+                }
+            }
             outbox.append((.assign(trialId: trial, attempt: attempt, config: config), peer))
             if settings.recordsAssignmentLatency { outboxAskedAt.append(roster.entry(peer)?.idleSince ?? clock.now) }
+        }
+    }
+
+    /// The stored state `peer` can continue `trial` from (its build and thread count), if any.
+    private func savedState(of trial: String, progress: TrialProgress, for peer: PeerID) -> (data: Data, step: Int)? {
+        guard let states = settings.states, let step = progress.checkpointStep, let key = stateKeys[trial],
+              let info = roster.entry(peer)?.info else { return nil }
+        let (data, refusals) = states.load(key: key, build: info.build, threads: info.blasThreads)
+        for refusal in refusals {
+            logger.warning("saved state passed over", metadata: ["trial": "\(trial)", "worker": "\(peer)", "why": "\(refusal)"])
+        }
+        guard let data else { return nil }
+        // The previous state when the latest was passed over: its step is not journaled, and
+        // only says how much is recomputed; the worker continues from whatever the state holds.
+        return (data, refusals.isEmpty ? step : 0)
+    }
+
+    /// Assembles a state from the worker holding its trial and stores it; a state from anyone
+    /// else, or one that fails its checks, is refused with the reason logged.
+    private func receiveState(_ chunk: StateChunk, from peer: PeerID) throws {
+        guard let states = settings.states, roster.entry(peer)?.holding?.trial == chunk.trialId,
+              let key = stateKeys[chunk.trialId], let build = roster.entry(peer)?.info?.build else {
+            statesRefused += chunk.part == 0 ? 1 : 0
+            return
+        }
+        switch assemblers[peer, default: StateAssembler()].add(chunk) {
+        case .incomplete:
+            return
+        case .dropped(let why):
+            logger.warning("state chunk dropped", metadata: ["worker": "\(peer)", "trial": "\(chunk.trialId)", "why": "\(why)"])
+        case .complete(let data, let step):
+            do { try states.save(data, key: key, build: build) } catch {
+                // Refused or not writable: the trial keeps its older state; nothing else is lost.
+                statesRefused += 1
+                logger.warning("state not stored", metadata: ["worker": "\(peer)", "trial": "\(chunk.trialId)",
+                                                              "why": "\(error)"])
+                return
+            }
+            statesStored += 1
+            try journal.stage(.checkpoint(trial: chunk.trialId, worker: peer.description, step: step, bytes: data.count))
         }
     }
 
@@ -349,6 +435,8 @@ final class Dispatcher {
             logger.warning("trial stalled; running it again elsewhere",
                            metadata: ["worker": "\(stalled.peer)", "trial": "\(stalled.holding.trial)", "error": "\(error)"])
             roster.release(stalled.peer)
+            // Should the worker come round, it stops the trial rather than compete with its rerun.
+            send(.cancel(trialId: stalled.holding.trial, sendState: false), to: stalled.peer)
             try failAttempt(stalled.holding.trial, attempt: stalled.holding.attempt, worker: stalled.peer, error: error,
                             blame: .worker)
         }
@@ -382,7 +470,7 @@ final class Dispatcher {
         guard case .running(let holder, let current)? = journal.progress(of: trial)?.state,
               holder == worker.description, current == attempt else { return }
         try journal.stage(.attemptFailed(trial: trial, worker: worker.description, attempt: attempt, error: error,
-                                         blame: blame))
+                                         blame: blame, reached: reportedStep.removeValue(forKey: trial)))
         if let length = standing.lost(worker, now: clock.now) {
             logger.warning("worker quarantined: it lost \(settings.standing.quarantineAfter) trials in a row",
                            metadata: ["worker": "\(worker)", "seconds": "\(Int(length.seconds))",

@@ -17,6 +17,8 @@ enum JournalError: Error, CustomStringConvertible, Equatable {
     case specChanged(journal: String, sweepFile: String, added: Int, removed: Int)
     case locked(file: String)
     case missing(file: String)
+    /// The sweep file lowers the budget of trials that are otherwise unchanged.
+    case budgetLowered(journal: String, sweepFile: String, trials: Int, from: Int, to: Int)
 
     var description: String {
         switch self {
@@ -38,6 +40,10 @@ enum JournalError: Error, CustomStringConvertible, Equatable {
             return "\(file): another coordinator is using this run directory"
         case .missing(let file):
             return "\(file): no journal here (not a run directory?)"
+        case .budgetLowered(let journal, let sweepFile, let trials, let from, let to):
+            return "\(sweepFile) lowers the budget of \(trials) trial\(trials == 1 ? "" : "s") from \(from) to \(to) steps "
+                + "compared with the run in \(journal); a run's budget can only grow (its censored trials continue "
+                + "from where they stopped): raise it, or use a new run directory"
         }
     }
 }
@@ -88,7 +94,9 @@ final class Journal: Sendable {
     /// a new journal starts with a `sweep` record; the same trial set continues (finished
     /// trials are never re-run; trials in flight are requeued by an `interrupted` record);
     /// a grown trial set is accepted only with `extend` (an `extended` record adds the new
-    /// trials); a trial set that lost trials is refused.
+    /// trials); a trial set that lost trials is refused — except trials whose only change is a
+    /// raised budget (same `stateKey`): a `budgetRaised` record renames them, and censored ones
+    /// continue from their final state. A lowered budget is refused.
     static func start(plan: SweepPlan, runDirectory: String, extend: Bool = false,
                       clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws -> Journal {
         let journal = try open(runDirectory: runDirectory, clock: clock)
@@ -99,18 +107,57 @@ final class Journal: Sendable {
         }
         let runIds = Set(state.trialIds)
         let planIds = Set(plan.trialIds)
-        let added = plan.trials.filter { !runIds.contains($0.id) }
-        let removed = runIds.subtracting(planIds).count
-        if removed > 0 || (!added.isEmpty && !extend) {
-            throw JournalError.specChanged(journal: journal.path, sweepFile: plan.file, added: added.count, removed: removed)
+        var added = plan.trials.filter { !runIds.contains($0.id) }
+        var removed = state.trials.filter { !planIds.contains($0.id) }
+        let raises = try budgetChanges(added: &added, removed: &removed, journal: journal.path, sweepFile: plan.file)
+        if !removed.isEmpty || (!added.isEmpty && !extend) {
+            throw JournalError.specChanged(journal: journal.path, sweepFile: plan.file, added: added.count,
+                                           removed: removed.count)
         }
         if !state.inFlight.isEmpty {
             try journal.append(.interrupted(reason: "resumed: \(state.inFlight.count) trials were in flight"))
+        }
+        if !raises.isEmpty {
+            let raisedIds = Set(raises.map(\.to))
+            try journal.append(.budgetRaised(SweepRecord(plan: plan, trials: plan.trials.filter { raisedIds.contains($0.id) }),
+                                             raised: raises))
         }
         if !added.isEmpty {
             try journal.append(.extended(SweepRecord(plan: plan, trials: added)))
         }
         return journal
+    }
+
+    /// Pairs trials that left the run with trials that joined it when only their budget differs
+    /// (same `stateKey`), taking them out of `added` and `removed`: the raises to record.
+    /// Throws when a budget went down.
+    private static func budgetChanges(added: inout [ExpandedTrial], removed: inout [ExpandedTrial],
+                                      journal: String, sweepFile: String) throws -> [BudgetRaise] {
+        guard !added.isEmpty, !removed.isEmpty else { return [] }
+        var leaving = Dictionary(removed.map { ($0.config.stateKey, $0) }, uniquingKeysWith: { first, _ in first })
+        var raises: [BudgetRaise] = []
+        var lowered: [(from: Int, to: Int)] = []
+        var stillAdded: [ExpandedTrial] = []
+        for trial in added {
+            guard let old = leaving[trial.config.stateKey] else {
+                stillAdded.append(trial)
+                continue
+            }
+            leaving[trial.config.stateKey] = nil
+            if trial.config.budget > old.config.budget {
+                raises.append(BudgetRaise(from: old.id, to: trial.id, oldBudget: old.config.budget, newBudget: trial.config.budget))
+            } else {
+                lowered.append((old.config.budget, trial.config.budget))
+            }
+        }
+        if let first = lowered.first {
+            throw JournalError.budgetLowered(journal: journal, sweepFile: sweepFile, trials: lowered.count,
+                                             from: first.from, to: first.to)
+        }
+        added = stillAdded
+        let renamed = Set(raises.map(\.from))
+        removed.removeAll { renamed.contains($0.id) }
+        return raises
     }
 
     /// Opens the journal for appending, creating it and its directory when absent.

@@ -41,11 +41,23 @@ struct SweepRecord: Hashable, Sendable {
 /// `Journal`, the wall-clock time `at` (seconds since 1970; informative, ignored by replay).
 enum JournalRecord: Hashable, Sendable {
     case sweep(SweepRecord)
-    case assigned(trial: String, worker: String, attempt: Int)
+    /// Handed to `worker`; `fromStep` is the step of the saved state it continues from (nil:
+    /// from the start).
+    case assigned(trial: String, worker: String, attempt: Int, fromStep: Int? = nil)
     case finished(TrialResult)
     /// An attempt ended without a result. `blame` says whose fault the journal holds it to be:
-    /// only the trial's count towards giving it up.
-    case attemptFailed(trial: String, worker: String, attempt: Int, error: String, blame: AttemptBlame = .trial)
+    /// only the trial's count towards giving it up. `reached` is the last step its worker
+    /// reported, when known: what a continuation from an older state recomputes.
+    case attemptFailed(trial: String, worker: String, attempt: Int, error: String, blame: AttemptBlame = .trial,
+                       reached: Int? = nil)
+    /// A state of the running trial, saved by `worker` at `step` (`bytes` long), is stored in
+    /// the run directory (`TrialStateStore`): the trial continues from there if it runs again.
+    case checkpoint(trial: String, worker: String, step: Int, bytes: Int)
+    /// The sweep file raised the budget of trials whose config is otherwise unchanged: each
+    /// trial of `raised` takes the id of its config under the new budget. Grokked and diverged
+    /// trials keep their results (a larger budget changes nothing for them); censored ones run
+    /// on from their final state.
+    case budgetRaised(SweepRecord, raised: [BudgetRaise])
     /// The trial gave up after `attempts` attempts; `error` is the last attempt's.
     case failed(trial: String, attempts: Int, error: String)
     case extended(SweepRecord)
@@ -59,6 +71,8 @@ enum JournalRecord: Hashable, Sendable {
         case .attemptFailed: "attemptFailed"
         case .failed: "failed"
         case .extended: "extended"
+        case .checkpoint: "checkpoint"
+        case .budgetRaised: "budgetRaised"
         case .interrupted: "interrupted"
         }
     }
@@ -66,9 +80,10 @@ enum JournalRecord: Hashable, Sendable {
     /// The trial this record is about, for trial-level records.
     var trialId: String? {
         switch self {
-        case .assigned(let trial, _, _), .attemptFailed(let trial, _, _, _, _), .failed(let trial, _, _): trial
+        case .assigned(let trial, _, _, _), .attemptFailed(let trial, _, _, _, _, _), .failed(let trial, _, _),
+             .checkpoint(let trial, _, _, _): trial
         case .finished(let result): result.trialId
-        case .sweep, .extended, .interrupted: nil
+        case .sweep, .extended, .budgetRaised, .interrupted: nil
         }
     }
 }
@@ -81,15 +96,23 @@ extension JournalRecord {
         switch self {
         case .sweep(let record), .extended(let record):
             members = record.json
-        case .assigned(let trial, let worker, let attempt):
+        case .assigned(let trial, let worker, let attempt, let fromStep):
             members = ["trial": .string(trial), "worker": .string(worker), "attempt": .number(Double(attempt))]
+            if let fromStep { members["fromStep"] = .number(Double(fromStep)) }
         case .finished(let result):
             members = ["result": result.json]
-        case .attemptFailed(let trial, let worker, let attempt, let error, let blame):
+        case .attemptFailed(let trial, let worker, let attempt, let error, let blame, let reached):
             members = ["trial": .string(trial), "worker": .string(worker), "attempt": .number(Double(attempt)),
                        "error": .string(error)]
             // Absent means the trial's: journals written before blame existed read the same.
             if blame == .worker { members["blame"] = .string(blame.rawValue) }
+            if let reached { members["reached"] = .number(Double(reached)) }
+        case .checkpoint(let trial, let worker, let step, let bytes):
+            members = ["trial": .string(trial), "worker": .string(worker), "step": .number(Double(step)),
+                       "bytes": .number(Double(bytes))]
+        case .budgetRaised(let record, let raised):
+            members = record.json
+            members["raised"] = .array(raised.map(\.json))
         case .failed(let trial, let attempts, let error):
             members = ["trial": .string(trial), "attempts": .number(Double(attempts)), "error": .string(error)]
         case .interrupted(let reason):
@@ -146,9 +169,20 @@ extension JournalRecord {
         case "sweep", "extended":
             let record = try SweepRecord(reader: &reader)
             self = type == "sweep" ? .sweep(record) : .extended(record)
+        case "budgetRaised":
+            let record = try SweepRecord(reader: &reader)
+            guard case .array(let items)? = reader.value("raised") else {
+                throw ConfigError(path: reader.childPath("raised"), expected: "an array of {from, to, budget}")
+            }
+            let raised = try items.enumerated().map { try BudgetRaise(json: $1, path: SweepLocation.element(reader.childPath("raised"), $0)) }
+            self = .budgetRaised(record, raised: raised)
         case "assigned":
             self = .assigned(trial: try reader.string("trial"), worker: try reader.string("worker"),
-                             attempt: try reader.integer("attempt", in: 1...Int.max))
+                             attempt: try reader.integer("attempt", in: 1...Int.max),
+                             fromStep: reader.has("fromStep") ? try reader.integer("fromStep", in: 0...Int.max) : nil)
+        case "checkpoint":
+            self = .checkpoint(trial: try reader.string("trial"), worker: try reader.string("worker"),
+                               step: try reader.integer("step", in: 0...Int.max), bytes: try reader.integer("bytes", in: 0...Int.max))
         case "finished":
             guard let result = reader.value("result") else {
                 throw ConfigError(path: reader.childPath("result"), expected: "a trial result", found: "nothing")
@@ -161,7 +195,8 @@ extension JournalRecord {
             }
             self = .attemptFailed(trial: try reader.string("trial"), worker: try reader.string("worker"),
                                   attempt: try reader.integer("attempt", in: 1...Int.max), error: try reader.string("error"),
-                                  blame: parsedBlame)
+                                  blame: parsedBlame,
+                                  reached: reader.has("reached") ? try reader.integer("reached", in: 0...Int.max) : nil)
         case "failed":
             self = .failed(trial: try reader.string("trial"), attempts: try reader.integer("attempts", in: 0...Int.max),
                            error: try reader.string("error"))
@@ -169,7 +204,7 @@ extension JournalRecord {
             self = .interrupted(reason: try reader.string("reason", default: ""))
         default:
             throw ConfigError(path: reader.childPath("type"),
-                              expected: "one of sweep, assigned, finished, attemptFailed, failed, extended, interrupted",
+                              expected: "one of sweep, assigned, finished, attemptFailed, failed, extended, checkpoint, budgetRaised, interrupted",
                               found: "\"\(type)\"")
         }
         try reader.finish()
@@ -245,4 +280,33 @@ extension ExpandedTrial {
 enum AttemptBlame: String, Hashable, Sendable {
     case trial
     case worker
+}
+
+/// One trial whose budget a sweep file raised: its id before and after, and the budgets.
+struct BudgetRaise: Hashable, Sendable {
+    var from: String
+    var to: String
+    var oldBudget: Int
+    var newBudget: Int
+
+    var json: JSONValue {
+        .object(["from": .string(from), "to": .string(to), "oldBudget": .number(Double(oldBudget)),
+                 "newBudget": .number(Double(newBudget))])
+    }
+
+    init(from: String, to: String, oldBudget: Int, newBudget: Int) {
+        self.from = from
+        self.to = to
+        self.oldBudget = oldBudget
+        self.newBudget = newBudget
+    }
+
+    init(json: JSONValue, path: String) throws {
+        var reader = try ObjectReader(json, path: path)
+        from = try reader.string("from")
+        to = try reader.string("to")
+        oldBudget = try reader.integer("oldBudget", in: 1...Int.max)
+        newBudget = try reader.integer("newBudget", in: 1...Int.max)
+        try reader.finish()
+    }
 }

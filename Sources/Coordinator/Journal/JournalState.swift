@@ -51,8 +51,10 @@ struct JournalState: Sendable {
             current.trials = trials
             sweep = current
             return true
-        case .assigned(let trial, let worker, let attempt):
-            return try transition(trial, .assign(worker: worker, attempt: attempt))
+        case .assigned(let trial, let worker, let attempt, let fromStep):
+            let applied = try transition(trial, .assign(worker: worker, attempt: attempt))
+            progress[trial]?.continued(from: fromStep ?? 0)
+            return applied
         case .finished(let result):
             let applied = try transition(result.trialId, .finish)
             if applied {
@@ -62,10 +64,22 @@ struct JournalState: Sendable {
                 duplicateResults += 1
             }
             return applied
-        case .attemptFailed(let trial, let worker, let attempt, let error, let blame):
+        case .attemptFailed(let trial, let worker, let attempt, let error, let blame, let reached):
             let applied = try transition(trial, .attemptFail(worker: worker, attempt: attempt, blame: blame))
             progress[trial]?.lastError = error
+            progress[trial]?.reachedStep = reached
             return applied
+        case .checkpoint(let trial, _, let step, _):
+            guard progress[trial] != nil else { throw JournalError.invalidRecord("checkpoint of unknown trial \(trial)") }
+            progress[trial]?.checkpointStep = step
+            return true
+        case .budgetRaised(let record, let raised):
+            guard var current = sweep else { throw JournalError.invalidRecord("budgetRaised before the sweep record") }
+            try raiseBudgets(raised, newTrials: record.trials)
+            current = record
+            current.trials = trials
+            sweep = current
+            return true
         case .failed(let trial, _, let error):
             let applied = try transition(trial, .giveUp)
             progress[trial]?.lastError = error
@@ -75,6 +89,38 @@ struct JournalState: Sendable {
             for trial in inFlight { _ = try transition(trial, .interrupt) }
             interruptions += 1
             return true
+        }
+    }
+
+    /// Renames each raised trial to its id under the new budget. Censored results are dropped
+    /// (the trial runs on from its final state); any other outcome stays, as a larger budget
+    /// cannot change a trial that grokked or diverged before the old one ran out.
+    private mutating func raiseBudgets(_ raised: [BudgetRaise], newTrials: [ExpandedTrial]) throws {
+        let replacements = Dictionary(newTrials.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for raise in raised {
+            guard let index = trials.firstIndex(where: { $0.id == raise.from }), var entry = progress[raise.from] else {
+                throw JournalError.invalidRecord("budget raise of unknown trial \(raise.from)")
+            }
+            guard progress[raise.to] == nil, let replacement = replacements[raise.to] else {
+                throw JournalError.invalidRecord("budget raise to \(raise.to), which is already part of the run or not described")
+            }
+            guard !entry.state.isInFlight else {
+                throw JournalError.invalidRecord("budget raise of trial \(raise.from) while it runs")
+            }
+            trials[index] = replacement
+            progress[raise.from] = nil
+            if var result = results.removeValue(forKey: raise.from) {
+                if result.outcome == .censored {
+                    counts.count(.finished, -1)
+                    counts.censored -= 1
+                    counts.count(.queued, +1)
+                    entry.state = .queued
+                } else {
+                    result.trialId = raise.to
+                    results[raise.to] = result
+                }
+            }
+            progress[raise.to] = entry
         }
     }
 

@@ -123,6 +123,18 @@ struct TrialProgress: Hashable, Sendable {
     var failedOn: Set<String> = []
     /// Every worker this trial was ever handed to, in order: only they may deliver its result.
     var assignedWorkers: [String] = []
+    /// The step of the latest saved state stored for the trial (nil: none).
+    var checkpointStep: Int?
+    /// The last step the latest failed attempt was known to reach.
+    var reachedStep: Int?
+    /// Steps run again because an attempt failed after its latest saved state.
+    var recomputedSteps = 0
+
+    /// A new attempt starts from `step`: what the failed one had done beyond it is recomputed.
+    mutating func continued(from step: Int) {
+        if let reached = reachedStep { recomputedSteps += max(0, reached - step) }
+        reachedStep = nil
+    }
 
     /// Applies `event` through the transition function; returns false when it was ignored.
     mutating func apply(_ event: TrialEvent, trial: String) throws -> Bool {

@@ -146,6 +146,24 @@ public final class TrialRunner {
     /// changing what follows. A restored runner continues from its saved step.
     public func run(onEvaluation: (CurvePoint) -> Void = { _ in },
                     onStepBoundary: (Int) -> Void = { _ in }) -> TrainingOutcome {
+        guard case .finished(let outcome) = run(until: { false }, onEvaluation: onEvaluation, onStepBoundary: onStepBoundary) else {
+            preconditionFailure("a run that is never asked to stop finishes")
+        }
+        return outcome
+    }
+
+    /// How `run(until:)` ended: at its natural end, or at a step boundary because it was asked.
+    public enum RunEnd {
+        case finished(TrainingOutcome)
+        /// Stopped before taking `step`; the runner stays at that boundary, so its state can be
+        /// captured and the run continued later exactly as if it had never stopped.
+        case stopped(step: Int)
+    }
+
+    /// `run`, which also asks `shouldStop` at every step boundary, right after `onStepBoundary`
+    /// (so a state captured there is the state the run stops in).
+    public func run(until shouldStop: () -> Bool, onEvaluation: (CurvePoint) -> Void = { _ in },
+                    onStepBoundary: (Int) -> Void = { _ in }) -> RunEnd {
         precondition(atStepBoundary, "a run that stopped on success or divergence cannot continue")
         let start = DispatchTime.now().uptimeNanoseconds
         runStartNanoseconds = start
@@ -165,6 +183,10 @@ public final class TrialRunner {
         while true {
             let step = progress.step
             onStepBoundary(step)
+            if shouldStop() {
+                progress.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                return .stopped(step: step)
+            }
             if step == plan.budget {
                 let train = evaluate(data.train), test = evaluate(data.test)
                 let point = CurvePoint(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
@@ -213,9 +235,10 @@ public final class TrialRunner {
         }
         // Kept in the runner's progress too, so a checkpoint taken after the run counts it.
         progress.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return TrainingOutcome(status: status, tMem: finished.memorised.confirmedStep,
-                               tGrok: finished.grokked.confirmedStep, steps: finished.step, seconds: progress.seconds,
-                               denseFlops: finished.denseFlops, curve: finished.curve)
+        return .finished(TrainingOutcome(status: status, tMem: finished.memorised.confirmedStep,
+                                         tGrok: finished.grokked.confirmedStep, steps: finished.step,
+                                         seconds: progress.seconds, denseFlops: finished.denseFlops,
+                                         curve: finished.curve))
     }
 
     // MARK: Steps

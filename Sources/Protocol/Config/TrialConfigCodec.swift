@@ -406,6 +406,15 @@ extension TrialConfig {
         return copy.id
     }
 
+    /// What a saved state of the trial must match: the id computed with the budget left at its
+    /// default, so a state saved under one budget continues under a raised one, and a run
+    /// directory recognises a sweep file whose only change is a raised budget.
+    public var stateKey: String {
+        var unbudgeted = self
+        unbudgeted.budget = TrialConfig().budget
+        return unbudgeted.id
+    }
+
     private static let defaultJSON = TrialConfig().json
 }
 

@@ -1,9 +1,11 @@
 /// One message between the coordinator and a worker: the whole vocabulary of the wire protocol.
 ///
 /// Workers pull: they announce themselves (`hello`), ask for work when idle (`ready`), hold at
-/// most one trial, report `progress`, and finish with a `result` or a `failure`. The coordinator
-/// hands out work (`assign`), asks workers to stop (`shutdown`) and refuses peers it will not
-/// talk to (`reject`). Both sides send `heartbeat` so each can tell when the other is gone.
+/// most one trial, report `progress`, send its saved `state` now and then, and finish with a
+/// `result` or a `failure` — or `stopped` when told to `cancel` it. The coordinator hands out
+/// work (`assign`, preceded by the trial's latest `state` when it has one), asks workers to stop
+/// (`shutdown`) and refuses peers it will not talk to (`reject`). A worker about to exit on
+/// notice says `leaving`. Both sides send `heartbeat` so each can tell when the other is gone.
 /// The codec (`MessageCodec`) turns these into one versioned JSON frame and back.
 public enum Message: Hashable, Sendable {
     /// A worker introduces itself; sent first on every (re)connection.
@@ -23,6 +25,17 @@ public enum Message: Hashable, Sendable {
     case result(TrialResult)
     /// The trial could not run on this worker (a crash, an invalid config, a lost engine).
     case failure(trialId: String, message: String)
+    /// A chunk of a trial's saved state: a checkpoint (worker → coordinator) or the state to
+    /// continue from (coordinator → worker, just before the `assign`).
+    case state(StateChunk)
+    /// The coordinator asks the worker to stop running the trial at its next step boundary,
+    /// sending the trial's state first when `sendState`.
+    case cancel(trialId: String, sendState: Bool)
+    /// The worker stopped the trial before its end (cancelled, or leaving); `step` is where.
+    case stopped(trialId: String, step: Int)
+    /// The worker is about to exit (SIGTERM, a preemption notice): its trial runs again
+    /// elsewhere, from the state it just sent, and the attempt is not held against the trial.
+    case leaving(reason: String)
     /// The coordinator asks the worker to exit (sweep done, Ctrl-C).
     case shutdown(reason: String)
     /// The coordinator refuses this peer (wrong build, failed authentication, duplicate id).
@@ -38,6 +51,10 @@ public enum Message: Hashable, Sendable {
         case .progress: .progress
         case .result: .result
         case .failure: .failure
+        case .state: .state
+        case .cancel: .cancel
+        case .stopped: .stopped
+        case .leaving: .leaving
         case .shutdown: .shutdown
         case .reject: .reject
         }
@@ -46,11 +63,14 @@ public enum Message: Hashable, Sendable {
     /// The trial the message is about, if any; handy for log metadata.
     public var trialId: String? {
         switch self {
-        case .assign(let trialId, _, _), .progress(let trialId, _, _, _, _, _), .failure(let trialId, _):
+        case .assign(let trialId, _, _), .progress(let trialId, _, _, _, _, _), .failure(let trialId, _),
+             .cancel(let trialId, _), .stopped(let trialId, _):
             trialId
         case .result(let result):
             result.trialId
-        case .hello, .ready, .heartbeat, .shutdown, .reject:
+        case .state(let chunk):
+            chunk.trialId
+        case .hello, .ready, .heartbeat, .shutdown, .reject, .leaving:
             nil
         }
     }
@@ -58,7 +78,7 @@ public enum Message: Hashable, Sendable {
 
 /// The name of each message kind as written in the envelope's `type` member.
 public enum MessageKind: String, CaseIterable, Hashable, Sendable {
-    case hello, ready, heartbeat, assign, progress, result, failure, shutdown, reject
+    case hello, ready, heartbeat, assign, progress, result, failure, state, cancel, stopped, leaving, shutdown, reject
 }
 
 /// What a worker tells the coordinator about itself in `hello`: enough to identify the process

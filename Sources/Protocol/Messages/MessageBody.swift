@@ -1,3 +1,5 @@
+import Foundation
+
 /// The `body` member of each message kind: how payloads map to JSON objects and back.
 ///
 /// Bodies are strict like the rest of the contract — unknown keys and wrong types are refused
@@ -31,7 +33,19 @@ extension Message {
             return result.json
         case .failure(let trialId, let message):
             return .object(["trialId": .string(trialId), "message": .string(message)])
-        case .shutdown(let reason), .reject(let reason):
+        case .state(let chunk):
+            return .object([
+                "trialId": .string(chunk.trialId),
+                "step": .number(Double(chunk.step)),
+                "part": .number(Double(chunk.part)),
+                "parts": .number(Double(chunk.parts)),
+                "data": .string(chunk.data.base64EncodedString()),
+            ])
+        case .cancel(let trialId, let sendState):
+            return .object(["trialId": .string(trialId), "sendState": .bool(sendState)])
+        case .stopped(let trialId, let step):
+            return .object(["trialId": .string(trialId), "step": .number(Double(step))])
+        case .shutdown(let reason), .reject(let reason), .leaving(let reason):
             return .object(["reason": .string(reason)])
         }
     }
@@ -76,11 +90,39 @@ extension Message {
             let message = try reader.string("message")
             try reader.finish()
             self = .failure(trialId: trialId, message: message)
-        case .shutdown, .reject:
+        case .state:
+            var reader = try ObjectReader(body, path: path)
+            let trialId = try reader.string("trialId")
+            let step = try reader.integer("step", in: 0...Int(Int32.max) * 1024)
+            let parts = try reader.integer("parts", in: 1...1_000_000)
+            let part = try reader.integer("part", in: 0...(parts - 1), rangeText: "a part index below parts (\(parts))")
+            let text = try reader.string("data")
+            guard let data = Data(base64Encoded: text) else {
+                throw ConfigError(path: reader.childPath("data"), expected: "base64 text", found: "\(text.utf8.count) bytes of other text")
+            }
+            try reader.finish()
+            self = .state(StateChunk(trialId: trialId, step: step, part: part, parts: parts, data: data))
+        case .cancel:
+            var reader = try ObjectReader(body, path: path)
+            let trialId = try reader.string("trialId")
+            let sendState = try reader.bool("sendState")
+            try reader.finish()
+            self = .cancel(trialId: trialId, sendState: sendState)
+        case .stopped:
+            var reader = try ObjectReader(body, path: path)
+            let trialId = try reader.string("trialId")
+            let step = try reader.integer("step", in: 0...Int.max)
+            try reader.finish()
+            self = .stopped(trialId: trialId, step: step)
+        case .shutdown, .reject, .leaving:
             var reader = try ObjectReader(body, path: path)
             let reason = try reader.string("reason")
             try reader.finish()
-            self = kind == .shutdown ? .shutdown(reason: reason) : .reject(reason: reason)
+            switch kind {
+            case .shutdown: self = .shutdown(reason: reason)
+            case .reject: self = .reject(reason: reason)
+            default: self = .leaving(reason: reason)
+            }
         }
     }
 }

@@ -7,8 +7,8 @@ import Foundation
 /// Decoding never traps: anything that is not a well-formed message of this version becomes a
 /// `MessageDecodingError` saying what was wrong and where, for the transport to log and drop.
 public enum MessageCodec {
-    /// Largest frame either side sends or accepts. Results with long curves are the biggest
-    /// messages (tens of kilobytes); the bound exists so a hostile or broken peer cannot make a
+    /// Largest frame either side sends or accepts. State chunks are the biggest messages
+    /// (`StateChunk.maximumBytes` as base64, ~5.6 MB); the bound exists so a hostile or broken peer cannot make a
     /// process allocate without limit. Sockets enforce it too (`ZMQ_MAXMSGSIZE`).
     public static let maximumFrameBytes = 16 * 1024 * 1024
 

@@ -9,6 +9,7 @@ enum ReportMarkdown {
         if let description = report.state.sweep?.description, !description.isEmpty { lines += [description, ""] }
         let status = report.isPartial ? "**PARTIAL** — " + report.progressText : report.statusText
         lines += ["Status: \(status).", "", "Outcomes: \(outcomeCounts(report.state)).", ""]
+        if let recovery = recovery(report.state) { lines += [recovery, ""] }
         lines += ["## Cells, best first", ""]
         lines += table(CellColumns.columns(for: report, full: true))
         lines += [""] + CellColumns.legend(for: report).map { "- " + $0 } + [""]
@@ -33,6 +34,17 @@ enum ReportMarkdown {
         if !state.inFlight.isEmpty { parts.append("\(state.inFlight.count) running") }
         if !state.queued.isEmpty { parts.append("\(state.queued.count) queued") }
         return "\(state.trials.count) trials: " + (parts.isEmpty ? "none run yet" : parts.joined(separator: ", "))
+    }
+
+    /// How much failures cost: trials that ran again and the steps they recomputed beyond
+    /// their latest saved state (nil when no trial ran twice).
+    static func recovery(_ state: JournalState) -> String? {
+        let rerun = state.trials.compactMap { state.progress[$0.id] }.filter { $0.attempts > 1 }
+        guard !rerun.isEmpty else { return nil }
+        let recomputed = rerun.map(\.recomputedSteps)
+        let trials = rerun.count == 1 ? "1 trial" : "\(rerun.count) trials"
+        return "Recovery: \(trials) ran more than once; \(recomputed.reduce(0, +)) steps were recomputed after failures "
+            + "(at most \(recomputed.max() ?? 0) for one trial; per trial in trials.csv, `recomputed_steps`)."
     }
 
     private static func baselineSection(_ report: SweepReport) -> [String] {

@@ -8,13 +8,15 @@ import Protocol
 /// failed; empty without a result), `t_mem`, `t_grok`, `delay` (steps; empty when undefined),
 /// `steps`, `seconds`, `flops`, `steps_per_second`, `final_train_acc`, `final_test_acc`,
 /// `blas_threads`, `host`, `build` (the worker binary's), `error`, `budget` (the trial's step budget: a censored trial's
-/// t_grok is beyond it), `attempts` (worker attempts assigned).
+/// t_grok is beyond it), `attempts` (worker attempts assigned), `recomputed_steps` (steps run
+/// again because an attempt failed after its latest saved state).
 enum TrialsCSV {
     static func render(state: JournalState) -> String {
         let axes = state.sweep?.axisPaths ?? []
         var lines = [(["trial", "cell"] + axes + ["seed", "state", "outcome", "t_mem", "t_grok", "delay", "steps", "seconds",
                                                    "flops", "steps_per_second", "final_train_acc", "final_test_acc",
-                                                   "blas_threads", "host", "build", "error", "budget", "attempts"]).map(escape).joined(separator: ",")]
+                                                   "blas_threads", "host", "build", "error", "budget", "attempts",
+                                                   "recomputed_steps"]).map(escape).joined(separator: ",")]
         for trial in state.trials {
             let result = state.results[trial.id]
             let progress = state.progress[trial.id]
@@ -31,7 +33,8 @@ enum TrialsCSV {
                        text(result?.steps), number(result?.seconds), number(result?.flops),
                        number(result.map(\.stepsPerSecond)), number(last?.trainAccuracy), number(last?.testAccuracy),
                        text(result?.blasThreads), result?.host ?? "", result?.build ?? "", result?.error ?? progress?.lastError ?? "",
-                       String(trial.config.budget), String(progress?.attempts ?? 0)]
+                       String(trial.config.budget), String(progress?.attempts ?? 0),
+                       String(progress?.recomputedSteps ?? 0)]
             lines.append(fields.map(escape).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
