@@ -5,14 +5,17 @@
 # coordinator (and restarts it on the same run directory). At the end every trial must be in the
 # journal exactly once, and the results and trials.csv identical to a clean run's (same seeds,
 # same numbers; only wall-clock and host columns may differ). Prints a summary; exits 1 on any
-# violation.
+# violation. With --checkpoint-every S the workers send their trials' states every S seconds, and
+# a trial that runs again continues from its latest one: the results must still equal the clean
+# run's, bit for bit.
 #
 #   scripts/chaos.sh [--trials N] [--budget STEPS] [--workers K] [--coordinator-kills C] [--seed S]
+#                    [--checkpoint-every SECONDS]
 #
 # GROKSWEEP_BIN=DIR uses the binaries in DIR instead of building (the test suite does this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-trials=40 budget=3000 workers=3 coordinator_kills=2 seed=$RANDOM
+trials=40 budget=3000 workers=3 coordinator_kills=2 seed=$RANDOM checkpoint_every=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --trials) trials=$2; shift 2 ;;
@@ -20,7 +23,8 @@ while [ $# -gt 0 ]; do
     --workers) workers=$2; shift 2 ;;
     --coordinator-kills) coordinator_kills=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
-    *) echo "usage: $0 [--trials N] [--budget STEPS] [--workers K] [--coordinator-kills C] [--seed S]" >&2; exit 2 ;;
+    --checkpoint-every) checkpoint_every=$2; shift 2 ;;
+    *) echo "usage: $0 [--trials N] [--budget STEPS] [--workers K] [--coordinator-kills C] [--seed S] [--checkpoint-every S]" >&2; exit 2 ;;
   esac
 done
 if [ -z "${GROKSWEEP_BIN:-}" ]; then
@@ -49,7 +53,7 @@ cat >"$work/chaos.json" <<JSON
   "seeds": { "count": $trials, "start": 0 } }
 JSON
 
-echo "chaos: $trials trials of $budget steps, $workers workers, seed $seed; clean run first"
+echo "chaos: $trials trials of $budget steps, $workers workers, checkpoints every ${checkpoint_every}s (0: none), seed $seed; clean run first"
 "$coord_bin" "$work/chaos.json" --run-dir "$work/clean" --local-workers 2 >"$work/clean.log" 2>&1
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -59,7 +63,7 @@ start_coordinator() {
   coordinator_pid=$!
 }
 start_worker() {
-  "$worker_bin" --connect "$endpoint" --id "w$1" --threads 1 >>"$work/worker-$1.log" 2>&1 &
+  "$worker_bin" --connect "$endpoint" --id "w$1" --threads 1 --checkpoint-every "$checkpoint_every" >>"$work/worker-$1.log" 2>&1 &
   worker_pids[$1]=$!
 }
 start_coordinator
@@ -150,7 +154,7 @@ def journal(run):
 
 # Wall-clock columns differ between any two runs; attempts and the last attempt's error are the
 # run's history (the chaos run had retries), not the trial's result.
-HISTORY = ("second", "host", "worker", "attempts", "error")
+HISTORY = ("second", "host", "worker", "attempts", "error", "recomputed")
 
 def table(run, name):
     with open(f"{work}/{run}/{name}") as handle:
@@ -160,6 +164,7 @@ def table(run, name):
 
 clean_ids, clean, _ = journal("clean")
 ids, chaos, records = journal("chaos")
+resumed = sum(1 for line in open(f"{work}/chaos/journal.jsonl") if '"fromStep"' in line)
 lost = [t for t in ids if t not in chaos]
 duplicates = sum(len(v) - 1 for v in chaos.values())
 different = [t for t in ids if t in chaos and chaos[t][0] != clean.get(t, [None])[0]]
@@ -172,7 +177,8 @@ ok = (len(ids) == trials and sorted(ids) == sorted(clean_ids) and not lost and d
 print(f"chaos summary: {trials} trials; survived {worker_kills} worker kill -9s, {coordinator_restarts} coordinator "
       f"kill -9s (restarted, resumed), {stops} SIGSTOPs beyond the liveness timeout")
 print(f"  journal: {records.get('assigned', 0)} assignments, {records.get('attemptFailed', 0)} failed attempts requeued, "
-      f"{records.get('interrupted', 0)} restarts requeued in-flight trials, {records.get('failed', 0)} trials failed")
+      f"{records.get('interrupted', 0)} restarts requeued in-flight trials, {records.get('failed', 0)} trials failed, "
+      f"{records.get('checkpoint', 0)} checkpoints stored, {resumed} attempts continued from one")
 print(f"  trials lost: {len(lost)}, duplicates: {duplicates}, results different from the clean run: {len(different)} "
       f"of {len(ids)}; trials.csv identical apart from time, host and attempt history ({len(columns)} columns): "
       f"{'yes' if clean_rows == chaos_rows else 'NO'}; report cells.csv identical apart from time columns "

@@ -37,6 +37,8 @@ final class Dispatcher {
         /// Where trials' saved states are kept, so a trial that runs again continues from its
         /// latest one (none: states from workers are dropped and every attempt starts at 0).
         var states: TrialStateStore?
+        /// Backup copies of the slowest running trials on workers left idle at the tail.
+        var backups = BackupTrials()
     }
 
     enum Ending: Equatable { case completed, interrupted }
@@ -47,6 +49,7 @@ final class Dispatcher {
     private let logger: Logger
     private var roster = WorkerRoster()
     private var standing: WorkerStanding
+    private var backups: BackupTrials
     /// Idle workers passed over while quarantined; they get work again once it ends.
     private var parked: [PeerID] = []
     /// Every worker id that said hello in this session.
@@ -63,6 +66,9 @@ final class Dispatcher {
     /// The last step each running trial reported in this session (the journal's `reached`).
     private var reportedStep: [String: Int] = [:]
     private(set) var statesStored = 0
+    /// Two results of one trial that differ: non-determinism (same build and threads).
+    private(set) var mismatchedResults = 0
+    private(set) var backupsStarted = 0
     private(set) var statesRefused = 0
     /// Messages that announce staged journal records (assignments): sent only after `commit`.
     private var outbox: [(message: Message, peer: PeerID)] = []
@@ -88,6 +94,7 @@ final class Dispatcher {
         self.settings = settings
         self.logger = logger
         standing = settings.standing
+        backups = settings.backups
         let state = journal.state
         queue = TrialQueue(state.queued)
         open = Set(state.trialIds.filter { state.state(of: $0) != .finished && state.state(of: $0) != .failed })
@@ -234,6 +241,8 @@ final class Dispatcher {
         case .ready:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
+            // A backup's worker asks for work once it is done with the copy (result or stop).
+            backups.remove(peer)
             if let held = roster.entry(peer)?.holding {
                 // A repeated `ready` (a retry, a reconnect, a buggy client) costs the trial
                 // nothing: the worker runs it already or never got the assignment, so it hears
@@ -278,6 +287,7 @@ final class Dispatcher {
         case .leaving(let reason):
             guard let entry = roster.remove(peer) else { return stray(incoming) }
             assemblers[peer] = nil
+            backups.remove(peer)
             logger.notice("worker leaving", metadata: ["worker": "\(peer)", "reason": "\(reason)"])
             if let held = entry.holding {
                 try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker \(peer) left (\(reason))",
@@ -308,6 +318,7 @@ final class Dispatcher {
         if roster.entry(peer)?.holding?.trial == result.trialId { roster.release(peer) }
         guard progress.state != .finished else {
             duplicateResults += 1
+            compareDuplicate(result, from: peer)
             return
         }
         guard progress.assignedWorkers.contains(peer.description) else {
@@ -326,6 +337,11 @@ final class Dispatcher {
                 roster.release(other)
                 send(.cancel(trialId: result.trialId, sendState: false), to: other)
             }
+            // So may a backup copy: the first result won, the copy stops.
+            if let copy = backups.end(result.trialId)?.worker, copy != peer {
+                send(.cancel(trialId: result.trialId, sendState: false), to: copy)
+            }
+            backups.finished(steps: result.steps - (progress.checkpointStep ?? 0), seconds: result.seconds)
             reportedStep[result.trialId] = nil
             logger.info("trial finished", metadata: ["trial": "\(result.trialId)", "outcome": "\(result.outcome.rawValue)",
                                                      "worker": "\(peer)"])
@@ -345,6 +361,7 @@ final class Dispatcher {
             }
             let next = queue.next { trial in journal.progress(of: trial)?.state == .queued && configs[trial] != nil }
             guard let trial = next, let config = configs[trial], let progress = journal.progress(of: trial) else {
+                if try startBackup(on: peer) { continue }
                 roster.returnIdle(peer)
                 return
             }
@@ -365,6 +382,43 @@ final class Dispatcher {
             outbox.append((.assign(trialId: trial, attempt: attempt, config: config), peer))
             if settings.recordsAssignmentLatency { outboxAskedAt.append(roster.entry(peer)?.idleSince ?? clock.now) }
         }
+    }
+
+    /// Nothing is queued and `peer` is idle: it runs a copy of the running trial expected to
+    /// finish last, from that trial's latest state, when that is expected to save time.
+    private func startBackup(on peer: PeerID) throws -> Bool {
+        guard let info = roster.entry(peer)?.info,
+              let choice = backups.choose(for: peer, info: info, roster: roster, budget: { self.trialFacts[$0]?.budget },
+                                          startStep: { self.journal.progress(of: $0)?.checkpointStep ?? 0 }),
+              let config = configs[choice.trial], let progress = journal.progress(of: choice.trial),
+              case .running(_, let attempt) = progress.state else { return false }
+        let resume = savedState(of: choice.trial, progress: progress, for: peer)
+        try journal.stage(.backup(trial: choice.trial, worker: peer.description))
+        backups.started(choice.trial, on: peer, from: resume?.step ?? 0)
+        backupsStarted += 1
+        logger.notice("backup started", metadata: [
+            "trial": "\(choice.trial)", "worker": "\(peer)",
+            "holderSeconds": "\(Int(choice.holderSeconds))", "backupSeconds": "\(Int(choice.backupSeconds))"])
+        if let resume {
+            for chunk in StateChunk.split(resume.data, trialId: choice.trial, step: resume.step) { outbox.append((.state(chunk), peer)) }
+        }
+        outbox.append((.assign(trialId: choice.trial, attempt: attempt, config: config), peer))
+        return true
+    }
+
+    /// A second result of a finished trial: from the same build and thread count it must equal
+    /// the first (curves are deterministic); a difference means non-determinism, said loudly.
+    private func compareDuplicate(_ result: TrialResult, from peer: PeerID) {
+        guard let first = journal.state.results[result.trialId], first.build == result.build,
+              first.blasThreads == result.blasThreads, first.outcome != .failed, result.outcome != .failed else { return }
+        let same = first.outcome == result.outcome && first.tMem == result.tMem && first.tGrok == result.tGrok
+            && first.steps == result.steps && first.curve == result.curve
+        guard !same else { return }
+        mismatchedResults += 1
+        logger.error("NON-DETERMINISM: two runs of one trial (same build and compute threads) differ", metadata: [
+            "trial": "\(result.trialId)", "worker": "\(peer)",
+            "first": "\(first.outcome.rawValue) t_grok \(first.tGrok.map(String.init) ?? "-") steps \(first.steps)",
+            "second": "\(result.outcome.rawValue) t_grok \(result.tGrok.map(String.init) ?? "-") steps \(result.steps)"])
     }
 
     /// The stored state `peer` can continue `trial` from (its build and thread count), if any.
@@ -421,6 +475,7 @@ final class Dispatcher {
     /// the attempt it held failed for that reason, without waiting for the liveness timeout.
     func workerDied(_ peer: PeerID, how: String) throws {
         guard let entry = roster.remove(peer) else { return }
+        backups.remove(peer)
         logger.warning("worker died", metadata: ["worker": "\(peer)", "how": "\(how)"])
         if let held = entry.holding {
             try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker \(peer) \(how) while running the trial")
@@ -456,6 +511,7 @@ final class Dispatcher {
         let deadline = now - settings.heartbeatInterval * settings.liveness
         for (peer, entry) in roster.removeSilent(before: deadline) {
             logger.warning("worker silent; presumed dead", metadata: ["worker": "\(peer)"])
+            backups.remove(peer)
             if let held = entry.holding {
                 try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker \(peer) went silent")
             }
@@ -486,6 +542,12 @@ final class Dispatcher {
             try journal.stage(.failed(trial: trial, attempts: attempt, error: error))
             open.remove(trial)
             logger.error("trial failed", metadata: ["trial": "\(trial)", "attempts": "\(attempt)", "error": "\(error)"])
+        } else if let (copy, from) = backups.end(trial), roster.isKnown(copy) {
+            // A backup already runs the trial: it becomes the next attempt, without a restart.
+            let next = attempt + 1
+            try journal.stage(.assigned(trial: trial, worker: copy.description, attempt: next, fromStep: from))
+            roster.hold(copy, trial: trial, attempt: next, now: clock.now)
+            logger.notice("backup promoted", metadata: ["trial": "\(trial)", "worker": "\(copy)"])
         } else {
             queue.requeueFirst(trial)
         }

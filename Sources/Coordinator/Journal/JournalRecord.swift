@@ -53,6 +53,9 @@ enum JournalRecord: Hashable, Sendable {
     /// A state of the running trial, saved by `worker` at `step` (`bytes` long), is stored in
     /// the run directory (`TrialStateStore`): the trial continues from there if it runs again.
     case checkpoint(trial: String, worker: String, step: Int, bytes: Int)
+    /// A backup copy of the running trial was started on `worker` (an idle worker at the tail
+    /// of the sweep): its result counts as the trial's if it comes first.
+    case backup(trial: String, worker: String)
     /// The sweep file raised the budget of trials whose config is otherwise unchanged: each
     /// trial of `raised` takes the id of its config under the new budget. Grokked and diverged
     /// trials keep their results (a larger budget changes nothing for them); censored ones run
@@ -72,6 +75,7 @@ enum JournalRecord: Hashable, Sendable {
         case .failed: "failed"
         case .extended: "extended"
         case .checkpoint: "checkpoint"
+        case .backup: "backup"
         case .budgetRaised: "budgetRaised"
         case .interrupted: "interrupted"
         }
@@ -81,7 +85,7 @@ enum JournalRecord: Hashable, Sendable {
     var trialId: String? {
         switch self {
         case .assigned(let trial, _, _, _), .attemptFailed(let trial, _, _, _, _, _), .failed(let trial, _, _),
-             .checkpoint(let trial, _, _, _): trial
+             .checkpoint(let trial, _, _, _), .backup(let trial, _): trial
         case .finished(let result): result.trialId
         case .sweep, .extended, .budgetRaised, .interrupted: nil
         }
@@ -110,6 +114,8 @@ extension JournalRecord {
         case .checkpoint(let trial, let worker, let step, let bytes):
             members = ["trial": .string(trial), "worker": .string(worker), "step": .number(Double(step)),
                        "bytes": .number(Double(bytes))]
+        case .backup(let trial, let worker):
+            members = ["trial": .string(trial), "worker": .string(worker)]
         case .budgetRaised(let record, let raised):
             members = record.json
             members["raised"] = .array(raised.map(\.json))
@@ -180,6 +186,8 @@ extension JournalRecord {
             self = .assigned(trial: try reader.string("trial"), worker: try reader.string("worker"),
                              attempt: try reader.integer("attempt", in: 1...Int.max),
                              fromStep: reader.has("fromStep") ? try reader.integer("fromStep", in: 0...Int.max) : nil)
+        case "backup":
+            self = .backup(trial: try reader.string("trial"), worker: try reader.string("worker"))
         case "checkpoint":
             self = .checkpoint(trial: try reader.string("trial"), worker: try reader.string("worker"),
                                step: try reader.integer("step", in: 0...Int.max), bytes: try reader.integer("bytes", in: 0...Int.max))
@@ -204,7 +212,7 @@ extension JournalRecord {
             self = .interrupted(reason: try reader.string("reason", default: ""))
         default:
             throw ConfigError(path: reader.childPath("type"),
-                              expected: "one of sweep, assigned, finished, attemptFailed, failed, extended, checkpoint, budgetRaised, interrupted",
+                              expected: "one of sweep, assigned, finished, attemptFailed, failed, extended, checkpoint, backup, budgetRaised, interrupted",
                               found: "\"\(type)\"")
         }
         try reader.finish()

@@ -73,6 +73,12 @@ struct JournalState: Sendable {
             guard progress[trial] != nil else { throw JournalError.invalidRecord("checkpoint of unknown trial \(trial)") }
             progress[trial]?.checkpointStep = step
             return true
+        case .backup(let trial, let worker):
+            guard case .running? = progress[trial]?.state else {
+                throw JournalError.invalidRecord("backup of trial \(trial), which is not running")
+            }
+            if progress[trial]?.assignedWorkers.contains(worker) == false { progress[trial]?.assignedWorkers.append(worker) }
+            return true
         case .budgetRaised(let record, let raised):
             guard var current = sweep else { throw JournalError.invalidRecord("budgetRaised before the sweep record") }
             try raiseBudgets(raised, newTrials: record.trials)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The chaos test (scripts/chaos.sh) in a reduced form: 16 trials of ~1 s, 2 workers, at least
+/// The chaos test (scripts/chaos.sh) in a reduced form, checkpoints on: 16 trials of ~1 s, 2 workers, at least
 /// one worker kill -9, one SIGSTOP beyond the liveness timeout and one coordinator kill -9 with
 /// restart. The script itself checks every trial finished exactly once with the clean run's
 /// numbers and prints its summary; this test runs it on the binaries under test.
@@ -30,7 +30,7 @@ struct ChaosTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [Self.script.path, "--trials", "16", "--budget", "4000", "--workers", "2",
-                             "--coordinator-kills", "1", "--seed", "3"]
+                             "--coordinator-kills", "1", "--seed", "3", "--checkpoint-every", "0.3"]
         var environment = ProcessInfo.processInfo.environment
         environment["GROKSWEEP_BIN"] = bin
         environment["TMPDIR"] = directory

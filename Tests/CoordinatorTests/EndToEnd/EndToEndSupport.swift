@@ -197,6 +197,42 @@ final class BackgroundLoop: @unchecked Sendable {
     }
 }
 
+/// Runs `action` once, on a thread of its own, as soon as `condition` holds (polled every 20 ms,
+/// for at most `timeout`): for what must happen at a moment of a running sweep (a kill at a
+/// checkpoint) even while the test pool is slow to resume the test.
+final class Trigger: @unchecked Sendable {
+    // Invariant: `state` is read and written under `lock` only.
+    private let lock = NSLock()
+    private var state: Bool?
+
+    init(timeout: TimeInterval, when condition: @escaping @Sendable () -> Bool, do action: @escaping @Sendable () -> Void) {
+        let deadline = Date().addingTimeInterval(timeout)
+        let thread = Thread { [self] in
+            while Date() < deadline {
+                if condition() {
+                    action()
+                    lock.withLock { state = true }
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            lock.withLock { state = false }
+        }
+        thread.start()
+    }
+
+    /// True once the action ran, false once the timeout passed without it, nil before.
+    var fired: Bool? { lock.withLock { state } }
+
+    /// Waits (without holding a thread of the test pool) until the trigger fired or gave up.
+    func outcome() async -> Bool {
+        while true {
+            if let fired { return fired }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
 /// One child process of a test with its stdout and stderr in a log file; killed (SIGKILL) by
 /// `reap()` if still running, which every test calls in a `defer`.
 final class ChildProcess {

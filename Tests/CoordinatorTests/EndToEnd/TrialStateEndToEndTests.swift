@@ -23,12 +23,14 @@ struct TrialStateEndToEndTests {
             coordinator.reap()
             EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
         }
-        try await EndToEnd.waitUntil("a checkpoint past step 1000", timeout: .seconds(60), context: { coordinator.logTail() }) {
-            try RawJournal(runDirectory: runDirectory).of("checkpoint").contains { ($0["step"] as? Int ?? 0) > 1000 }
-        }
-        let victims = EndToEnd.localWorkerPids(of: coordinator.pid)
-        try #require(victims.count == 1, "one live local worker: \(victims)\n\(coordinator.logTail())")
-        kill(victims[0], SIGKILL)
+        // The kill comes from a thread of its own, the moment a checkpoint past step 1000 is journaled.
+        let parent = coordinator.pid
+        let killer = Trigger(timeout: 120, when: {
+            (try? RawJournal(runDirectory: runDirectory).of("checkpoint").contains { ($0["step"] as? Int ?? 0) > 1000 }) == true
+        }, do: {
+            for pid in EndToEnd.localWorkerPids(of: parent) { kill(pid, SIGKILL) }
+        })
+        #expect(await killer.outcome(), "a checkpoint past step 1000 was journaled\n\(coordinator.logTail())")
         #expect(await coordinator.exitStatus(within: .seconds(120)) == 0, "\(coordinator.logTail())")
 
         let journal = try RawJournal(runDirectory: runDirectory)
@@ -54,14 +56,16 @@ struct TrialStateEndToEndTests {
             coordinator.reap()
             EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
         }
-        try await EndToEnd.waitUntil("the trial's first progress", timeout: .seconds(60), context: { coordinator.logTail() }) {
-            guard let trial = try RawJournal(runDirectory: runDirectory).of("assigned").first?["trial"] as? String else { return false }
+        // SIGTERM from a thread of its own, as soon as the trial reported progress.
+        let parent = coordinator.pid
+        let notice = Trigger(timeout: 120, when: {
+            guard let trial = (try? RawJournal(runDirectory: runDirectory))?.of("assigned").first?["trial"] as? String else { return false }
             let partial = (runDirectory as NSString).appendingPathComponent("partial/\(trial).jsonl")
             return (FileManager.default.contents(atPath: partial)?.count ?? 0) > 0
-        }
-        let workers = EndToEnd.localWorkerPids(of: coordinator.pid)
-        try #require(workers.count == 1, "one live local worker: \(workers)\n\(coordinator.logTail())")
-        kill(workers[0], SIGTERM)
+        }, do: {
+            for pid in EndToEnd.localWorkerPids(of: parent) { kill(pid, SIGTERM) }
+        })
+        #expect(await notice.outcome(), "the trial reported progress\n\(coordinator.logTail())")
         #expect(await coordinator.exitStatus(within: .seconds(120)) == 0, "\(coordinator.logTail())")
 
         let journal = try RawJournal(runDirectory: runDirectory)

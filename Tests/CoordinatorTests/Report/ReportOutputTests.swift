@@ -225,7 +225,7 @@ import TrialSchema
         let csv = TrialsCSV.render(state: try smokeState())
         let header = try #require(csv.split(separator: "\n").first)
         #expect(header.hasPrefix("trial,cell,target.weightDecay,seed,state,outcome,t_mem,t_grok,delay,steps,seconds"))
-        #expect(header.hasSuffix(",error,budget,attempts"))
-        #expect(csv.contains(",4000,1\n"))
+        #expect(header.hasSuffix(",error,budget,attempts,recomputed_steps"))
+        #expect(csv.contains(",4000,1,0\n"))
     }
 }
