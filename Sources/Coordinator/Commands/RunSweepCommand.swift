@@ -50,6 +50,10 @@ struct RunSweepCommand: ParsableCommand {
                                + "Remote workers take the same option.", valueName: "seconds"))
     var checkpointEvery: Double = 60
 
+    @Flag(inversion: .prefixedNo,
+          help: "At the tail of a sweep, run copies of the slowest running trials on idle workers (first result wins).")
+    var backups = true
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "notice"
 
@@ -113,6 +117,7 @@ struct RunSweepCommand: ParsableCommand {
         var settings = Dispatcher.Settings()
         settings.partialCurves = PartialCurves(runDirectory: directory)
         settings.states = TrialStateStore(runDirectory: directory)
+        settings.backups.enabled = backups
         settings.watchdog.floor = .milliseconds(Int(progressTimeout * 1000))
         let dispatcher = Dispatcher(journal: journal, transport: transport, settings: settings, logger: logger)
         let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { status in

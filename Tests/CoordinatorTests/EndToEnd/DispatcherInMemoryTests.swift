@@ -435,6 +435,91 @@ struct DispatcherInMemoryTests {
     }
 }
 
+extension DispatcherInMemoryTests {
+    private static func progress(_ trial: String, step: Int) -> Message {
+        .progress(trialId: trial, step: step, trainAccuracy: 0.5, testAccuracy: 0.1, trainLoss: 1, testLoss: 2)
+    }
+
+    /// Two workers, two trials: `slow` holds the first and crawls, `fast` finishes the second and
+    /// (nothing being queued) gets a backup copy of the first.
+    private static func backupScenario(_ harness: DispatcherHarness, slow: FakeWorker, fast: FakeWorker,
+                                       busy: FakeWorker? = nil) throws -> String {
+        let t = harness.trials
+        slow.hello()
+        slow.send(.ready)
+        #expect(try slow.nextAssignment().trial == t[0])
+        fast.hello()
+        fast.send(.ready)
+        #expect(try fast.nextAssignment().trial == t[1])
+        if let busy {
+            busy.hello()
+            busy.send(.ready)
+            #expect(try busy.nextAssignment().trial == t[2])
+        }
+        // The slow worker: 5 steps in 0.2 s (25 steps/s; 95 steps left ≈ 3.8 s). The fast one
+        // finished its 100 steps in 0.01 s: a copy from step 0 would take ~0.01 s.
+        slow.send(progress(t[0], step: 0))
+        Thread.sleep(forTimeInterval: 0.2)
+        slow.send(progress(t[0], step: 5))
+        Thread.sleep(forTimeInterval: 0.05)
+        fast.send(result(t[1], host: "fast"))
+        fast.send(.ready)
+        return t[0]
+    }
+
+    @Test("backup trials: an idle worker at the tail runs a copy of the straggler's trial; the first result wins, the other copy is cancelled")
+    func backupOfAStraggler() throws {
+        let harness = try DispatcherHarness(trials: 2) { $0.backups.minimumSaving = .zero }
+        let (slow, fast) = (harness.worker("slow"), harness.worker("fast"))
+        defer { slow.stop(); fast.stop(); harness.shutDown() }
+        let trial = try Self.backupScenario(harness, slow: slow, fast: fast)
+        let copy = try fast.nextAssignment()
+        #expect(copy.trial == trial && copy.attempt == 1, "the copy runs the straggler's attempt")
+        #expect(try harness.records("backup").count == 1)
+        fast.send(result(trial, host: "fast"))
+        #expect(slow.next() == .cancel(trialId: trial, sendState: false), "the straggler's copy is stopped")
+        #expect(try harness.ending() == .completed)
+        #expect(harness.journal.state.results[trial]?.host == "fast")
+        #expect(harness.dispatcher.backupsStarted == 1 && harness.dispatcher.mismatchedResults == 0)
+        #expect(try harness.records("attemptFailed").isEmpty, "a backup costs the trial no attempt")
+    }
+
+    @Test("backup trials: a backup whose trial's holder dies becomes the next attempt without a restart")
+    func backupIsPromoted() throws {
+        let harness = try DispatcherHarness(trials: 2) { $0.backups.minimumSaving = .zero }
+        let (slow, fast) = (harness.worker("slow"), harness.worker("fast"))
+        defer { slow.stop(); fast.stop(); harness.shutDown() }
+        let trial = try Self.backupScenario(harness, slow: slow, fast: fast)
+        #expect(try fast.nextAssignment().trial == trial)
+        slow.goSilent()
+        #expect(eventually(timeout: .seconds(3)) { (try? harness.records("assigned").count) == 3 })
+        let promoted = try #require(try harness.records("assigned").last)
+        #expect(promoted.trial == trial && promoted.worker == "fast" && promoted.attempt == 2)
+        #expect(fast.next(timeout: .milliseconds(200)) == nil, "the promoted copy is not sent again")
+        fast.send(result(trial, host: "fast"))
+        #expect(try harness.ending() == .completed)
+    }
+
+    @Test("two differing results of one trial from the same build and threads are flagged as non-determinism")
+    func differingDuplicatesAreFlagged() throws {
+        // A third worker holds the last trial (no progress: never a backup candidate) so the
+        // sweep is still running when the second copy's result arrives.
+        let harness = try DispatcherHarness(trials: 3) { $0.backups.minimumSaving = .zero }
+        let (slow, fast, busy) = (harness.worker("slow"), harness.worker("fast"), harness.worker("busy"))
+        defer { slow.stop(); fast.stop(); busy.stop(); harness.shutDown() }
+        let trial = try Self.backupScenario(harness, slow: slow, fast: fast, busy: busy)
+        #expect(try fast.nextAssignment().trial == trial)
+        fast.send(result(trial, host: "fast"))
+        #expect(slow.next() == .cancel(trialId: trial, sendState: false))
+        // The straggler finishes anyway (its result crossed the cancel), with another curve.
+        slow.send(.result(TrialResult(trialId: trial, outcome: .censored, tMem: 11, steps: 100, seconds: 0.01, flops: 1,
+                                      blasThreads: 1, host: "slow")))
+        #expect(eventually(timeout: .seconds(3)) { harness.dispatcher.mismatchedResults == 1 })
+        busy.send(result(harness.trials[2], host: "busy"))
+        #expect(try harness.ending() == .completed)
+    }
+}
+
 /// Polls `condition` every 10 ms until it holds or `timeout` passes.
 private func eventually(timeout: Duration, _ condition: () -> Bool) -> Bool {
     let deadline = ContinuousClock.now + timeout
