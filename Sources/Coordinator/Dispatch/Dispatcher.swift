@@ -341,7 +341,8 @@ final class Dispatcher {
             if let copy = backups.end(result.trialId)?.worker, copy != peer {
                 send(.cancel(trialId: result.trialId, sendState: false), to: copy)
             }
-            backups.finished(steps: result.steps - (progress.checkpointStep ?? 0), seconds: result.seconds)
+            // The trial's whole pace (a continued trial's seconds include its earlier attempts').
+            backups.finished(steps: result.steps, seconds: result.seconds)
             reportedStep[result.trialId] = nil
             logger.info("trial finished", metadata: ["trial": "\(result.trialId)", "outcome": "\(result.outcome.rawValue)",
                                                      "worker": "\(peer)"])
