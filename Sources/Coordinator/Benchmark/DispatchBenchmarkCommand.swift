@@ -30,6 +30,12 @@ struct DispatchBenchmarkCommand: ParsableCommand {
     @Option(help: "Messages handled per journal commit (the dispatcher's batch limit).")
     var batchLimit = Dispatcher.Settings().batchLimit
 
+    @Option(help: "Bytes of the checkpoint each running simulated trial sends (0: none), to measure state ingest.")
+    var stateBytes = 0
+
+    @Option(help: "Milliseconds between a running simulated trial's checkpoints.")
+    var stateEveryMs = 1000.0
+
     @Option(help: "Scratch directory (default: a fresh temporary one, removed afterwards).")
     var workDir: String?
 
@@ -65,6 +71,7 @@ struct DispatchBenchmarkCommand: ParsableCommand {
         var settings = Dispatcher.Settings()
         settings.recordsAssignmentLatency = true
         settings.batchLimit = batchLimit
+        if stateBytes > 0 { settings.states = TrialStateStore(runDirectory: runDirectory) }
         let dispatcher = Dispatcher(journal: journal, transport: transport, settings: settings, logger: logger)
         let afterDispatcher = Self.memory().current
         let runStart = clock.now
@@ -114,6 +121,9 @@ struct DispatchBenchmarkCommand: ParsableCommand {
         (RSS after the plan \(afterPlan / 1024), the journal \(afterJournal / 1024), the dispatcher \(afterDispatcher / 1024) MiB)
           journal: \(String(format: "%.1f", Double(journalBytes) / 1_048_576)) MiB, \(Self.lineCount(journal.path)) records; \
         replay (a restart) \(String(format: "%.1f", replaySeconds)) s
+          checkpoints: \(dispatcher.statesStored) stored (\(String(format: "%.0f", Double(dispatcher.statesStored * stateBytes) / 1e6)) MB, \
+        \(String(format: "%.1f", Double(dispatcher.statesStored * stateBytes) / 1e6 / window)) MB/s over the dispatch window), \
+        \(dispatcher.statesRefused) refused
           exactly once: \(finished) of \(trials) finished, \(dispatcher.duplicateResults) duplicate results, \
         \(state.counts.failed) failed, replay agrees: \(replayed.counts == state.counts)
         """)
@@ -147,7 +157,8 @@ struct DispatchBenchmarkCommand: ParsableCommand {
             process.executableURL = executable
             process.arguments = ["simulate-workers", "--connect", endpoint, "--count", "\(count)",
                                  "--first-index", "\(first)", "--latency-file", latencyPath(directory, index),
-                                 "--trial-ms", "\(trialMs)"]
+                                 "--trial-ms", "\(trialMs)", "--state-bytes", "\(stateBytes)",
+                                 "--state-every-ms", "\(stateEveryMs)"]
             process.standardInput = FileHandle.nullDevice
             first += count
             try process.run()

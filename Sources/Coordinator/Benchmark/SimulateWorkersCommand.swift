@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Protocol
 import TrialSchema
@@ -33,6 +34,12 @@ struct SimulateWorkersCommand: ParsableCommand {
     @Option(help: "Give up after this many seconds without any message.")
     var idleExit = 30.0
 
+    @Option(help: "Bytes of the state each running trial sends as a checkpoint (0: none).")
+    var stateBytes = 0
+
+    @Option(help: "Milliseconds between a running trial's checkpoints (the first after 1–2 intervals: staggered).")
+    var stateEveryMs = 1000.0
+
     func validate() throws {
         guard (1...5_000).contains(count) else { throw ValidationError("--count must be between 1 and 5000") }
     }
@@ -55,6 +62,12 @@ struct SimulateWorkersCommand: ParsableCommand {
         var latencies: [Double] = []
         var firstLatencies: [Double] = []
         var assignedOnce = [Bool](repeating: false, count: count)
+        // One sealed state (a valid envelope of this build's name) serves every checkpoint.
+        let state = stateBytes > 0
+            ? TrialStateCoder.seal([UInt8](repeating: 0x5A, count: stateBytes), content: "TRIL", threads: 1, build: "simulated")
+            : nil
+        let stateEvery = Duration.microseconds(Int64(stateEveryMs * 1000))
+        var nextState = [ContinuousClock.Instant?](repeating: nil, count: count)
         latencies.reserveCapacity(200_000)
         for index in 0..<count {
             let info = WorkerInfo(workerId: ids[index].description, host: "simulated", cores: 1, build: "simulated",
@@ -83,6 +96,7 @@ struct SimulateWorkersCommand: ParsableCommand {
                     assignedOnce[index] = true
                     if running[index] == nil { runningCount += 1 }
                     running[index] = (trial, now + trialDuration)
+                    if state != nil { nextState[index] = now + stateEvery + stateEvery * (Double(index % 100) / 100) }
                 case .shutdown:
                     if !shutDown[index] {
                         shutDown[index] = true
@@ -95,8 +109,14 @@ struct SimulateWorkersCommand: ParsableCommand {
             now = clock.now
             if runningCount > 0 {
                 for index in 0..<count {
-                    guard let (trial, due) = running[index], due <= now else { continue }
+                    guard let (trial, due) = running[index] else { continue }
+                    if let state, let next = nextState[index], next <= now, next < due {
+                        for chunk in StateChunk.split(state, trialId: trial, step: 1) { try group.send(.state(chunk), from: index) }
+                        nextState[index] = next + stateEvery
+                    }
+                    guard due <= now else { continue }
                     running[index] = nil
+                    nextState[index] = nil
                     runningCount -= 1
                     try group.send(.result(Self.tinyResult(trial)), from: index)
                     try group.send(.ready, from: index)

@@ -63,6 +63,8 @@ final class Dispatcher {
     private let stateKeys: [String: String]
     /// Chunks of states arriving from each worker.
     private var assemblers: [PeerID: StateAssembler] = [:]
+    /// Stores complete states off the loop's thread.
+    private let ingest: StateIngest?
     /// The last step each running trial reported in this session (the journal's `reached`).
     private var reportedStep: [String: Int] = [:]
     private(set) var statesStored = 0
@@ -101,6 +103,7 @@ final class Dispatcher {
         configs = Dictionary(state.trials.map { ($0.id, $0.config.json) }, uniquingKeysWith: { first, _ in first })
         stateKeys = Dictionary(state.trials.map { ($0.id, $0.config.stateKey) }, uniquingKeysWith: { first, _ in first })
         trialFacts = TrialFacts.of(state.trials)
+        ingest = settings.states.map(StateIngest.init(store:))
         started = clock.now
     }
 
@@ -120,6 +123,7 @@ final class Dispatcher {
                 break
             }
             try handleBatch(firstWait: .milliseconds(50))
+            try journalStoredStates()
             let now = clock.now
             if now - lastReap >= reapInterval {
                 try reapSilentWorkers(now: now)
@@ -138,6 +142,9 @@ final class Dispatcher {
                 lastProgress = now
             }
         }
+        // States still being written are journaled before the end (a restart continues from them).
+        ingest?.close()
+        try journalStoredStates()
         if ending == .interrupted, journal.state.counts.running > 0 {
             try journal.append(.interrupted(reason: "stopped by the user"))
         }
@@ -439,7 +446,7 @@ final class Dispatcher {
     /// Assembles a state from the worker holding its trial and stores it; a state from anyone
     /// else, or one that fails its checks, is refused with the reason logged.
     private func receiveState(_ chunk: StateChunk, from peer: PeerID) throws {
-        guard let states = settings.states, roster.entry(peer)?.holding?.trial == chunk.trialId,
+        guard let ingest, roster.entry(peer)?.holding?.trial == chunk.trialId,
               let key = stateKeys[chunk.trialId], let build = roster.entry(peer)?.info?.build else {
             statesRefused += chunk.part == 0 ? 1 : 0
             return
@@ -450,15 +457,26 @@ final class Dispatcher {
         case .dropped(let why):
             logger.warning("state chunk dropped", metadata: ["worker": "\(peer)", "trial": "\(chunk.trialId)", "why": "\(why)"])
         case .complete(let data, let step):
-            do { try states.save(data, key: key, build: build) } catch {
-                // Refused or not writable: the trial keeps its older state; nothing else is lost.
+            ingest.submit(StateIngest.Job(trial: chunk.trialId, key: key, worker: peer.description, build: build,
+                                          step: step, data: data))
+        }
+    }
+
+    /// Journals the states the ingest thread stored; logs the ones it refused (refused or not
+    /// writable: the trial keeps its older state, nothing else is lost).
+    private func journalStoredStates() throws {
+        guard let ingest else { return }
+        for completion in ingest.completed() {
+            switch completion {
+            case .stored(let trial, let worker, let step, let bytes):
+                statesStored += 1
+                // Also for a trial that finished meanwhile: a censored trial's final state is
+                // what a raised budget continues from.
+                try journal.stage(.checkpoint(trial: trial, worker: worker, step: step, bytes: bytes))
+            case .refused(let trial, let worker, let why):
                 statesRefused += 1
-                logger.warning("state not stored", metadata: ["worker": "\(peer)", "trial": "\(chunk.trialId)",
-                                                              "why": "\(error)"])
-                return
+                logger.warning("state not stored", metadata: ["worker": "\(worker)", "trial": "\(trial)", "why": "\(why)"])
             }
-            statesStored += 1
-            try journal.stage(.checkpoint(trial: chunk.trialId, worker: peer.description, step: step, bytes: data.count))
         }
     }
 

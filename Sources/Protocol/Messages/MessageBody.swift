@@ -34,12 +34,13 @@ extension Message {
         case .failure(let trialId, let message):
             return .object(["trialId": .string(trialId), "message": .string(message)])
         case .state(let chunk):
+            // The bytes travel as the frame's attachment (see `MessageCodec`).
             return .object([
                 "trialId": .string(chunk.trialId),
                 "step": .number(Double(chunk.step)),
                 "part": .number(Double(chunk.part)),
                 "parts": .number(Double(chunk.parts)),
-                "data": .string(chunk.data.base64EncodedString()),
+                "bytes": .number(Double(chunk.data.count)),
             ])
         case .cancel(let trialId, let sendState):
             return .object(["trialId": .string(trialId), "sendState": .bool(sendState)])
@@ -52,9 +53,20 @@ extension Message {
 
     // MARK: Decoding
 
-    /// The message of `kind` whose body is `body`; throws `ConfigError` with paths under `$.body`.
-    init(kind: MessageKind, body: JSONValue) throws {
+    /// The binary attachment that follows the JSON in the frame (state chunks only).
+    var attachment: Data? {
+        if case .state(let chunk) = self { return chunk.data }
+        return nil
+    }
+
+    /// The message of `kind` whose body is `body` (and whose frame carried `attachment`);
+    /// throws `ConfigError` with paths under `$.body`.
+    init(kind: MessageKind, body: JSONValue, attachment: Data? = nil) throws {
         let path = "$.body"
+        if kind != .state, let attachment {
+            throw ConfigError(path: "$", expected: "no binary attachment for a \(kind.rawValue) message",
+                              found: "\(attachment.count) bytes after the JSON")
+        }
         switch kind {
         case .hello:
             self = .hello(try WorkerInfo(json: body, path: path))
@@ -96,9 +108,11 @@ extension Message {
             let step = try reader.integer("step", in: 0...Int(Int32.max) * 1024)
             let parts = try reader.integer("parts", in: 1...1_000_000)
             let part = try reader.integer("part", in: 0...(parts - 1), rangeText: "a part index below parts (\(parts))")
-            let text = try reader.string("data")
-            guard let data = Data(base64Encoded: text) else {
-                throw ConfigError(path: reader.childPath("data"), expected: "base64 text", found: "\(text.utf8.count) bytes of other text")
+            let bytes = try reader.integer("bytes", in: 0...MessageCodec.maximumFrameBytes)
+            let data = attachment ?? Data()
+            guard data.count == bytes else {
+                throw ConfigError(path: reader.childPath("bytes"), expected: "the attachment's length (\(data.count) bytes)",
+                                  found: String(bytes))
             }
             try reader.finish()
             self = .state(StateChunk(trialId: trialId, step: step, part: part, parts: parts, data: data))

@@ -4,11 +4,15 @@ import Foundation
 /// the envelope `{"v":1,"type":"assign","body":{...}}`, the protocol version, the frame-size
 /// bound and the JSON nesting limit.
 ///
+/// A `state` chunk carries its bytes as a binary attachment after the JSON: the frame is the
+/// envelope, one NUL byte (which JSON text never contains) and the raw bytes — no base64, no
+/// megabyte-long JSON string to parse. No other kind has an attachment.
+///
 /// Decoding never traps: anything that is not a well-formed message of this version becomes a
 /// `MessageDecodingError` saying what was wrong and where, for the transport to log and drop.
 public enum MessageCodec {
     /// Largest frame either side sends or accepts. State chunks are the biggest messages
-    /// (`StateChunk.maximumBytes` as base64, ~5.6 MB); the bound exists so a hostile or broken peer cannot make a
+    /// (`StateChunk.maximumBytes` and a header); the bound exists so a hostile or broken peer cannot make a
     /// process allocate without limit. Sockets enforce it too (`ZMQ_MAXMSGSIZE`).
     public static let maximumFrameBytes = 16 * 1024 * 1024
 
@@ -24,7 +28,12 @@ public enum MessageCodec {
             "body": message.bodyJSON,
         ])
         try checkEncodable(envelope, path: "$", depth: 0)
-        let frame = Data(envelope.canonicalText.utf8)
+        var frame = Data(envelope.canonicalText.utf8)
+        if let attachment = message.attachment {
+            frame.reserveCapacity(frame.count + 1 + attachment.count)
+            frame.append(0)
+            frame.append(attachment)
+        }
         guard frame.count <= maximumFrameBytes else {
             throw MessageEncodingError.oversized(kind: message.kind, bytes: frame.count, limit: maximumFrameBytes)
         }
@@ -60,9 +69,13 @@ public enum MessageCodec {
         guard frame.count <= maximumFrameBytes else {
             throw .oversized(bytes: frame.count, limit: maximumFrameBytes)
         }
+        // The envelope ends at the first NUL, if any; the rest is the attachment.
+        let separator = frame.firstIndex(of: 0)
+        let text = separator.map { frame[frame.startIndex..<$0] } ?? frame[...]
+        let attachment = separator.map { frame[frame.index(after: $0)...] }
         let document: JSONValue
         do {
-            document = try JSONValue.parse(frame)
+            document = try JSONValue.parse(Data(text))
         } catch let error as JSONParseError {
             throw .malformedJSON(offset: error.offset, reason: error.reason)
         } catch {
@@ -81,7 +94,7 @@ public enum MessageCodec {
             let body = envelope.value("body") ?? .object([:])
             try envelope.finish()
             do {
-                return try Message(kind: kind, body: body)
+                return try Message(kind: kind, body: body, attachment: attachment.map { Data($0) })
             } catch let error as ConfigError {
                 throw MessageDecodingError.badBody(kind: kind, error)
             }

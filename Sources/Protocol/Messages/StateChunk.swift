@@ -9,7 +9,7 @@ import Foundation
 /// the `assign`. `step` is the step the state continues from: it tells a newer state from an
 /// older one without opening either.
 public struct StateChunk: Hashable, Sendable {
-    /// Bytes per chunk: base64 makes a 4 MiB chunk a frame of ~5.6 MB, well inside the frame limit.
+    /// Bytes per chunk: a frame of 4 MiB and a short JSON header, well inside the frame limit.
     public static let maximumBytes = 4 * 1024 * 1024
 
     public var trialId: String
