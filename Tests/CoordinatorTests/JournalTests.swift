@@ -188,6 +188,54 @@ func journalLines(_ directory: String) throws -> [String] {
         #expect(try journalLines(directory) == lines)
     }
 
+    @Test func raisedBudgetRenamesTrialsKeepsGrokkedResultsAndRequeuesCensoredOnes() throws {
+        let directory = temporaryRunDirectory()
+        func plan(budget: Int) throws -> SweepPlan {
+            try expandSweep(#"{ "name": "j", "budget": \#(budget), "seeds": [0, 1, 2] }"#)
+        }
+        let original = try plan(budget: 100)
+        let ids = original.trialIds
+        do {
+            let journal = try Journal.start(plan: original, runDirectory: directory)
+            try journal.append(.assigned(trial: ids[0], worker: "w1", attempt: 1))
+            try journal.append(.finished(result(ids[0], tGrok: 50)))
+            try journal.append(.assigned(trial: ids[1], worker: "w1", attempt: 1, fromStep: nil))
+            try journal.append(.checkpoint(trial: ids[1], worker: "w1", step: 100, bytes: 4096))
+            try journal.append(.finished(result(ids[1], tGrok: nil)))
+            try journal.append(.assigned(trial: ids[2], worker: "w2", attempt: 1))
+            try journal.append(.attemptFailed(trial: ids[2], worker: "w2", attempt: 1, error: "killed", reached: 70))
+        }
+        #expect {
+            try Journal.start(plan: try plan(budget: 50), runDirectory: directory)
+        } throws: { error in
+            guard case .budgetLowered(_, _, let trials, let from, let to) = error as? JournalError else { return false }
+            return trials == 3 && from == 100 && to == 50
+        }
+        let raised = try plan(budget: 300)
+        let state: JournalState
+        do {
+            let journal = try Journal.start(plan: raised, runDirectory: directory)
+            state = journal.state
+        }
+        let newIds = raised.trialIds
+        #expect(state.trialIds == newIds, "the trials take their ids under the new budget")
+        #expect(state.results[newIds[0]]?.tGrok == 50 && state.state(of: newIds[0]) == .finished, "grokked: kept")
+        #expect(state.state(of: newIds[1]) == .queued && state.results[newIds[1]] == nil, "censored: runs on")
+        #expect(state.progress[newIds[1]]?.checkpointStep == 100, "from its final state")
+        #expect(state.progress[newIds[2]]?.reachedStep == 70 && state.progress[newIds[2]]?.attempts == 1)
+        #expect(state.counts.finished == 1 && state.counts.censored == 0 && state.counts.queued == 2)
+        #expect(try Journal.read(runDirectory: directory).counts == state.counts, "replay agrees")
+        // Continuing from step 100 after the killed attempt reached 70 recomputes nothing; from 0, 70.
+        var progress = try #require(state.progress[newIds[2]])
+        progress.continued(from: 0)
+        #expect(progress.recomputedSteps == 70)
+        // The same raised file again: nothing more is written.
+        let lines = try journalLines(directory)
+        _ = try Journal.start(plan: raised, runDirectory: directory)
+        #expect(try journalLines(directory) == lines)
+        #expect(lines.filter { $0.contains(#""type":"budgetRaised""#) }.count == 1)
+    }
+
     @Test func illegalTransitionsNeverReachTheDisk() throws {
         let directory = temporaryRunDirectory()
         let plan = try journalPlan()
