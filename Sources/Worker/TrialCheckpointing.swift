@@ -86,7 +86,8 @@ final class TrialCheckpointing: Sendable {
     /// allocated, on every path: the worker service and `grok-worker trial`) or a state that
     /// does not fit, and `TrialStopped` when asked to stop; training itself does not throw.
     func run(host: String, resumingFrom saved: TrialState? = nil,
-             onEvaluation: (CurvePoint) -> Void = { _ in }) throws -> Completion {
+             onEvaluation: (CurvePoint) -> Void = { _ in },
+             onWeakEvaluation: (CurvePoint) -> Void = { _ in }) throws -> Completion {
         try TrialExecution.checkMemory(config)
         let data = try EnginePlan.data(for: config)
         switch config.method {
@@ -101,15 +102,18 @@ final class TrialCheckpointing: Sendable {
             }
             return finish(runner, weak: nil, outcome: try train(runner, weak: nil, onEvaluation: onEvaluation), host: host)
         case .grokTransfer(let weakStage, let transfer):
-            let (target, weak) = try transferTarget(weakStage: weakStage, transfer: transfer, data: data, saved: saved)
+            let (target, weak) = try withoutActuallyEscaping(onWeakEvaluation) { onWeakEvaluation in
+                try transferTarget(weakStage: weakStage, transfer: transfer, data: data, saved: saved,
+                                   onWeakEvaluation: onWeakEvaluation)
+            }
             return finish(target, weak: weak, outcome: try train(target, weak: weak, onEvaluation: onEvaluation), host: host)
         }
     }
 
     /// GrokTransfer's target runner: restored in the target stage, or built after the weak
     /// stage (itself continued from a weak-stage state, or trained, or taken from the cache).
-    private func transferTarget(weakStage: WeakStage, transfer: Transfer, data: DataSplit,
-                                saved: TrialState?) throws -> (TrialRunner, TrialState.WeakStage) {
+    private func transferTarget(weakStage: WeakStage, transfer: Transfer, data: DataSplit, saved: TrialState?,
+                                onWeakEvaluation: @escaping (CurvePoint) -> Void) throws -> (TrialRunner, TrialState.WeakStage) {
         if case .target(let weak?, let payload)? = saved?.stage {
             var targetPlan = try EnginePlan.targetPlan(for: config, data: data)
             guard case .mlp(var shape) = targetPlan.model else {
@@ -135,7 +139,7 @@ final class TrialCheckpointing: Sendable {
                                    model: TrialRunner.freshMLP(shape, plan: weakPlan,
                                                                capacity: TrialRunner.workspaceCapacity(plan: weakPlan, data: data)))
             }()
-            return (runner, self.train(runner, stage: { .weak(runner: $0.statePayload()) }))
+            return (runner, self.train(runner, stage: { .weak(runner: $0.statePayload()) }, onEvaluation: onWeakEvaluation))
         }
         let target = try GrokTransfer.target(for: config, transfer: transfer, data: data, weak: weak.model)
         let record = TrialState.WeakStage(summary: weak.summary, targetRank: target.model.shape.embeddingRank)
@@ -164,9 +168,10 @@ final class TrialCheckpointing: Sendable {
     }
 
     /// GrokTransfer's weak stage: runs to its end (it takes seconds), with states as due.
-    private func train(_ runner: TrialRunner, stage: (TrialRunner) -> TrialState.Stage) -> TrainingOutcome {
+    private func train(_ runner: TrialRunner, stage: (TrialRunner) -> TrialState.Stage,
+                       onEvaluation: (CurvePoint) -> Void) -> TrainingOutcome {
         startStage()
-        return runner.run(onEvaluation: { _ in }, onStepBoundary: { _ in saveIfDue(stage(runner), step: 0) })
+        return runner.run(onEvaluation: onEvaluation, onStepBoundary: { _ in saveIfDue(stage(runner), step: 0) })
     }
 
     /// The interval counts training time: a stage's first state comes `interval` (plus the

@@ -236,13 +236,16 @@ final class WorkerService: Sendable {
         var messages: [Message] = []
         var result: TrialResult
         do {
-            let completion = try checkpointing.run(host: info.host, resumingFrom: saved) { point in
+            func report(_ point: CurvePoint, _ stage: ProgressStage) {
                 guard clock.now - lastProgress >= settings.progressInterval else { return }
                 lastProgress = clock.now
                 sendOnCurrentLink(.progress(trialId: trialId, step: point.step, trainAccuracy: point.trainAccuracy,
                                             testAccuracy: point.testAccuracy, trainLoss: point.trainLoss,
-                                            testLoss: point.testLoss))
+                                            testLoss: point.testLoss, stage: stage))
             }
+            let completion = try checkpointing.run(host: info.host, resumingFrom: saved,
+                                                   onEvaluation: { report($0, .target) },
+                                                   onWeakEvaluation: { report($0, .weak) })
             result = completion.result
             // A censored trial's final state is what a raised budget continues from.
             if let final = completion.finalState {

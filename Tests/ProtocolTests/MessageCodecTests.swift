@@ -11,11 +11,28 @@ struct MessageCodecTests {
         let frame = try MessageCodec.encode(sample.message)
         #expect(try MessageCodec.decode(frame) == sample.message)
 
-        // The envelope is canonical JSON with the version and type at the top level.
-        let envelope = try JSONValue.parse(frame)
+        // The envelope is canonical JSON with the version and type at the top level, followed
+        // (state chunks only) by a NUL and the chunk's bytes.
+        let text = frame.firstIndex(of: 0).map { frame[..<$0] } ?? frame[...]
+        let envelope = try JSONValue.parse(Data(text))
         #expect(envelope["v"] == .number(Double(ProtocolVersion.current)))
         #expect(envelope["type"] == .string(sample.message.kind.rawValue))
-        #expect(String(decoding: frame, as: UTF8.self) == envelope.canonicalText)
+        #expect(String(decoding: text, as: UTF8.self) == envelope.canonicalText)
+        if case .state(let chunk) = sample.message {
+            #expect(frame.count == text.count + 1 + chunk.data.count && frame.suffix(chunk.data.count) == chunk.data)
+        } else {
+            #expect(text.count == frame.count, "only state chunks carry an attachment")
+        }
+    }
+
+    @Test("an attachment on a kind that has none, or a state whose attachment's length differs from its header, is refused")
+    func attachmentsAreChecked() throws {
+        var ready = try MessageCodec.encode(.ready)
+        ready.append(contentsOf: [0, 1, 2])
+        #expect(throws: MessageDecodingError.self) { try MessageCodec.decode(ready) }
+        var state = try MessageCodec.encode(.state(StateChunk(trialId: "t", step: 1, part: 0, parts: 1, data: Data([1, 2, 3]))))
+        state.removeLast()
+        #expect(throws: MessageDecodingError.self) { try MessageCodec.decode(state) }
     }
 
     @Test("the fixtures cover every message kind")
@@ -29,7 +46,7 @@ struct MessageCodecTests {
                                        trainLoss: .nan, testLoss: .nan)
         let frame = try MessageCodec.encode(message)
         #expect(String(decoding: frame, as: UTF8.self).contains("\"trainLoss\":null"))
-        guard case .progress(_, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss)
+        guard case .progress(_, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss, _)
             = try MessageCodec.decode(frame) else {
             Issue.record("decoded to another kind")
             return

@@ -30,6 +30,8 @@ enum Fixtures {
                      .assign(trialId: "t", attempt: 3, config: .object(["a": .array([.null, .bool(true), .number(-0.5)])]))),
         NamedMessage("progress", .progress(trialId: "3f2a9c", step: 1_000, trainAccuracy: 1.0, testAccuracy: 0.31,
                                            trainLoss: 0.01, testLoss: 3.2)),
+        NamedMessage("progress of a weak stage", .progress(trialId: "3f2a9c", step: 500, trainAccuracy: 1.0, testAccuracy: 0.9,
+                                                           trainLoss: 0.01, testLoss: 0.2, stage: .weak)),
         NamedMessage("result", .result(result)),
         NamedMessage("result, failed with error text", .result(failedResult)),
         NamedMessage("failure", .failure(trialId: "3f2a9c", message: "unsupported architecture \"cnn\" ünïcode ✓")),

@@ -261,9 +261,14 @@ final class Dispatcher {
         case .heartbeat:
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
-        case .progress(let trial, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss):
+        case .progress(let trial, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss, let stage):
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
+            if stage == .weak {
+                // GrokTransfer's weak model at work: alive for the watchdog, no curve point.
+                if roster.entry(peer)?.holding?.trial == trial { roster.weakStageProgress(peer, now: now) }
+                return
+            }
             if roster.entry(peer)?.holding?.trial == trial {
                 roster.progress(peer, step: step, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy, now: now)
                 reportedStep[trial] = step

@@ -18,6 +18,8 @@ struct WorkerRoster {
         var resentAt: ContinuousClock.Instant?
         /// When `holding` was handed out: the watchdog's reference before any progress.
         var heldSince: ContinuousClock.Instant?
+        /// The latest progress of GrokTransfer's weak stage, before the target's first.
+        var weakStageAt: ContinuousClock.Instant?
         /// The worker asked for work and has none.
         var idle = false
         /// When the worker last asked for work (its `ready` arrived).
@@ -114,6 +116,7 @@ struct WorkerRoster {
     mutating func hold(_ peer: PeerID, trial: String, attempt: Int, now: ContinuousClock.Instant) {
         entries[peer]?.holding = (trial, attempt)
         entries[peer]?.heldSince = now
+        entries[peer]?.weakStageAt = nil
         entries[peer]?.resentAt = nil
         entries[peer]?.idle = false
         entries[peer]?.progress = nil
@@ -151,6 +154,10 @@ struct WorkerRoster {
         track.trainAccuracy = trainAccuracy
         track.testAccuracy = testAccuracy
         entries[peer]?.progress = track
+    }
+
+    mutating func weakStageProgress(_ peer: PeerID, now: ContinuousClock.Instant) {
+        entries[peer]?.weakStageAt = now
     }
 
     /// Workers holding a trial, with what they hold.

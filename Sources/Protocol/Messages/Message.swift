@@ -18,9 +18,11 @@ public enum Message: Hashable, Sendable {
     /// trial is handed out again after a worker died holding it.
     case assign(trialId: String, attempt: Int, config: JSONValue)
     /// An intermediate evaluation of a running trial. Losses may be NaN or infinite when a run
-    /// diverges; they travel as JSON null and come back as NaN.
+    /// diverges; they travel as JSON null and come back as NaN. `stage` is `.weak` for the weak
+    /// model of a GrokTransfer trial (its steps are the weak run's): a sign of life, not a
+    /// point of the trial's curve.
     case progress(trialId: String, step: Int, trainAccuracy: Double, testAccuracy: Double,
-                  trainLoss: Double, testLoss: Double)
+                  trainLoss: Double, testLoss: Double, stage: ProgressStage = .target)
     /// A finished trial, whatever its outcome.
     case result(TrialResult)
     /// The trial could not run on this worker (a crash, an invalid config, a lost engine).
@@ -63,7 +65,7 @@ public enum Message: Hashable, Sendable {
     /// The trial the message is about, if any; handy for log metadata.
     public var trialId: String? {
         switch self {
-        case .assign(let trialId, _, _), .progress(let trialId, _, _, _, _, _), .failure(let trialId, _),
+        case .assign(let trialId, _, _), .progress(let trialId, _, _, _, _, _, _), .failure(let trialId, _),
              .cancel(let trialId, _), .stopped(let trialId, _):
             trialId
         case .result(let result):
@@ -74,6 +76,14 @@ public enum Message: Hashable, Sendable {
             nil
         }
     }
+}
+
+/// Which model of a trial a `progress` message is about.
+public enum ProgressStage: String, CaseIterable, Hashable, Sendable {
+    /// GrokTransfer's weak model, trained before the target.
+    case weak
+    /// The trial's model (the target of a GrokTransfer trial).
+    case target
 }
 
 /// The name of each message kind as written in the envelope's `type` member.

@@ -20,15 +20,18 @@ extension Message {
                 "attempt": .number(Double(attempt)),
                 "config": config,
             ])
-        case .progress(let trialId, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss):
-            return .object([
+        case .progress(let trialId, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss, let stage):
+            var members: [String: JSONValue] = [
                 "trialId": .string(trialId),
                 "step": .number(Double(step)),
                 "trainAccuracy": .finite(trainAccuracy),
                 "testAccuracy": .finite(testAccuracy),
                 "trainLoss": .finite(trainLoss),
                 "testLoss": .finite(testLoss),
-            ])
+            ]
+            // Absent means the target: the common case stays as it was.
+            if stage != .target { members["stage"] = .string(stage.rawValue) }
+            return .object(members)
         case .result(let result):
             return result.json
         case .failure(let trialId, let message):
@@ -91,9 +94,10 @@ extension Message {
             let testAccuracy = try reader.numberOrNaN("testAccuracy", required: true)
             let trainLoss = try reader.numberOrNaN("trainLoss", required: true)
             let testLoss = try reader.numberOrNaN("testLoss", required: true)
+            let stage: ProgressStage = try reader.choice("stage", default: .target)
             try reader.finish()
             self = .progress(trialId: trialId, step: step, trainAccuracy: trainAccuracy,
-                             testAccuracy: testAccuracy, trainLoss: trainLoss, testLoss: testLoss)
+                             testAccuracy: testAccuracy, trainLoss: trainLoss, testLoss: testLoss, stage: stage)
         case .result:
             self = .result(try TrialResult(json: body, path: path))
         case .failure:

@@ -467,6 +467,28 @@ extension DispatcherInMemoryTests {
         return t[0]
     }
 
+    @Test("a GrokTransfer weak stage longer than the watchdog's floor is alive as long as it reports progress")
+    func weakStageProgressKeepsTheWatchdogAway() throws {
+        let harness = try DispatcherHarness(trials: 1) { $0.watchdog.floor = .milliseconds(300) }
+        let worker = harness.worker("w1")
+        defer { worker.stop(); harness.shutDown() }
+        worker.hello()
+        worker.send(.ready)
+        let trial = try worker.nextAssignment().trial
+        // 1.2 s of weak-stage progress (4× the floor), then the target's.
+        for step in stride(from: 0, to: 1200, by: 100) {
+            worker.send(.progress(trialId: trial, step: step, trainAccuracy: 0.5, testAccuracy: 0.1, trainLoss: 1, testLoss: 2,
+                                  stage: .weak))
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        worker.send(Self.progress(trial, step: 0))
+        #expect(try harness.records("attemptFailed").isEmpty, "the weak stage was not taken for a stall")
+        #expect(eventually(timeout: .seconds(2)) { harness.dispatcher.status().running.first?.step == 0 },
+                "weak-stage steps are not the trial's")
+        worker.send(result(trial, host: "w1"))
+        #expect(try harness.ending() == .completed)
+    }
+
     @Test("backup trials: an idle worker at the tail runs a copy of the straggler's trial; the first result wins, the other copy is cancelled")
     func backupOfAStraggler() throws {
         let harness = try DispatcherHarness(trials: 2) { $0.backups.minimumSaving = .zero }
