@@ -28,6 +28,11 @@ struct RunCommand: ParsableCommand {
                                valueName: "seconds"))
     var checkpointEvery: Double = 60
 
+    @Option(help: ArgumentHelp("The run's states folder (RUN_DIR/states) on a filesystem shared with the coordinator: "
+                               + "checkpoints are written there and only announced, instead of sent over the network.",
+                               valueName: "dir"))
+    var sharedStates: String?
+
     @Option(help: ArgumentHelp("Exit when this process (the coordinator that started the worker) is gone; "
                                + "also leaves Ctrl-C to it.", visibility: .hidden))
     var parentPid: Int32?
@@ -73,6 +78,7 @@ struct RunCommand: ParsableCommand {
         }
         var settings = WorkerService.Settings()
         settings.checkpointEvery = checkpointEvery > 0 ? checkpointEvery : nil
+        settings.sharedStates = sharedStates.map(TrialStateStore.init(directory:))
         let service = WorkerService(info: info, settings: settings, logger: logger) { [options] in
             try ZeroMQWorkerTransport(connect: endpoint, routingId: PeerID(workerId), options: options)
         }

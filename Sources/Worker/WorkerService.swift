@@ -28,6 +28,9 @@ final class WorkerService: Sendable {
         var checkpointEvery: Double? = 60
         /// How long `leave` waits for the running trial to stop and send its state.
         var leaveGrace: Duration = .seconds(90)
+        /// The run's states folder on a filesystem shared with the coordinator: states are
+        /// written there (and only announced) instead of sent over the network.
+        var sharedStates: TrialStateStore?
     }
 
     private let info: WorkerInfo
@@ -130,7 +133,7 @@ final class WorkerService: Sendable {
                 case .reject(let reason):
                     logger.error("coordinator rejected this worker", metadata: ["reason": "\(reason)"])
                     return .shutdown("rejected: \(reason)")
-                case .heartbeat, .hello, .ready, .progress, .result, .failure, .stopped, .leaving:
+                case .heartbeat, .hello, .ready, .progress, .result, .failure, .stopped, .leaving, .stateStored:
                     break
                 }
             }
@@ -194,6 +197,16 @@ final class WorkerService: Sendable {
         let checkpointing = TrialCheckpointing(config: config, every: settings.checkpointEvery,
                                                stagger: Double(UInt(bitPattern: trialId.hashValue) % 1000) / 2000) {
             [self] state, step in
+            if let shared = settings.sharedStates {
+                do {
+                    try shared.save(state, key: config.stateKey, build: info.build)
+                    sendOnCurrentLink(.stateStored(trialId: trialId, step: step, bytes: state.count))
+                    return
+                } catch {
+                    logger.warning("cannot write to the shared states folder; sending the state instead",
+                                   metadata: ["folder": "\(shared.directory)", "error": "\(error)"])
+                }
+            }
             for chunk in StateChunk.split(state, trialId: trialId, step: step) { sendOnCurrentLink(.state(chunk)) }
         }
         shared.withLock {
@@ -249,7 +262,11 @@ final class WorkerService: Sendable {
             result = completion.result
             // A censored trial's final state is what a raised budget continues from.
             if let final = completion.finalState {
-                messages += StateChunk.split(final, trialId: trialId, step: config.budget).map(Message.state)
+                if let shared = settings.sharedStates, (try? shared.save(final, key: config.stateKey, build: info.build)) != nil {
+                    messages.append(.stateStored(trialId: trialId, step: config.budget, bytes: final.count))
+                } else {
+                    messages += StateChunk.split(final, trialId: trialId, step: config.budget).map(Message.state)
+                }
             }
         } catch let stopped as TrialStopped {
             return [.stopped(trialId: trialId, step: stopped.step)]

@@ -38,6 +38,7 @@ enum Fixtures {
         NamedMessage("state", .state(StateChunk(trialId: "3f2a9c", step: 4_000, part: 1, parts: 3,
                                                 data: Data([0, 1, 2, 0xFF, 0x80, 10, 13])))),
         NamedMessage("state, empty chunk", .state(StateChunk(trialId: "t", step: 0, part: 0, parts: 1, data: Data()))),
+        NamedMessage("stateStored", .stateStored(trialId: "3f2a9c", step: 4_000, bytes: 5_123_456)),
         NamedMessage("cancel", .cancel(trialId: "3f2a9c", sendState: true)),
         NamedMessage("stopped", .stopped(trialId: "3f2a9c", step: 2_510)),
         NamedMessage("leaving", .leaving(reason: "SIGTERM")),

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Logging
 import Protocol
@@ -287,6 +288,13 @@ final class Dispatcher {
             guard roster.isKnown(peer) else { return stray(incoming) }
             roster.heard(peer, now: now)
             try receiveState(chunk, from: peer)
+        case .stateStored(let trial, let step, let bytes):
+            // Written by the worker into the shared states folder: only the record is ours to
+            // make (the state's checks run when it is handed out, and in the worker that opens it).
+            roster.heard(peer, now: now)
+            guard settings.states != nil, roster.entry(peer)?.holding?.trial == trial else { return stray(incoming) }
+            statesStored += 1
+            try journal.stage(.checkpoint(trial: trial, worker: peer.description, step: step, bytes: bytes))
         case .stopped(let trial, let step):
             roster.heard(peer, now: now)
             // A trial stopped by its holder (leaving on notice) runs again from the state it
@@ -379,7 +387,7 @@ final class Dispatcher {
                 return
             }
             let attempt = progress.attempts + 1
-            let resume = savedState(of: trial, progress: progress, for: peer)
+            let resume = try savedState(of: trial, for: peer)
             // Journal first: the assignment goes out only after the batch's commit, so a crash
             // before it leaves a trial that simply runs again; nothing was promised.
             try journal.stage(.assigned(trial: trial, worker: peer.description, attempt: attempt, fromStep: resume?.step))
@@ -405,7 +413,7 @@ final class Dispatcher {
                                           startStep: { self.journal.progress(of: $0)?.checkpointStep ?? 0 }),
               let config = configs[choice.trial], let progress = journal.progress(of: choice.trial),
               case .running(_, let attempt) = progress.state else { return false }
-        let resume = savedState(of: choice.trial, progress: progress, for: peer)
+        let resume = try savedState(of: choice.trial, for: peer)
         try journal.stage(.backup(trial: choice.trial, worker: peer.description))
         backups.started(choice.trial, on: peer, from: resume?.step ?? 0)
         backupsStarted += 1
@@ -435,8 +443,13 @@ final class Dispatcher {
     }
 
     /// The stored state `peer` can continue `trial` from (its build and thread count), if any.
-    private func savedState(of trial: String, progress: TrialProgress, for peer: PeerID) -> (data: Data, step: Int)? {
-        guard let states = settings.states, let step = progress.checkpointStep, let key = stateKeys[trial],
+    private func savedState(of trial: String, for peer: PeerID) throws -> (data: Data, step: Int)? {
+        // A state still being stored (handed over by the worker that just stopped) comes first.
+        if let ingest, ingest.isStoring(trial) {
+            ingest.waitUntilStored(trial)
+            try journalStoredStates()
+        }
+        guard let states = settings.states, let step = journal.progress(of: trial)?.checkpointStep, let key = stateKeys[trial],
               let info = roster.entry(peer)?.info else { return nil }
         let (data, refusals) = states.load(key: key, build: info.build, threads: info.blasThreads)
         for refusal in refusals {

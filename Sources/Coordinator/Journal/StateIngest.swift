@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Logging
 import Protocol
@@ -24,8 +25,12 @@ final class StateIngest: Sendable {
 
     private struct Queues {
         var pending: [Job] = []
+        /// The trial whose state is being stored right now.
+        var storing: String?
         var done: [Completion] = []
         var open = true
+
+        func holds(_ trial: String) -> Bool { storing == trial || pending.contains { $0.trial == trial } }
     }
 
     let store: TrialStateStore
@@ -55,6 +60,15 @@ final class StateIngest: Sendable {
     /// States submitted and not yet stored or refused.
     var backlog: Int { queues.withLock { $0.pending.count } }
 
+    /// Whether a state of `trial` is submitted and not yet stored or refused.
+    func isStoring(_ trial: String) -> Bool { queues.withLock { $0.holds(trial) } }
+
+    /// Waits until every state of `trial` submitted so far is stored or refused: a trial about
+    /// to run again must see the state its last worker handed over (on SIGTERM, say).
+    func waitUntilStored(_ trial: String) {
+        while queues.withLock({ $0.holds(trial) && $0.open }) { Thread.sleep(forTimeInterval: 0.001) }
+    }
+
     /// Stores what is pending, then stops the thread (idempotent).
     func close() {
         let wasOpen = queues.withLock { queues in defer { queues.open = false }; return queues.open }
@@ -66,7 +80,12 @@ final class StateIngest: Sendable {
     private func work() {
         while true {
             wake.wait()
-            while let job = queues.withLock({ $0.pending.isEmpty ? nil : $0.pending.removeFirst() }) {
+            while let job = queues.withLock({ queues -> Job? in
+                guard !queues.pending.isEmpty else { return nil }
+                let job = queues.pending.removeFirst()
+                queues.storing = job.trial
+                return job
+            }) {
                 let outcome: Completion
                 do {
                     try store.save(job.data, key: job.key, build: job.build)
@@ -74,7 +93,10 @@ final class StateIngest: Sendable {
                 } catch {
                     outcome = .refused(trial: job.trial, worker: job.worker, why: "\(error)")
                 }
-                queues.withLock { $0.done.append(outcome) }
+                queues.withLock {
+                    $0.done.append(outcome)
+                    $0.storing = nil
+                }
             }
             if queues.withLock({ !$0.open && $0.pending.isEmpty }) {
                 finished.signal()

@@ -30,6 +30,9 @@ public enum Message: Hashable, Sendable {
     /// A chunk of a trial's saved state: a checkpoint (worker → coordinator) or the state to
     /// continue from (coordinator → worker, just before the `assign`).
     case state(StateChunk)
+    /// The worker wrote the trial's state at `step` (`bytes` long) into the run's states folder
+    /// on a filesystem it shares with the coordinator (instead of sending it as `state`).
+    case stateStored(trialId: String, step: Int, bytes: Int)
     /// The coordinator asks the worker to stop running the trial at its next step boundary,
     /// sending the trial's state first when `sendState`.
     case cancel(trialId: String, sendState: Bool)
@@ -54,6 +57,7 @@ public enum Message: Hashable, Sendable {
         case .result: .result
         case .failure: .failure
         case .state: .state
+        case .stateStored: .stateStored
         case .cancel: .cancel
         case .stopped: .stopped
         case .leaving: .leaving
@@ -66,7 +70,7 @@ public enum Message: Hashable, Sendable {
     public var trialId: String? {
         switch self {
         case .assign(let trialId, _, _), .progress(let trialId, _, _, _, _, _, _), .failure(let trialId, _),
-             .cancel(let trialId, _), .stopped(let trialId, _):
+             .cancel(let trialId, _), .stopped(let trialId, _), .stateStored(let trialId, _, _):
             trialId
         case .result(let result):
             result.trialId
@@ -88,7 +92,7 @@ public enum ProgressStage: String, CaseIterable, Hashable, Sendable {
 
 /// The name of each message kind as written in the envelope's `type` member.
 public enum MessageKind: String, CaseIterable, Hashable, Sendable {
-    case hello, ready, heartbeat, assign, progress, result, failure, state, cancel, stopped, leaving, shutdown, reject
+    case hello, ready, heartbeat, assign, progress, result, failure, state, stateStored, cancel, stopped, leaving, shutdown, reject
 }
 
 /// What a worker tells the coordinator about itself in `hello`: enough to identify the process

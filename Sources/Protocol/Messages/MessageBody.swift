@@ -45,6 +45,8 @@ extension Message {
                 "parts": .number(Double(chunk.parts)),
                 "bytes": .number(Double(chunk.data.count)),
             ])
+        case .stateStored(let trialId, let step, let bytes):
+            return .object(["trialId": .string(trialId), "step": .number(Double(step)), "bytes": .number(Double(bytes))])
         case .cancel(let trialId, let sendState):
             return .object(["trialId": .string(trialId), "sendState": .bool(sendState)])
         case .stopped(let trialId, let step):
@@ -120,6 +122,13 @@ extension Message {
             }
             try reader.finish()
             self = .state(StateChunk(trialId: trialId, step: step, part: part, parts: parts, data: data))
+        case .stateStored:
+            var reader = try ObjectReader(body, path: path)
+            let trialId = try reader.string("trialId")
+            let step = try reader.integer("step", in: 0...Int.max)
+            let bytes = try reader.integer("bytes", in: 0...Int.max)
+            try reader.finish()
+            self = .stateStored(trialId: trialId, step: step, bytes: bytes)
         case .cancel:
             var reader = try ObjectReader(body, path: path)
             let trialId = try reader.string("trialId")

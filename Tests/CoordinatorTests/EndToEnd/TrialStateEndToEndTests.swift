@@ -34,9 +34,8 @@ struct TrialStateEndToEndTests {
         #expect(await coordinator.exitStatus(within: .seconds(120)) == 0, "\(coordinator.logTail())")
 
         let journal = try RawJournal(runDirectory: runDirectory)
-        let failure = try #require(journal.of("attemptFailed").first, "the killed attempt is journaled")
-        let lastBefore = try #require(journal.checkpointSteps(before: failure).last)
         let second = try #require(journal.of("assigned").first { $0["attempt"] as? Int == 2 })
+        let lastBefore = try #require(journal.checkpointSteps(before: second).last)
         #expect(second["fromStep"] as? Int == lastBefore, "the second attempt continues from the latest checkpoint")
         #expect(journal.of("finished").count == 1 && journal.of("failed").isEmpty)
         try expectSameResult(journal, asDirectRunIn: directory)
@@ -71,11 +70,50 @@ struct TrialStateEndToEndTests {
         let journal = try RawJournal(runDirectory: runDirectory)
         let failure = try #require(journal.of("attemptFailed").first, "the preempted attempt is journaled")
         #expect(failure["blame"] as? String == "worker", "leaving on notice is not the trial's fault")
-        let handedOver = try #require(journal.checkpointSteps(before: failure).last, "the state sent on SIGTERM is stored")
-        #expect(handedOver > 0)
         let second = try #require(journal.of("assigned").first { $0["attempt"] as? Int == 2 })
+        let handedOver = try #require(journal.checkpointSteps(before: second).last, "the state sent on SIGTERM is stored")
+        #expect(handedOver > 0)
         #expect(second["fromStep"] as? Int == handedOver)
         #expect(journal.of("finished").count == 1 && journal.of("failed").isEmpty)
+        try expectSameResult(journal, asDirectRunIn: directory)
+    }
+
+    @Test("a worker on a shared filesystem writes its checkpoints into the run's states folder; the trial continues from them on another worker")
+    func sharedStatesFolder() async throws {
+        let directory = try EndToEnd.scratchDirectory("shared")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sweep = try EndToEnd.writeSweep(in: directory, name: "shared", seeds: 1, budget: 15000)
+        let runDirectory = (directory as NSString).appendingPathComponent("run")
+        let port = try EndToEnd.freePort()
+        let endpoint = "tcp://127.0.0.1:\(port)"
+        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
+                                           [sweep, "--run-dir", runDirectory, "--bind", endpoint, "--local-workers", "0"],
+                                           name: "coord", logDirectory: directory)
+        let states = (runDirectory as NSString).appendingPathComponent("states")
+        let first = try ChildProcess(EndToEnd.binary("grok-worker"),
+                                     ["--connect", endpoint, "--id", "shared-1", "--checkpoint-every", "0.5", "--shared-states", states],
+                                     name: "worker-1", logDirectory: directory)
+        var second: ChildProcess?
+        defer {
+            first.reap()
+            second?.reap()
+            coordinator.reap()
+        }
+        let firstPid = first.pid
+        let killer = Trigger(timeout: 120, when: {
+            (try? RawJournal(runDirectory: runDirectory).of("checkpoint").contains { ($0["step"] as? Int ?? 0) > 1000 }) == true
+        }, do: { kill(firstPid, SIGKILL) })
+        #expect(await killer.outcome(), "a checkpoint past step 1000 was journaled\n\(coordinator.logTail())")
+        #expect(FileManager.default.fileExists(atPath: states), "written into the shared folder")
+        // The second worker has no access to the folder: the state comes to it over the network.
+        second = try ChildProcess(EndToEnd.binary("grok-worker"), ["--connect", endpoint, "--id", "plain-2"],
+                                  name: "worker-2", logDirectory: directory)
+        #expect(await coordinator.exitStatus(within: .seconds(120)) == 0, "\(coordinator.logTail())")
+
+        let journal = try RawJournal(runDirectory: runDirectory)
+        let resumed = try #require(journal.of("assigned").first { $0["attempt"] as? Int == 2 })
+        let lastBefore = try #require(journal.checkpointSteps(before: resumed).last)
+        #expect(resumed["worker"] as? String == "plain-2" && resumed["fromStep"] as? Int == lastBefore)
         try expectSameResult(journal, asDirectRunIn: directory)
     }
 
@@ -145,10 +183,10 @@ struct RawJournal {
 
     func of(_ type: String) -> [[String: Any]] { records.filter { $0["type"] as? String == type } }
 
-    /// Steps of the checkpoints journaled before `record` (by position), in order.
+    /// Steps of the checkpoints journaled before `record` (by position in the file), in order.
     func checkpointSteps(before record: [String: Any]) -> [Int] {
-        guard let at = record["at"] as? Double else { return [] }
-        return of("checkpoint").filter { ($0["at"] as? Double ?? .infinity) <= at }.compactMap { $0["step"] as? Int }
+        guard let position = records.firstIndex(where: { NSDictionary(dictionary: $0).isEqual(to: record) }) else { return [] }
+        return records[..<position].filter { $0["type"] as? String == "checkpoint" }.compactMap { $0["step"] as? Int }
     }
 
     /// Each trial's config as the sweep record holds it.

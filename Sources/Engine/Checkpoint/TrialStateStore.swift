@@ -1,4 +1,3 @@
-import Engine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,9 +5,11 @@ import Glibc
 import Darwin
 #endif
 
-/// The latest saved state of each trial, `RUN_DIR/states/KEY.state`, and the one before it
+/// The latest saved state of each trial, `DIR/KEY.state`, and the one before it
 /// (`KEY.previous.state`), where KEY is the trial's `stateKey` — its id without the budget, so a
-/// censored trial's final state is found again when the sweep file raises the budget.
+/// censored trial's final state is found again when the sweep file raises the budget. DIR is a
+/// run's `states/` folder: the coordinator's, which workers on a shared filesystem may write to
+/// directly (`grok-worker --shared-states`) instead of sending their states over the network.
 ///
 /// Owns durability and trust: a state is written to a temporary file, synced and renamed over
 /// the latest (which becomes the previous one), so a crash leaves either the old state or the
@@ -16,13 +17,19 @@ import Darwin
 /// checksum is checked when a state arrives and again before one is handed out, and a state is
 /// handed only to a worker of the build and compute-thread count it was saved with (another
 /// one could not continue it bit for bit, and refuses it).
-struct TrialStateStore: Sendable {
-    static let folder = "states"
+public struct TrialStateStore: Sendable {
+    public static let folder = "states"
 
-    let directory: String
+    public let directory: String
 
-    init(runDirectory: String) {
+    /// The store of a run directory (its `states/` folder).
+    public init(runDirectory: String) {
         directory = (runDirectory as NSString).appendingPathComponent(Self.folder)
+    }
+
+    /// The store in `directory` itself.
+    public init(directory: String) {
+        self.directory = directory
     }
 
     private func path(_ key: String, previous: Bool = false) -> String {
@@ -31,22 +38,28 @@ struct TrialStateStore: Sendable {
 
     /// Why a state was not kept or not handed out; logged, never fatal (the trial then starts
     /// from an older state or from step 0).
-    struct Refusal: Error, CustomStringConvertible {
-        var description: String
+    public struct Refusal: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// A file operation that failed, with the file and the system's reason.
+    public struct IOFailure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     // MARK: Saving
 
     /// Checks the envelope of `data` (magic, version, checksum) and that it was saved by
     /// `build`, then makes it the latest state of `key`. Throws `Refusal` or an I/O error.
-    func save(_ data: Data, key: String, build: String) throws {
+    public func save(_ data: Data, key: String, build: String) throws {
         let header: TrialStateCoder.Header
         do { header = try TrialStateCoder.header(of: data) } catch { throw Refusal(description: "\(error)") }
         guard header.build == build else {
             throw Refusal(description: "saved by build \(header.build) but sent by a worker of build \(build)")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let temporary = path(key) + ".partial"
+        // Unique per process: a worker and the coordinator may write one trial's states.
+        let temporary = path(key) + ".\(getpid()).partial"
         try Self.writeSynced(data, to: temporary)
         if FileManager.default.fileExists(atPath: path(key)) {
             guard rename(path(key), path(key, previous: true)) == 0 else { throw Self.ioError("rename", path(key)) }
@@ -59,7 +72,7 @@ struct TrialStateStore: Sendable {
 
     /// The newest intact state of `key` that a worker of `build` running `threads` compute
     /// threads can continue, and why any newer one was passed over.
-    func load(key: String, build: String, threads: Int) -> (state: Data?, refusals: [String]) {
+    public func load(key: String, build: String, threads: Int) -> (state: Data?, refusals: [String]) {
         var refusals: [String] = []
         for previous in [false, true] {
             let file = path(key, previous: previous)
@@ -83,7 +96,7 @@ struct TrialStateStore: Sendable {
     }
 
     /// Whether any state of `key` is stored.
-    func has(_ key: String) -> Bool { FileManager.default.fileExists(atPath: path(key)) }
+    public func has(_ key: String) -> Bool { FileManager.default.fileExists(atPath: path(key)) }
 
     // MARK: POSIX
 
@@ -111,6 +124,6 @@ struct TrialStateStore: Sendable {
     }
 
     private static func ioError(_ what: String, _ file: String) -> Error {
-        JournalError.io(file: file, reason: "cannot \(what) (\(String(cString: strerror(errno))))")
+        IOFailure(description: "\(file): cannot \(what) (\(String(cString: strerror(errno))))")
     }
 }
