@@ -23,7 +23,7 @@ struct ChaosTests {
 
     @Test("kills, a stop beyond the liveness timeout and a coordinator restart: no trial lost or doubled, same numbers",
           .enabled(if: hasPython, "python3 is needed by the chaos script's checker"))
-    func reducedChaos() throws {
+    func reducedChaos() async throws {
         let directory = try EndToEnd.scratchDirectory("chaos")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let bin = try EndToEnd.binary("grok-coord").deletingLastPathComponent().path
@@ -41,6 +41,8 @@ struct ChaosTests {
         process.standardOutput = log
         process.standardError = log
         try process.run()
+        // Waits without holding a thread of the test pool for the minutes the script runs.
+        while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         process.waitUntilExit()
         try? log.close()
         let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""

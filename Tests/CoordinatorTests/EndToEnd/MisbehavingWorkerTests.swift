@@ -14,9 +14,11 @@ struct MisbehavingWorkerTests {
         let sweep = try EndToEnd.writeSweep(in: directory, name: "readyflood", seeds: 6, budget: 2000)
         let runDirectory = (directory as NSString).appendingPathComponent("run")
         let port = try EndToEnd.freePort()
+        // The watchdog kept well away: on a busy test pool this test may resume a minute late,
+        // and the flood must still meet a trial the flooder holds.
         let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
                                            [sweep, "--run-dir", runDirectory, "--bind", "tcp://127.0.0.1:\(port)",
-                                            "--local-workers", "1"],
+                                            "--local-workers", "1", "--progress-timeout", "600"],
                                            name: "coord", logDirectory: directory)
         defer {
             coordinator.reap()
