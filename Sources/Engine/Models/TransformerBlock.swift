@@ -90,21 +90,24 @@ final class TransformerTableWorkspace {
 // MARK: - Block forward
 
 extension Transformer {
-    /// One block: stream (n·T × d) → workspace.output (n·Tq × d), Tq = queries(ofBlock:).
+    /// One block: stream (n·T × d) → workspace.output (n·Tq × d), Tq = queries(ofBlock:). The
+    /// attention residual is the stream (pre-LN) or its ln₁ output (normalised residual).
     func forwardBlock(_ index: Int, input: UnsafePointer<Float>, count n: Int) {
         let block = blocks[index], work = workspaces[index]
         let (t, d) = (shape.sequenceLength, shape.modelDimension)
         let queries = queries(ofBlock: index)
-        if index == 0 && !reference {
+        var residual = input
+        if index == 0 && usesTables {
             gatherTables(into: work.qkv.data, count: n)
         } else {
             let normalized = normalize(input, rows: n * t, norm: block.norm1, out: work.normalized1,
                                        mean: work.mean1, inverseDeviation: work.inverseDeviation1)
             project(block, normalized: normalized, qkv: work.qkv.data, count: n, queries: queries)
+            if shape.blockForm == .normalizedResidual { residual = normalized }
         }
         CausalAttention.forward(out: work.attention.data, probabilities: work.probabilities.data, qkv: work.qkv.data,
                                 count: n, length: t, queries: queries, heads: shape.heads, dimension: d)
-        forwardAfterAttention(block, work: work, residual: input, count: n, residualLength: t, queries: queries)
+        forwardAfterAttention(block, work: work, residual: residual, count: n, residualLength: t, queries: queries)
     }
 
     /// work.attention (n·Tq × d) → work.output (n·Tq × d): output projection onto the residual
