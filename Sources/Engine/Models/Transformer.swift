@@ -4,13 +4,12 @@
 /// Grokfast code's block that restarts the stream from ln₁'s output), then a bias-free
 /// unembedding of the last position.
 ///
-/// Three exact shortcuts (same numbers up to float summation order), all off on the reference
-/// path; the two table shortcuts also off for the normalised-residual block, whose first-block
-/// residual is a per-example LayerNorm output:
+/// Three exact shortcuts (same numbers up to float summation order), all off on the reference path:
 /// - the last block computes keys and values at every position but queries, attention output,
 ///   MLP and unembedding at the last position only — nothing else reaches the logits;
 /// - the first block's input takes only V·T distinct values (token × position), so its
-///   LayerNorm and query/key/value projection run on that table and are gathered per example;
+///   LayerNorm and query/key/value projection run on that table and are gathered per example
+///   (with the normalised-residual block, so is the LayerNorm output its residual adds onto);
 /// - position 0 attends only to itself, so the first block's whole output there is a function
 ///   of the first token: with more blocks after it, it runs on V table rows, not n examples.
 ///
@@ -117,7 +116,7 @@ public final class Transformer: TrainableModel {
     // MARK: Forward
 
     /// Whether the first block's LayerNorm and q|k|v projection run on the (position, token) table.
-    var usesTables: Bool { !reference && shape.blockForm == .preNorm }
+    var usesTables: Bool { !reference }
 
     /// Whether the first block's position 0 runs on the token table (see the type's comment).
     var usesFirstPositionTable: Bool { usesTables && shape.layers > 1 && shape.sequenceLength > 1 }

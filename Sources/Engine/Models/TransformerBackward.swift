@@ -32,7 +32,8 @@ extension Transformer {
             upstream = spare
             spare = upstream == streamGradient.data ? spareStreamGradient.data : streamGradient.data
         }
-        backwardEmbedding(upstream, count: n)
+        // With the tables, a normalised residual reaches the embeddings only through ln₁'s rows.
+        if !(usesTables && shape.blockForm == .normalizedResidual) { backwardEmbedding(upstream, count: n) }
         if usesFirstPositionTable { backwardFirstPositionTable() }
         if usesTables { backwardTables(count: n) }
     }
@@ -63,8 +64,11 @@ extension Transformer {
             }
         }
         if normalizedResidual { inputGradient.update(repeating: 0, count: n * t * d) }
-        // The first block's projection gradient goes through the tables (backwardTables).
-        if index == 0 && usesTables { return }
+        // The first block's projection (and normalised residual) gradient goes through the tables.
+        if index == 0 && usesTables {
+            if normalizedResidual { scatterResidualGradient(count: n) }
+            return
+        }
         backwardProjection(block, work: work, input: input, inputGradient: inputGradient, count: n, queries: queries)
     }
 
@@ -167,6 +171,18 @@ extension Transformer {
         }
     }
 
+    /// normGradient (n·T × d), the first block's normalised-residual gradient → the table's
+    /// LayerNorm rows (T·V × d), by scatter-add over (position, token).
+    private func scatterResidualGradient(count n: Int) {
+        let (t, v, d) = (shape.sequenceLength, shape.vocabularySize, shape.modelDimension)
+        tables.residualGradient.zero()
+        for row in 0..<(n * t) {
+            let target = tables.residualGradient.data + ((row % t) * v + Int(sequences[row])) * d
+            let source = normGradient.data + row * d
+            for column in 0..<d { target[column] += source[column] }
+        }
+    }
+
     /// First block's dqkv (n·T × 3d) → table dqkv (T·V × 3d) by scatter-add; then back through
     /// the table's projection and norm to the token and position embeddings.
     func backwardTables(count n: Int) {
@@ -190,6 +206,10 @@ extension Transformer {
         Linear.backward(dx: dnormalized, dweight: parameters.gradient(block.qkvWeight),
                         dbias: block.qkvBias.map { parameters.gradient($0) }, dout: tables.qkvGradient.data,
                         x: normalized, weight: parameters.value(block.qkvWeight), count: t * v, inputs: d, outputs: width)
+        if shape.blockForm == .normalizedResidual {
+            let residual = tables.residualGradient.data
+            for index in 0..<(t * v * d) { dnormalized[index] += residual[index] }
+        }
         if let (weight, bias) = block.norm1 {
             tables.inputGradient.zero()
             LayerNorm.backward(dx: tables.inputGradient.data, dweight: parameters.gradient(weight),

@@ -72,6 +72,8 @@ final class TransformerTableWorkspace {
     let input: Tensor, normalized: Tensor, mean: Tensor, inverseDeviation: Tensor
     let qkv: Tensor
     let qkvGradient: Tensor, normalizedGradient: Tensor, inputGradient: Tensor
+    /// With the normalised-residual block: the residual's gradient on the LayerNorm rows.
+    let residualGradient: Tensor
 
     init(shape: TransformerShape) {
         let rows = shape.sequenceLength * shape.vocabularySize, d = shape.modelDimension
@@ -84,6 +86,7 @@ final class TransformerTableWorkspace {
         qkvGradient = Tensor(shape: [rows, 3 * d])
         normalizedGradient = Tensor(shape: [normRows, d])
         inputGradient = Tensor(shape: [rows, d])
+        residualGradient = Tensor(shape: [shape.blockForm == .normalizedResidual ? rows : 0, d])
     }
 }
 
@@ -99,6 +102,10 @@ extension Transformer {
         var residual = input
         if index == 0 && usesTables {
             gatherTables(into: work.qkv.data, count: n)
+            if shape.blockForm == .normalizedResidual {
+                gatherRows(of: tables.normalized.data, width: d, into: work.normalized1.data, count: n)
+                residual = UnsafePointer(work.normalized1.data)
+            }
         } else {
             let normalized = normalize(input, rows: n * t, norm: block.norm1, out: work.normalized1,
                                        mean: work.mean1, inverseDeviation: work.inverseDeviation1)
@@ -207,12 +214,16 @@ extension Transformer {
 
     /// qkv (n·T × 3d) row (example, position) = table qkv row (position, token)
     private func gatherTables(into qkv: UnsafeMutablePointer<Float>, count n: Int) {
-        let (t, v, width) = (shape.sequenceLength, shape.vocabularySize, 3 * shape.modelDimension)
-        let (tables, sequences) = (tables.qkv.data, sequences)
+        gatherRows(of: tables.qkv.data, width: 3 * shape.modelDimension, into: qkv, count: n)
+    }
+
+    /// out (n·T × width) row (example, position) = table (T·V × width) row (position, token)
+    private func gatherRows(of table: UnsafePointer<Float>, width: Int, into out: UnsafeMutablePointer<Float>, count n: Int) {
+        let (t, v, sequences) = (shape.sequenceLength, shape.vocabularySize, sequences)
         Parallel.forRanges(n * t, grain: Parallel.rowGrain(width)) { rows in
             for row in rows {
-                let source = tables + ((row % t) * v + Int(sequences[row])) * width
-                (qkv + row * width).update(from: source, count: width)
+                let source = table + ((row % t) * v + Int(sequences[row])) * width
+                (out + row * width).update(from: source, count: width)
             }
         }
     }
