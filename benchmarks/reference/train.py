@@ -3,7 +3,8 @@
 
 The training loop follows the Grokfast and NeuralGrok code: a fresh permutation of the training
 set every epoch cut into batches (`torch.split`), cross-entropy on the last position, the
-gradient filter between backward and the optimiser step, `torch.optim.Adam` (coupled L2) or
+gradient filter (Grokfast-EMA / -MA, or NeuralGrok's amplifier with its outer step after the
+update, `neuralgrok.py`) between backward and the optimiser step, `torch.optim.Adam` (coupled L2) or
 `AdamW`, and the `LambdaLR` warm-up `u / W` up to update W (so the first update has rate 0).
 Full train and test accuracy are measured every `evalEvery` steps from step 0, and `t_mem` /
 `t_grok` are the first step of `sustain` consecutive evaluations at the thresholds — the
@@ -13,6 +14,7 @@ Usage: train.py CONFIG.json [--seed S] [--threads N] [--curve FILE]
 """
 import argparse
 import json
+import math
 import sys
 import time
 from collections import deque
@@ -23,6 +25,7 @@ import torch.nn.functional as F
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 from data import sequences, split  # noqa: E402
 from models import Decoder  # noqa: E402
+from neuralgrok import NeuralGrok  # noqa: E402
 
 TARGET_DEFAULTS = {
     "architecture": "mlp", "embeddingDim": 128, "width": 512, "depth": 1, "activation": "relu", "heads": 4,
@@ -75,10 +78,12 @@ class MAFilter:
             p.grad.add_(sum(g[index] for g in self.queue) / len(self.queue), alpha=self.lamb)
 
 
-def make_filter(amplifier: dict):
+def make_filter(amplifier: dict, model, target: dict):
     kind = amplifier.get("kind", "none")
     if kind == "none":
         return None
+    if kind == "neuralgrok":
+        return NeuralGrok(amplifier, model, target["learningRate"], target["weightDecay"])
     if kind == "ema":
         return EMAFilter(amplifier.get("alpha", 0.98), amplifier.get("lamb", 2.0))
     if kind == "ma":
@@ -119,6 +124,13 @@ def run(trial: dict, curve_path=None):
     tokens, labels, vocabulary, classes = sequences(trial["task"])
     (train_x, train_y), (test_x, test_y) = split(tokens, labels, trial["task"]["trainFraction"])
     model = Decoder(vocabulary, classes, tokens.shape[0], target)
+    outer = None
+    if trial["amplifier"].get("kind") == "neuralgrok":
+        # D_outer: ⌈fraction · n⌉ of the training set, held out of it (train metrics are over the rest).
+        count = min(max(math.ceil(trial["amplifier"].get("outerFraction", 0.02) * train_y.shape[0]), 1), train_y.shape[0] - 1)
+        order = torch.randperm(train_y.shape[0])
+        outer = (train_x[:, order[:count]], train_y[order[:count]])
+        train_x, train_y = train_x[:, order[count:]], train_y[order[count:]]
     parameters = [p for p in model.parameters()]
     optimizer_class = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(target["optimizer"])
     if optimizer_class is None:
@@ -127,7 +139,7 @@ def run(trial: dict, curve_path=None):
                                 eps=target["epsilon"], weight_decay=target["weightDecay"])
     warmup = target["warmupSteps"]
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda u: 1 if u > warmup else u / warmup) if warmup else None
-    gradient_filter = make_filter(trial["amplifier"])
+    gradient_filter = make_filter(trial["amplifier"], model, target)
     batch = target["batchSize"] or train_y.shape[0]
     memorised = Tracker(trial["thresholds"]["train"], trial["thresholds"]["sustain"])
     grokked = Tracker(trial["thresholds"]["test"], trial["thresholds"]["sustain"])
@@ -153,6 +165,8 @@ def run(trial: dict, curve_path=None):
             optimizer.step()
             if scheduler:
                 scheduler.step()
+            if outer is not None:
+                gradient_filter.outer_step(step, (train_x[:, indices], train_y[indices]), outer)
             step += 1
 
 
