@@ -2,7 +2,7 @@
 """Cross-check one trial config in the engine and in its PyTorch reference over several seeds.
 
 Runs `grok-worker trial` and `reference/train.py` on the same config for each seed (engine and
-reference alternating, so both see the same machine load), appends every run to a JSON-lines
+reference in turn, or side by side with --jobs 2, so both see the same machine load), appends every run to a JSON-lines
 file (a rerun skips the runs already there), and prints t_mem and t_grok per implementation:
 median over seeds with a 95 % bootstrap interval of the median. A censored run counts at the
 budget (a lower bound; the table says how many were censored). The RNGs differ, so agreement
@@ -10,10 +10,11 @@ means medians within ~25 % or overlapping intervals — not equal numbers.
 
 Usage:
   cross_check.py CONFIG.json --label NAME [--seeds 0 1 2 3 4] [--set amplifier='{"kind":"none"}']
-                 [--runs runs.jsonl] [--threads N] [--engine .build/release/grok-worker] [--python python3]
+                 [--runs runs.jsonl] [--curves DIR] [--threads N] [--jobs 2] [--engine .build/release/grok-worker] [--python python3]
   cross_check.py --summarise runs.jsonl     (tables of every label in the file, no runs)
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import random
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -42,17 +44,17 @@ def with_overrides(config: dict, overrides: list[str]) -> dict:
     return config
 
 
-def run_engine(engine: str, config_path: str, threads: int) -> dict:
+def run_engine(engine: str, config_path: str, threads: int, curve) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as result:
-        subprocess.run([engine, "trial", config_path, "--quiet", "--threads", str(threads), "--result", result.name],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([engine, "trial", config_path, "--quiet", "--threads", str(threads), "--result", result.name]
+                       + (["--curve", curve] if curve else []), check=True, stdout=subprocess.DEVNULL)
         outcome = json.load(open(result.name))
     return dict(tMem=outcome.get("tMem"), tGrok=outcome.get("tGrok"), steps=outcome["steps"], seconds=outcome["seconds"])
 
 
-def run_reference(python: str, config_path: str, threads: int) -> dict:
-    output = subprocess.run([python, os.path.join(HERE, "reference", "train.py"), config_path, "--threads", str(threads)],
-                            check=True, capture_output=True, text=True).stdout
+def run_reference(python: str, config_path: str, threads: int, curve) -> dict:
+    output = subprocess.run([python, os.path.join(HERE, "reference", "train.py"), config_path, "--threads", str(threads)]
+                            + (["--curve", curve] if curve else []), check=True, capture_output=True, text=True).stdout
     outcome = json.loads(output.strip().splitlines()[-1])
     return {key: outcome[key] for key in ("tMem", "tGrok", "steps", "seconds")}
 
@@ -109,6 +111,8 @@ def main():
     parser.add_argument("--engine", default=os.path.join(HERE, "..", ".build", "release", "grok-worker"))
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--threads", type=int, default=1, help="compute threads of each run (both sides)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time (2: a seed's engine and reference together)")
+    parser.add_argument("--curves", metavar="DIR", help="keep each run's evaluation curve (JSON lines) here")
     parser.add_argument("--summarise", metavar="RUNS")
     args = parser.parse_args()
     if args.summarise:
@@ -120,24 +124,36 @@ def main():
     done = set()
     if os.path.exists(args.runs):
         done = {(run["label"], run["implementation"], run["seed"]) for run in map(json.loads, open(args.runs))}
-    for seed in args.seeds:
-        config["seed"] = seed
+    runners = {"engine": lambda path, curve: run_engine(args.engine, path, args.threads, curve),
+               "reference": lambda path, curve: run_reference(args.python, path, args.threads, curve)}
+    if args.curves:
+        os.makedirs(args.curves, exist_ok=True)
+    lock = threading.Lock()
+
+    def run_one(seed: int, implementation: str):
+        trial = dict(config, seed=seed)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-            json.dump(config, handle)
+            json.dump(trial, handle)
         try:
-            for implementation, runner in (("engine", lambda p: run_engine(args.engine, p, args.threads)),
-                                           ("reference", lambda p: run_reference(args.python, p, args.threads))):
-                if (args.label, implementation, seed) in done:
-                    continue
-                outcome = runner(handle.name)
-                record = dict(label=args.label, implementation=implementation, seed=seed, budget=config["budget"],
-                              config=config, **outcome)
-                with open(args.runs, "a") as runs:
-                    runs.write(json.dumps(record) + "\n")
-                print(f"{args.label} seed {seed} {implementation}: t_mem {outcome['tMem']} t_grok {outcome['tGrok']} "
-                      f"({outcome['seconds']:.0f} s)", flush=True)
+            curve = None
+            if args.curves:
+                curve = os.path.join(args.curves, f"{args.label.replace(' ', '_')}.{implementation}.seed{seed}.jsonl")
+            outcome = runners[implementation](handle.name, curve)
         finally:
             os.unlink(handle.name)
+        record = dict(label=args.label, implementation=implementation, seed=seed, budget=trial["budget"],
+                      config=trial, **outcome)
+        with lock, open(args.runs, "a") as runs:
+            runs.write(json.dumps(record) + "\n")
+            print(f"{args.label} seed {seed} {implementation}: t_mem {outcome['tMem']} t_grok {outcome['tGrok']} "
+                  f"({outcome['seconds']:.0f} s)", flush=True)
+
+    pending = [(seed, implementation) for seed in args.seeds for implementation in runners
+               if (args.label, implementation, seed) not in done]
+    # Engine and reference of a seed side by side (--jobs 2), so both see the same machine load.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for future in [pool.submit(run_one, seed, implementation) for seed, implementation in pending]:
+            future.result()
     print(summarise([run for run in map(json.loads, open(args.runs)) if run["label"] == args.label]))
 
 

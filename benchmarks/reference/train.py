@@ -11,6 +11,7 @@ Full train and test accuracy are measured every `evalEvery` steps from step 0, a
 engine's definitions. Prints one JSON line: tMem, tGrok, steps, seconds.
 
 Usage: train.py CONFIG.json [--seed S] [--threads N] [--curve FILE]
+                [--engine-streams] [--engine-warmup] [--mirror-engine]
 """
 import argparse
 import json
@@ -26,6 +27,7 @@ sys.path.insert(0, __import__("os").path.dirname(__file__))
 from data import sequences, split  # noqa: E402
 from models import Decoder  # noqa: E402
 from neuralgrok import NeuralGrok  # noqa: E402
+import engine_rng  # noqa: E402
 
 TARGET_DEFAULTS = {
     "architecture": "mlp", "embeddingDim": 128, "width": 512, "depth": 1, "activation": "relu", "heads": 4,
@@ -110,20 +112,30 @@ class Tracker:
 
 
 @torch.no_grad()
-def accuracy(model, tokens, labels, chunk=4096):
-    correct = 0
+def evaluate(model, tokens, labels, chunk=4096):
+    """(accuracy, mean cross-entropy) over the whole set."""
+    correct, loss = 0, 0.0
     for start in range(0, labels.shape[0], chunk):
         logits = model(tokens[:, start:start + chunk])
         correct += (logits.argmax(-1) == labels[start:start + chunk]).sum().item()
-    return correct / labels.shape[0]
+        loss += F.cross_entropy(logits, labels[start:start + chunk], reduction="sum").item()
+    return correct / labels.shape[0], loss / labels.shape[0]
 
 
-def run(trial: dict, curve_path=None):
+def run(trial: dict, curve_path=None, engine_streams=False, engine_warmup=False):
     torch.manual_seed(trial["seed"])
     target = trial["target"]
     tokens, labels, vocabulary, classes = sequences(trial["task"])
-    (train_x, train_y), (test_x, test_y) = split(tokens, labels, trial["task"]["trainFraction"])
+    if engine_streams:
+        order = torch.tensor(engine_rng.split_order(labels.shape[0], trial["seed"]))
+        count = int(labels.shape[0] * trial["task"]["trainFraction"])
+        (train_x, train_y), (test_x, test_y) = ((tokens[:, order[:count]], labels[order[:count]]),
+                                                (tokens[:, order[count:]], labels[order[count:]]))
+    else:
+        (train_x, train_y), (test_x, test_y) = split(tokens, labels, trial["task"]["trainFraction"])
     model = Decoder(vocabulary, classes, tokens.shape[0], target)
+    if engine_streams:
+        engine_rng.engine_parameters(model, target, vocabulary, trial["seed"])
     outer = None
     if trial["amplifier"].get("kind") == "neuralgrok":
         # D_outer: ⌈fraction · n⌉ of the training set, held out of it (train metrics are over the rest).
@@ -138,22 +150,27 @@ def run(trial: dict, curve_path=None):
     optimizer = optimizer_class(parameters, lr=target["learningRate"], betas=(target["beta1"], target["beta2"]),
                                 eps=target["epsilon"], weight_decay=target["weightDecay"])
     warmup = target["warmupSteps"]
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda u: 1 if u > warmup else u / warmup) if warmup else None
+    # The papers' LambdaLR gives the first update rate 0; the engine's warm-up starts at 1/W.
+    ramp = (lambda u: 1 if u >= warmup else (u + 1) / warmup) if engine_warmup else (lambda u: 1 if u > warmup else u / warmup)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, ramp) if warmup else None
     gradient_filter = make_filter(trial["amplifier"], model, target)
     batch = target["batchSize"] or train_y.shape[0]
     memorised = Tracker(trial["thresholds"]["train"], trial["thresholds"]["sustain"])
     grokked = Tracker(trial["thresholds"]["test"], trial["thresholds"]["sustain"])
     curve = open(curve_path, "w") if curve_path else None
     start, step = time.time(), 0
+    epochs = engine_rng.batch_orders(train_y.shape[0], trial["seed"]) if engine_streams else None
     while True:
-        order = torch.randperm(train_y.shape[0])
+        order = torch.tensor(next(epochs)) if engine_streams else torch.randperm(train_y.shape[0])
         for indices in torch.split(order, batch):
             if step % trial["eval_every"] == 0 or step == trial["budget"]:
-                train_accuracy, test_accuracy = accuracy(model, train_x, train_y), accuracy(model, test_x, test_y)
+                (train_accuracy, train_loss), (test_accuracy, test_loss) = evaluate(model, train_x, train_y), evaluate(model, test_x, test_y)
                 memorised.observe(step, train_accuracy)
                 grokked.observe(step, test_accuracy)
                 if curve:
-                    curve.write(json.dumps({"step": step, "trainAccuracy": train_accuracy, "testAccuracy": test_accuracy}) + "\n")
+                    curve.write(json.dumps({"step": step, "trainAccuracy": train_accuracy, "testAccuracy": test_accuracy,
+                                            "trainLoss": train_loss, "testLoss": test_loss}) + "\n")
+                    curve.flush()
                 if (memorised.confirmed is not None and grokked.confirmed is not None) or step == trial["budget"]:
                     return dict(tMem=memorised.confirmed, tGrok=grokked.confirmed, steps=step, seconds=time.time() - start)
             logits = model(train_x[:, indices])
@@ -176,10 +193,15 @@ def main():
     parser.add_argument("--seed", type=int)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--curve")
+    parser.add_argument("--engine-streams", action="store_true",
+                        help="the engine's initial parameters, split and batch order (engine_rng.py)")
+    parser.add_argument("--engine-warmup", action="store_true", help="the engine's warm-up, (u + 1)/W from the first update")
+    parser.add_argument("--mirror-engine", action="store_true", help="both: the engine's run, in PyTorch's arithmetic")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     trial = load(args.config, args.seed)
-    print(json.dumps({"seed": trial["seed"], **run(trial, args.curve)}))
+    print(json.dumps({"seed": trial["seed"], **run(trial, args.curve, args.engine_streams or args.mirror_engine,
+                                                         args.engine_warmup or args.mirror_engine)}))
 
 
 if __name__ == "__main__":
