@@ -45,11 +45,14 @@ def times_panel(axis, runs):
 
 
 def curves_panel(axis, directory):
+    labels = set()
     for path in sorted(glob.glob(os.path.join(directory, "*.jsonl"))):
         label, implementation, _ = os.path.basename(path).rsplit(".", 3)[:3]
+        labels.add(label.replace("_", " "))
         points = [json.loads(line) for line in open(path)]
         axis.plot([p["step"] for p in points], [p["testAccuracy"] for p in points], color=COLOURS[implementation],
                   linestyle="-" if implementation == "engine" else "--", alpha=0.6, linewidth=1)
+    axis.set_title(", ".join(sorted(labels)), fontsize=8)
     axis.set_xlabel("step")
     axis.set_ylabel("test accuracy")
     axis.plot([], [], color=COLOURS["engine"], label="engine")
