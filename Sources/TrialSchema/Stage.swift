@@ -12,8 +12,8 @@ public struct Stage: Hashable, Sendable {
 /// The model family with its sizes.
 public enum Architecture: Hashable, Sendable {
     case mlp(MLPSettings)
-    /// A decoder-only transformer over the sequence `a b =`, read at the last position (token
-    /// tasks only).
+    /// A decoder-only transformer over the task's token sequence (its `TokenLayout`), read at
+    /// the last position (token tasks only).
     case transformer(TransformerSettings)
 }
 
@@ -57,6 +57,9 @@ public struct TransformerSettings: Hashable, Sendable {
     public var layerNorm = false
     /// Biases on the attention projections.
     public var attentionBias = false
+    /// Where each block's attention residual starts (needs `layerNorm` for `normalizedResidual`).
+    public var block = TransformerBlockForm.preNorm
+    public var initialization = TransformerInitialization.nanda
 
     public init() {}
 }

@@ -10,6 +10,12 @@ public enum TrialTask: Hashable, Sendable {
     /// The 1 797 UCI 8 × 8 handwritten digits, pixels scaled to [0, 1].
     case digits(DigitsTask)
 
+    /// The token sequence a transformer reads (`plain` for tasks without one).
+    public var tokenLayout: TokenLayout {
+        if case .modular(let task) = self { return task.layout }
+        return .plain
+    }
+
     /// Whether examples are token sequences (modular) rather than feature vectors.
     public var readsTokens: Bool {
         if case .modular = self { return true }
@@ -22,17 +28,22 @@ public enum ModularOperation: String, CaseIterable, Hashable, Sendable {
     case add, subtract, multiply, divide, polynomial
 }
 
-/// Modular arithmetic: every pair (a, b) of residues mod `modulus`, split by the trial seed.
+/// Modular arithmetic: every pair (a, b) of residues mod `modulus` (b ≠ 0 under the papers'
+/// layouts), split by the trial seed.
 public struct ModularTask: Hashable, Sendable {
     public var operation = ModularOperation.add
     public var modulus = 97
     /// Fraction of all (a, b) pairs used for training; the rest is the test set.
     public var trainFraction = 0.5
+    /// The sequence a transformer reads, and whether b = 0 is left out.
+    public var layout = TokenLayout.plain
 
-    public init(operation: ModularOperation = .add, modulus: Int = 97, trainFraction: Double = 0.5) {
+    public init(operation: ModularOperation = .add, modulus: Int = 97, trainFraction: Double = 0.5,
+                layout: TokenLayout = .plain) {
         self.operation = operation
         self.modulus = modulus
         self.trainFraction = trainFraction
+        self.layout = layout
     }
 }
 

@@ -11,7 +11,8 @@ import TrialSchema
 @Suite(.serialized)
 struct CheckpointTests {
     enum Model: String, CaseIterable, CustomTestStringConvertible {
-        case mlp, transformer
+        /// `faithfulTransformer`: the Grokfast code's block, PyTorch's init and `a op b =`.
+        case mlp, transformer, faithfulTransformer
         var testDescription: String { rawValue }
     }
 
@@ -31,10 +32,20 @@ struct CheckpointTests {
 
     /// Modular addition mod 13 in minibatches of 16 (the batch order matters), diagnostics on.
     static func plan(_ model: Model, _ amplifier: Amplifier, budget: Int) -> (TrainingPlan, DataSplit) {
-        let data = DataSplit(all: ModularArithmetic.dataset(operation: .add, modulus: 13), trainFraction: 0.5, seed: 3)
+        let all = ModularArithmetic.dataset(operation: .add, modulus: 13, excludingZeroSecondOperand: model == .faithfulTransformer)
+        let data = DataSplit(all: all, trainFraction: 0.5, seed: 3)
         var plan = TrainingPlan(model: .mlp(MLPShape(vocabularySize: 13, embeddingDimension: 8, width: 32, depth: 2, classes: 13)))
-        if model == .transformer {
+        switch model {
+        case .mlp: break
+        case .transformer:
             plan.model = .transformer(.modularArithmetic(modulus: 13, layers: 2, modelDimension: 16, heads: 2, mlpDimension: 32))
+        case .faithfulTransformer:
+            let sequence = TokenLayout.infix.sequence(inputTokens: 2, vocabulary: 13)
+            plan.model = .transformer(TransformerShape(vocabularySize: sequence.vocabulary, sequence: sequence.layout,
+                                                       modelDimension: 16, heads: 2, mlpDimension: 32, layers: 2,
+                                                       classes: sequence.vocabulary, activation: .gelu, layerNorm: true,
+                                                       attentionBias: true, blockForm: .normalizedResidual))
+            plan.transformerInitialization = .pytorch
         }
         plan.amplifier = amplifier.plan
         plan.diagnostics = true
@@ -44,7 +55,8 @@ struct CheckpointTests {
         plan.batchSize = 16
         plan.budget = budget
         plan.evalEvery = 5
-        plan.criteria = Thresholds(train: 0.3, test: 0.99, sustain: 2)
+        // PyTorch's N(0, 1) embeddings memorise later: a lower bar keeps t_mem inside the budget.
+        plan.criteria = Thresholds(train: model == .faithfulTransformer ? 0.15 : 0.3, test: 0.99, sustain: 2)
         plan.seed = 3
         return (plan, data)
     }

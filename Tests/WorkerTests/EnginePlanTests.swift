@@ -63,6 +63,25 @@ struct EnginePlanTests {
         #expect(plan.model == .transformer(expected))
     }
 
+    /// The Grokfast code's model: `a op b =` over b ≠ 0, logits over all p + 2 tokens, its block
+    /// and PyTorch's initialisation.
+    @Test func faithfulTransformerReadsTheInfixSequence() throws {
+        let config = try Self.config(#"""
+            {"task": {"modulus": 11, "operation": "multiply", "layout": "infix"},
+             "target": {"architecture": "transformer", "embeddingDim": 16, "heads": 2, "width": 32, "depth": 2,
+                        "activation": "gelu", "layerNorm": true, "attentionBias": true, "block": "normalizedResidual",
+                        "initialization": "pytorch"}}
+            """#)
+        let data = try EnginePlan.data(for: config)
+        #expect(data.train.count + data.test.count == 11 * 10)
+        let plan = try EnginePlan.targetPlan(for: config, data: data)
+        let expected = TransformerShape(vocabularySize: 13, sequence: .init(inputTokens: 2, slots: [.input(0), .constant(12), .input(1), .constant(11)]),
+                                        modelDimension: 16, heads: 2, mlpDimension: 32, layers: 2, classes: 13,
+                                        activation: .gelu, layerNorm: true, attentionBias: true, blockForm: .normalizedResidual)
+        #expect(plan.model == .transformer(expected))
+        #expect(plan.transformerInitialization == .pytorch)
+    }
+
     /// The decoder refuses it, but a config built in code could still ask for it.
     @Test func transformerOnFeaturesIsUnsupported() throws {
         var config = try Self.config(#"{"task": {"kind": "parity", "bits": 6, "order": 2}}"#)

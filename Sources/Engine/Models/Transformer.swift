@@ -1,13 +1,15 @@
 /// A decoder-only transformer classifier with its parameters and activation workspace, for
 /// batches of up to `capacity` examples: token + learned position embeddings, `layers` blocks
-/// of causal multi-head attention and MLP on a residual stream (pre-LN when `layerNorm`),
-/// then a bias-free unembedding of the last position.
+/// of causal multi-head attention and MLP on a residual stream (pre-LN when `layerNorm`, or the
+/// Grokfast code's block that restarts the stream from ln₁'s output), then a bias-free
+/// unembedding of the last position.
 ///
 /// Three exact shortcuts (same numbers up to float summation order), all off on the reference path:
 /// - the last block computes keys and values at every position but queries, attention output,
 ///   MLP and unembedding at the last position only — nothing else reaches the logits;
 /// - the first block's input takes only V·T distinct values (token × position), so its
-///   LayerNorm and query/key/value projection run on that table and are gathered per example;
+///   LayerNorm and query/key/value projection run on that table and are gathered per example
+///   (with the normalised-residual block, so is the LayerNorm output its residual adds onto);
 /// - position 0 attends only to itself, so the first block's whole output there is a function
 ///   of the first token: with more blocks after it, it runs on V table rows, not n examples.
 ///
@@ -111,31 +113,13 @@ public final class Transformer: TrainableModel {
 
     deinit { sequences.deallocate() }
 
-    // MARK: Initialisation
-
-    /// Nanda's scheme (his `Transformer` code, reproduced in Omnigrok): every matrix and
-    /// embedding N(0, 1)/√d_model — except the unembedding, N(0, 1)/√V — all biases 0, LayerNorm
-    /// gains 1. `scale` multiplies the random values (Omnigrok's α).
-    public func initialize(seed: Int, scale: Double = 1) {
-        var generator = SeededGenerator(seed: seed, stream: "init")
-        let d = Double(shape.modelDimension)
-        for slice in parameters.slices {
-            let values = parameters.value(slice)
-            let isNorm = slice.name.contains("norm")
-            if slice.name.hasSuffix(".bias") || isNorm {
-                let constant: Float = isNorm && slice.name.hasSuffix(".weight") ? 1 : 0
-                values.update(repeating: constant, count: slice.count)
-                continue
-            }
-            let deviation = scale / (slice.name == unembedding.name ? Double(shape.vocabularySize) : d).squareRoot()
-            for index in 0..<slice.count { values[index] = Float(deviation * generator.normal()) }
-        }
-    }
-
     // MARK: Forward
 
+    /// Whether the first block's LayerNorm and q|k|v projection run on the (position, token) table.
+    var usesTables: Bool { !reference }
+
     /// Whether the first block's position 0 runs on the token table (see the type's comment).
-    var usesFirstPositionTable: Bool { !reference && shape.layers > 1 && shape.sequenceLength > 1 }
+    var usesFirstPositionTable: Bool { usesTables && shape.layers > 1 && shape.sequenceLength > 1 }
 
     /// Query positions a block computes (the last ones): only the last in the last block, all
     /// but position 0 in the first block when the table covers it, else all (and in reference).
@@ -159,7 +143,7 @@ public final class Transformer: TrainableModel {
         let d = shape.modelDimension
         layOutSequences(tokens, count: n)
         embed(count: n)
-        if !reference { forwardTables() }
+        if usesTables { forwardTables() }
         for block in 0..<shape.layers {
             forwardBlock(block, input: blockInput(block), count: n)
             if block == 0 && usesFirstPositionTable {
@@ -183,18 +167,21 @@ public final class Transformer: TrainableModel {
         return logits.data
     }
 
-    /// tokens (n × inputTokens) → sequences (n × T): inputs, then the layout's constant tokens.
+    /// tokens (n × inputTokens) → sequences (n × T), slot by slot: an input or a constant token.
     private func layOutSequences(_ tokens: UnsafePointer<Int32>, count n: Int) {
         let (inputs, t) = (shape.sequence.inputTokens, shape.sequenceLength)
-        let appended = shape.sequence.appendedTokens
         for example in 0..<n {
             let row = sequences + example * t
-            for position in 0..<inputs {
-                let token = tokens[example * inputs + position]
-                precondition(token >= 0 && Int(token) < shape.vocabularySize, "token \(token) outside the vocabulary")
-                row[position] = token
+            for (position, slot) in shape.sequence.slots.enumerated() {
+                switch slot {
+                case .input(let index):
+                    let token = tokens[example * inputs + index]
+                    precondition(token >= 0 && Int(token) < shape.vocabularySize, "token \(token) outside the vocabulary")
+                    row[position] = token
+                case .constant(let token):
+                    row[position] = token
+                }
             }
-            for (index, token) in appended.enumerated() { row[inputs + index] = token }
         }
     }
 

@@ -32,9 +32,10 @@ extension Transformer {
             upstream = spare
             spare = upstream == streamGradient.data ? spareStreamGradient.data : streamGradient.data
         }
-        backwardEmbedding(upstream, count: n)
+        // With the tables, a normalised residual reaches the embeddings only through ln₁'s rows.
+        if !(usesTables && shape.blockForm == .normalizedResidual) { backwardEmbedding(upstream, count: n) }
         if usesFirstPositionTable { backwardFirstPositionTable() }
-        if !reference { backwardTables(count: n) }
+        if usesTables { backwardTables(count: n) }
     }
 
     /// dout (n·Tq × d, consumed) → inputGradient (n·T × d, overwritten): gradient of the block's input stream.
@@ -47,20 +48,27 @@ extension Transformer {
         backwardAfterAttention(block, work: work, upstream: upstream, rows: rows)
         CausalAttention.backward(dqkv: qkvGradient.data, dout: attentionGradient.data, probabilities: work.probabilities.data,
                                  qkv: work.qkv.data, count: n, length: t, queries: queries, heads: shape.heads, dimension: d)
-        // The residual path: queried positions get d(middle), the others nothing.
+        // The residual path: queried positions get d(middle), the others nothing. A normalised
+        // residual lands on ln₁'s output, which backwardProjection takes through ln₁.
+        let normalizedResidual = shape.blockForm == .normalizedResidual
+        let residualGradient = normalizedResidual ? normGradient.data : inputGradient
         if queries == t {
-            inputGradient.update(from: upstream, count: rows * d)
+            residualGradient.update(from: upstream, count: rows * d)
         } else {
-            inputGradient.update(repeating: 0, count: n * t * d)
+            residualGradient.update(repeating: 0, count: n * t * d)
             for example in 0..<n {
                 for query in 0..<queries {
-                    (inputGradient + (example * t + t - queries + query) * d)
+                    (residualGradient + (example * t + t - queries + query) * d)
                         .update(from: upstream + (example * queries + query) * d, count: d)
                 }
             }
         }
-        // The first block's projection gradient goes through the tables (backwardTables).
-        if index == 0 && !reference { return }
+        if normalizedResidual { inputGradient.update(repeating: 0, count: n * t * d) }
+        // The first block's projection (and normalised residual) gradient goes through the tables.
+        if index == 0 && usesTables {
+            if normalizedResidual { scatterResidualGradient(count: n) }
+            return
+        }
         backwardProjection(block, work: work, input: input, inputGradient: inputGradient, count: n, queries: queries)
     }
 
@@ -99,9 +107,10 @@ extension Transformer {
         let normalized = block.norm1 == nil ? input : UnsafePointer(work.normalized1.data)
         let weight = parameters.value(block.qkvWeight), dweight = parameters.gradient(block.qkvWeight)
         let dbias = block.qkvBias.map { parameters.gradient($0) }
-        // Without a norm the input gradient of the product lands on the stream gradient directly.
+        // Without a norm the input gradient of the product lands on the stream gradient directly;
+        // a normalised residual's gradient already waits in normGradient.
         let dnormalized = block.norm1 == nil ? inputGradient : normGradient.data
-        let beta: Float = block.norm1 == nil ? 1 : 0
+        let beta: Float = block.norm1 == nil || shape.blockForm == .normalizedResidual ? 1 : 0
         // Keys and values (all of q|k|v when every position was queried).
         let first = queries == t ? 0 : d
         BLAS.gemm(transposeA: true, transposeB: false, m: 3 * d - first, n: d, k: n * t, a: dqkv + first, lda: 3 * d,
@@ -162,6 +171,18 @@ extension Transformer {
         }
     }
 
+    /// normGradient (n·T × d), the first block's normalised-residual gradient → the table's
+    /// LayerNorm rows (T·V × d), by scatter-add over (position, token).
+    private func scatterResidualGradient(count n: Int) {
+        let (t, v, d) = (shape.sequenceLength, shape.vocabularySize, shape.modelDimension)
+        tables.residualGradient.zero()
+        for row in 0..<(n * t) {
+            let target = tables.residualGradient.data + ((row % t) * v + Int(sequences[row])) * d
+            let source = normGradient.data + row * d
+            for column in 0..<d { target[column] += source[column] }
+        }
+    }
+
     /// First block's dqkv (n·T × 3d) → table dqkv (T·V × 3d) by scatter-add; then back through
     /// the table's projection and norm to the token and position embeddings.
     func backwardTables(count n: Int) {
@@ -185,6 +206,10 @@ extension Transformer {
         Linear.backward(dx: dnormalized, dweight: parameters.gradient(block.qkvWeight),
                         dbias: block.qkvBias.map { parameters.gradient($0) }, dout: tables.qkvGradient.data,
                         x: normalized, weight: parameters.value(block.qkvWeight), count: t * v, inputs: d, outputs: width)
+        if shape.blockForm == .normalizedResidual {
+            let residual = tables.residualGradient.data
+            for index in 0..<(t * v * d) { dnormalized[index] += residual[index] }
+        }
         if let (weight, bias) = block.norm1 {
             tables.inputGradient.zero()
             LayerNorm.backward(dx: tables.inputGradient.data, dweight: parameters.gradient(weight),
@@ -214,13 +239,13 @@ extension Transformer {
     /// Forward FLOPs actually performed for n examples, times three (backward ≈ twice forward).
     public func executedFlopsPerStep(count n: Int) -> Double {
         let (t, v, d, m) = (shape.sequenceLength, shape.vocabularySize, shape.modelDimension, shape.mlpDimension)
-        var forward = reference ? 0 : Linear.forwardFlops(count: t * v, inputs: d, outputs: 3 * d)
+        var forward = usesTables ? Linear.forwardFlops(count: t * v, inputs: d, outputs: 3 * d) : 0
         if usesFirstPositionTable {
             forward += Linear.forwardFlops(count: v, inputs: d, outputs: d) + 2 * Linear.forwardFlops(count: v, inputs: d, outputs: m)
         }
         for block in 0..<shape.layers {
             let queries = queries(ofBlock: block), rows = n * queries
-            if block > 0 || reference {
+            if block > 0 || !usesTables {
                 forward += queries == t ? Linear.forwardFlops(count: n * t, inputs: d, outputs: 3 * d)
                     : Linear.forwardFlops(count: n * t, inputs: d, outputs: 2 * d) + Linear.forwardFlops(count: rows, inputs: d, outputs: d)
             }

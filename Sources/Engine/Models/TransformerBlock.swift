@@ -72,6 +72,8 @@ final class TransformerTableWorkspace {
     let input: Tensor, normalized: Tensor, mean: Tensor, inverseDeviation: Tensor
     let qkv: Tensor
     let qkvGradient: Tensor, normalizedGradient: Tensor, inputGradient: Tensor
+    /// With the normalised-residual block: the residual's gradient on the LayerNorm rows.
+    let residualGradient: Tensor
 
     init(shape: TransformerShape) {
         let rows = shape.sequenceLength * shape.vocabularySize, d = shape.modelDimension
@@ -84,27 +86,35 @@ final class TransformerTableWorkspace {
         qkvGradient = Tensor(shape: [rows, 3 * d])
         normalizedGradient = Tensor(shape: [normRows, d])
         inputGradient = Tensor(shape: [rows, d])
+        residualGradient = Tensor(shape: [shape.blockForm == .normalizedResidual ? rows : 0, d])
     }
 }
 
 // MARK: - Block forward
 
 extension Transformer {
-    /// One block: stream (n·T × d) → workspace.output (n·Tq × d), Tq = queries(ofBlock:).
+    /// One block: stream (n·T × d) → workspace.output (n·Tq × d), Tq = queries(ofBlock:). The
+    /// attention residual is the stream (pre-LN) or its ln₁ output (normalised residual).
     func forwardBlock(_ index: Int, input: UnsafePointer<Float>, count n: Int) {
         let block = blocks[index], work = workspaces[index]
         let (t, d) = (shape.sequenceLength, shape.modelDimension)
         let queries = queries(ofBlock: index)
-        if index == 0 && !reference {
+        var residual = input
+        if index == 0 && usesTables {
             gatherTables(into: work.qkv.data, count: n)
+            if shape.blockForm == .normalizedResidual {
+                gatherRows(of: tables.normalized.data, width: d, into: work.normalized1.data, count: n)
+                residual = UnsafePointer(work.normalized1.data)
+            }
         } else {
             let normalized = normalize(input, rows: n * t, norm: block.norm1, out: work.normalized1,
                                        mean: work.mean1, inverseDeviation: work.inverseDeviation1)
             project(block, normalized: normalized, qkv: work.qkv.data, count: n, queries: queries)
+            if shape.blockForm == .normalizedResidual { residual = normalized }
         }
         CausalAttention.forward(out: work.attention.data, probabilities: work.probabilities.data, qkv: work.qkv.data,
                                 count: n, length: t, queries: queries, heads: shape.heads, dimension: d)
-        forwardAfterAttention(block, work: work, residual: input, count: n, residualLength: t, queries: queries)
+        forwardAfterAttention(block, work: work, residual: residual, count: n, residualLength: t, queries: queries)
     }
 
     /// work.attention (n·Tq × d) → work.output (n·Tq × d): output projection onto the residual
@@ -204,12 +214,16 @@ extension Transformer {
 
     /// qkv (n·T × 3d) row (example, position) = table qkv row (position, token)
     private func gatherTables(into qkv: UnsafeMutablePointer<Float>, count n: Int) {
-        let (t, v, width) = (shape.sequenceLength, shape.vocabularySize, 3 * shape.modelDimension)
-        let (tables, sequences) = (tables.qkv.data, sequences)
+        gatherRows(of: tables.qkv.data, width: 3 * shape.modelDimension, into: qkv, count: n)
+    }
+
+    /// out (n·T × width) row (example, position) = table (T·V × width) row (position, token)
+    private func gatherRows(of table: UnsafePointer<Float>, width: Int, into out: UnsafeMutablePointer<Float>, count n: Int) {
+        let (t, v, sequences) = (shape.sequenceLength, shape.vocabularySize, sequences)
         Parallel.forRanges(n * t, grain: Parallel.rowGrain(width)) { rows in
             for row in rows {
-                let source = tables + ((row % t) * v + Int(sequences[row])) * width
-                (qkv + row * width).update(from: source, count: width)
+                let source = table + ((row % t) * v + Int(sequences[row])) * width
+                (out + row * width).update(from: source, count: width)
             }
         }
     }

@@ -10,8 +10,9 @@ extension Transformer {
         for token in 0..<v {
             (work.attention.data + token * d).update(from: tables.qkv.data + token * 3 * d + 2 * d, count: d)
         }
-        // The residual is the embedding sum at position 0: table input rows 0..<V.
-        forwardAfterAttention(blocks[0], work: work, residual: tables.input.data, count: v, residualLength: 1, queries: 1)
+        // The residual is the embedding sum at position 0 (table input rows 0..<V), or its LayerNorm.
+        let residual = shape.blockForm == .normalizedResidual ? tables.normalized.data : tables.input.data
+        forwardAfterAttention(blocks[0], work: work, residual: residual, count: v, residualLength: 1, queries: 1)
     }
 
     /// first block outputs → firstStream (n·T × d): position 0 from the table by first token,
@@ -41,11 +42,17 @@ extension Transformer {
 
     /// firstPositionGradient (V × d) → first-block parameter gradients, attentionGradient
     /// (V × d, read by backwardTables as d(value) of position 0), and the embeddings' share
-    /// through the residual: dtoken[v] += d(middle)[v], dposition[0] += Σ_v d(middle)[v].
+    /// through the residual: dtoken[v] += d(middle)[v], dposition[0] += Σ_v d(middle)[v] — or,
+    /// with the normalised residual, the table's LayerNorm-row gradient at position 0.
     func backwardFirstPositionTable() {
         let (v, d) = (shape.vocabularySize, shape.modelDimension)
         let upstream = firstPositionGradient.data
         backwardAfterAttention(blocks[0], work: firstPositionWork, upstream: upstream, rows: v)
+        if shape.blockForm == .normalizedResidual {
+            let target = tables.residualGradient.data
+            for index in 0..<(v * d) { target[index] += upstream[index] }
+            return
+        }
         let tokenGradient = parameters.gradient(tokenEmbedding), positionGradient = parameters.gradient(positionEmbedding)
         for token in 0..<v {
             let source = upstream + token * d, target = tokenGradient + token * d

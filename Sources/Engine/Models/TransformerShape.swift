@@ -1,26 +1,42 @@
 import TrialSchema
 
 /// The shape of a decoder-only transformer over fixed-length token sequences: vocabulary,
-/// sequence layout, widths, depth, activation and whether LayerNorm is used.
+/// sequence layout, widths, depth, activation, whether LayerNorm is used and the block's form.
 ///
 /// The classifier reads the residual stream at the last position only (the modular tasks
 /// predict one answer token), through a bias-free unembedding to `classes` logits.
 public struct TransformerShape: Sendable, Equatable {
     public typealias Activation = MLPShape.Activation
 
-    /// How an example becomes a sequence: the dataset's `inputTokens` ids per example, then the
-    /// constant ids of `appendedTokens` (e.g. `[p]` for Nanda's `a b =`).
+    /// How an example becomes a sequence: each position holds one of the example's
+    /// `inputTokens` ids or a constant id (`=`, an operator), e.g. `a op b =`.
     public struct SequenceLayout: Sendable, Equatable {
-        public var inputTokens: Int
-        public var appendedTokens: [Int32]
-
-        public init(inputTokens: Int, appendedTokens: [Int32] = []) {
-            precondition(inputTokens >= 0 && inputTokens + appendedTokens.count >= 1, "a sequence needs a position")
-            self.inputTokens = inputTokens
-            self.appendedTokens = appendedTokens
+        public enum Slot: Sendable, Equatable {
+            /// The example's input token at this index.
+            case input(Int)
+            case constant(Int32)
         }
 
-        public var length: Int { inputTokens + appendedTokens.count }
+        public var inputTokens: Int
+        public var slots: [Slot]
+
+        public init(inputTokens: Int, slots: [Slot]) {
+            precondition(!slots.isEmpty, "a sequence needs a position")
+            precondition(slots.allSatisfy { if case .input(let index) = $0 { (0..<inputTokens).contains(index) } else { true } },
+                         "a slot reads an input the example does not have")
+            self.inputTokens = inputTokens
+            self.slots = slots
+        }
+
+        /// The inputs in order, then the constant ids of `appendedTokens` (e.g. `[p]` for `a b =`).
+        public init(inputTokens: Int, appendedTokens: [Int32] = []) {
+            self.init(inputTokens: inputTokens,
+                      slots: (0..<inputTokens).map { Slot.input($0) } + appendedTokens.map { Slot.constant($0) })
+        }
+
+        public var length: Int { slots.count }
+
+        var constants: [Int32] { slots.compactMap { if case .constant(let token) = $0 { token } else { nil } } }
     }
 
     public var vocabularySize: Int
@@ -36,13 +52,16 @@ public struct TransformerShape: Sendable, Equatable {
     /// Biases on the query/key/value and attention-output projections (PyTorch's
     /// `nn.MultiheadAttention` has them; Nanda's attention does not).
     public var attentionBias: Bool
+    /// What each block's attention residual adds onto (`normalizedResidual` needs `layerNorm`).
+    public var blockForm: TransformerBlockForm
 
     public init(vocabularySize: Int, sequence: SequenceLayout, modelDimension: Int, heads: Int, mlpDimension: Int,
                 layers: Int, classes: Int, activation: Activation = .relu, layerNorm: Bool = false,
-                attentionBias: Bool = false) {
+                attentionBias: Bool = false, blockForm: TransformerBlockForm = .preNorm) {
         precondition(layers >= 1, "a transformer needs at least one layer")
         precondition(heads >= 1 && modelDimension % heads == 0, "model dimension \(modelDimension) not divisible by \(heads) heads")
-        precondition(sequence.appendedTokens.allSatisfy { $0 >= 0 && Int($0) < vocabularySize }, "appended token outside the vocabulary")
+        precondition(sequence.constants.allSatisfy { $0 >= 0 && Int($0) < vocabularySize }, "constant token outside the vocabulary")
+        precondition(blockForm == .preNorm || layerNorm, "a normalised residual needs LayerNorm")
         self.vocabularySize = vocabularySize
         self.sequence = sequence
         self.modelDimension = modelDimension
@@ -53,6 +72,7 @@ public struct TransformerShape: Sendable, Equatable {
         self.activation = activation
         self.layerNorm = layerNorm
         self.attentionBias = attentionBias
+        self.blockForm = blockForm
     }
 
     /// Nanda's modular-arithmetic transformer (d 128, 4 heads, d_mlp 512, ReLU, no LayerNorm)

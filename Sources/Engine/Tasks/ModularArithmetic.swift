@@ -27,15 +27,17 @@ extension ModularOperation {
     }
 }
 
-/// Every defined equation `a ∘ b = c (mod p)` as a two-token example (a, b) → c.
+/// Every defined equation `a ∘ b = c (mod p)` as a two-token example (a, b) → c; b ≠ 0 when
+/// `excludingZeroSecondOperand`, as the Grokfast and NeuralGrok code build their data.
 public enum ModularArithmetic {
-    public static func dataset(operation: ModularOperation, modulus p: Int) -> Dataset {
+    public static func dataset(operation: ModularOperation, modulus p: Int,
+                               excludingZeroSecondOperand: Bool = false) -> Dataset {
         var tokens: [Int32] = []
         var labels: [Int32] = []
         tokens.reserveCapacity(2 * p * p)
         labels.reserveCapacity(p * p)
         for a in 0..<p {
-            for b in 0..<p {
+            for b in (excludingZeroSecondOperand ? 1 : 0)..<p {
                 guard let c = operation.apply(a, b, modulus: p) else { continue }
                 tokens.append(Int32(a))
                 tokens.append(Int32(b))

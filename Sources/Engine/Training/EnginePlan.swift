@@ -23,7 +23,8 @@ public enum EnginePlan {
             if task.operation == .divide, !isPrime(task.modulus) {
                 throw Unsupported(path: "$.task.modulus", reason: "division needs a prime modulus, got \(task.modulus)")
             }
-            let all = ModularArithmetic.dataset(operation: task.operation, modulus: task.modulus)
+            let all = ModularArithmetic.dataset(operation: task.operation, modulus: task.modulus,
+                                                excludingZeroSecondOperand: task.layout.excludesZeroSecondOperand)
             return DataSplit(all: all, trainFraction: task.trainFraction, seed: config.seed)
         case .parity(let task):
             return VectorTasks.parity(bits: task.bits, order: task.order, trainCount: task.trainCount,
@@ -40,9 +41,12 @@ public enum EnginePlan {
 
     /// The target stage's plan, with the trial's amplifier and diagnostics.
     public static func targetPlan(for config: TrialConfig, data: DataSplit) throws -> TrainingPlan {
-        let model = try modelShape(for: config.target.architecture, data: data)
+        let model = try modelShape(for: config.target.architecture, layout: config.task.tokenLayout, data: data)
         var plan = trainingPlan(model: model, training: config.target.training, budget: config.budget,
                                 evalEvery: config.evalEvery, criteria: config.thresholds, seed: config.seed)
+        if case .transformer(let settings) = config.target.architecture {
+            plan.transformerInitialization = settings.initialization
+        }
         plan.amplifier = config.amplifier
         plan.diagnostics = config.diagnostics
         return plan
@@ -76,7 +80,8 @@ public enum EnginePlan {
 
     // MARK: Models
 
-    public static func modelShape(for architecture: Architecture, data: DataSplit) throws -> ModelShape {
+    public static func modelShape(for architecture: Architecture, layout: TokenLayout = .plain,
+                                  data: DataSplit) throws -> ModelShape {
         switch architecture {
         case .mlp(let settings):
             return .mlp(mlpShape(for: settings, data: data))
@@ -84,8 +89,8 @@ public enum EnginePlan {
             guard case .tokens(let perExample, let vocabulary) = data.train.inputs else {
                 throw Unsupported(path: "$.target.architecture", reason: "a transformer reads token sequences")
             }
-            return .transformer(transformerShape(for: settings, tokensPerExample: perExample, vocabulary: vocabulary,
-                                                 classes: data.train.classes))
+            return .transformer(transformerShape(for: settings, layout: layout, tokensPerExample: perExample,
+                                                 vocabulary: vocabulary, classes: data.train.classes))
         }
     }
 
@@ -98,14 +103,16 @@ public enum EnginePlan {
                         depth: settings.depth, classes: data.train.classes, activation: settings.activation, bias: settings.bias)
     }
 
-    /// The transformer over `tokens… =`: the task's tokens, then `=` as one more vocabulary entry.
-    public static func transformerShape(for settings: TransformerSettings, tokensPerExample: Int, vocabulary: Int,
-                                 classes: Int) -> TransformerShape {
-        TransformerShape(vocabularySize: vocabulary + 1,
-                         sequence: .init(inputTokens: tokensPerExample, appendedTokens: [Int32(vocabulary)]),
-                         modelDimension: settings.modelDimensions, heads: settings.heads, mlpDimension: settings.mlpDimensions,
-                         layers: settings.layers, classes: classes, activation: settings.activation,
-                         layerNorm: settings.layerNorm, attentionBias: settings.attentionBias)
+    /// The transformer over the task's sequence: its tokens, `=` (id `vocabulary`) and, in the
+    /// papers' layouts, an operator (id `vocabulary + 1`) read into logits over every token.
+    public static func transformerShape(for settings: TransformerSettings, layout: TokenLayout = .plain,
+                                        tokensPerExample: Int, vocabulary: Int, classes: Int) -> TransformerShape {
+        let sequence = layout.sequence(inputTokens: tokensPerExample, vocabulary: vocabulary)
+        return TransformerShape(vocabularySize: sequence.vocabulary, sequence: sequence.layout,
+                                modelDimension: settings.modelDimensions, heads: settings.heads,
+                                mlpDimension: settings.mlpDimensions, layers: settings.layers,
+                                classes: layout == .plain ? classes : sequence.vocabulary, activation: settings.activation,
+                                layerNorm: settings.layerNorm, attentionBias: settings.attentionBias, blockForm: settings.block)
     }
 
     private static func isPrime(_ number: Int) -> Bool {

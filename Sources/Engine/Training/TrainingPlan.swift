@@ -12,6 +12,8 @@ public struct TrainingPlan: Sendable {
     /// Record weight norm, gradient norm and AGE at every evaluation.
     public var diagnostics = false
     public var initScale: Double = 1
+    /// How a transformer draws its initial parameters (MLPs have one scheme).
+    public var transformerInitialization = TransformerInitialization.nanda
     public var optimizer: OptimizerSettings = .adamW(AdamSettings())
     public var learningRate: Float = 1e-3
     public var weightDecay: Float = 1

@@ -107,7 +107,7 @@ public final class TrialRunner {
             return freshMLP(shape, plan: plan, capacity: capacity)
         case .transformer(let shape):
             let model = Transformer(shape: shape, capacity: capacity, path: plan.path)
-            model.initialize(seed: plan.seed, scale: plan.initScale)
+            model.initialize(seed: plan.seed, scale: plan.initScale, scheme: plan.transformerInitialization)
             return model
         }
     }

@@ -244,6 +244,19 @@ extension ConfigField {
         }, write: { root, members in members[key] = .string(root[keyPath: path].rawValue) })
     }
 
+    /// One case of a plain enum, written only when it is not `omitted`: for members added after
+    /// ids were first taken, so configs that leave them at that value keep their form and id.
+    public static func choice<Choice: RawRepresentable & CaseIterable & Equatable>(
+        _ key: String, _ path: WritableKeyPath<Root, Choice>, omittedAt omitted: Choice
+    ) -> ConfigField where Choice.RawValue == String {
+        ConfigField(read: { root, reader in
+            root[keyPath: path] = try reader.choice(key, default: root[keyPath: path])
+        }, write: { root, members in
+            let value = root[keyPath: path]
+            if value != omitted { members[key] = .string(value.rawValue) }
+        })
+    }
+
     public static func fixed(_ member: FixedMember) -> ConfigField {
         ConfigField(read: { _, reader in try member.read(from: &reader) }, write: { _, members in member.write(into: &members) })
     }

@@ -150,6 +150,7 @@ extension ModularTask: ConfigObject {
             .choice("operation", \.operation),
             .integer("modulus", \.modulus, in: 2...2000),
             .number("trainFraction", \.trainFraction, in: 0.001...0.999, "a fraction strictly between 0 and 1"),
+            .choice("layout", \.layout, omittedAt: .plain),
         ]
     }
 }
@@ -239,10 +240,16 @@ extension TransformerSettings: ConfigObject {
                      default: \.heads),
             .flag("layerNorm", \.layerNorm),
             .flag("attentionBias", \.attentionBias),
+            .choice("block", \.block, omittedAt: .preNorm),
+            .choice("initialization", \.initialization, omittedAt: .nanda),
         ]
     }
 
     public static func validate(_ model: TransformerSettings, at path: String) throws {
+        if model.block == .normalizedResidual, !model.layerNorm {
+            throw ConfigError(path: path + ".block", expected: "\"preNorm\" without layerNorm (the normalised residual is ln₁'s output)",
+                              found: "\"normalizedResidual\"")
+        }
         guard model.modelDimensions % model.heads == 0 else {
             throw ConfigError(path: path + ".heads", expected: "a divisor of embeddingDim (\(model.modelDimensions))",
                               found: String(model.heads))
