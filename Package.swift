@@ -4,7 +4,7 @@ import PackageDescription
 /// Numeric code needs libm calls that do not set errno (so sqrt/exp vectorise) and a modern
 /// x86-64 target (AVX2/FMA); both only matter for optimised builds.
 let numericFlags: [SwiftSetting] = [
-    .unsafeFlags(["-Xcc", "-fno-math-errno", "-target-cpu", "haswell"], .when(configuration: .release)),
+    .unsafeFlags(["-Xcc", "-fno-math-errno", "-target-cpu", "haswell"], .when(configuration: .release))
 ]
 
 let package = Package(
@@ -72,8 +72,9 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TrialSchema"], swiftSettings: numericFlags),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "TrialSchema"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Protocol", "TrialSchema"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "TrialSchema"],
-                    swiftSettings: numericFlags),
+        .testTarget(
+            name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "TrialSchema"],
+            swiftSettings: numericFlags),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -54,8 +54,10 @@ public struct NeuralGrokSettings: Hashable, Sendable {
     /// Global gradient-norm clip after amplification (0 = off); the reference code clips at 1.
     public var clip = 1.0
 
-    public init(hidden: [Int] = [32], rescale: Double = 1, outerEvery: Int = 4, outerLearningRate: Double = 1e-4,
-                outerFraction: Double = 0.02, clip: Double = 1) {
+    public init(
+        hidden: [Int] = [32], rescale: Double = 1, outerEvery: Int = 4, outerLearningRate: Double = 1e-4,
+        outerFraction: Double = 0.02, clip: Double = 1
+    ) {
         self.hidden = hidden
         self.rescale = rescale
         self.outerEvery = outerEvery

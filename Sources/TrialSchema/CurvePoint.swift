@@ -8,8 +8,10 @@ public struct CurvePoint: Hashable, Sendable {
     /// Recorded when the trial asks for diagnostics.
     public var diagnostics: GradientDiagnostics?
 
-    public init(step: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double,
-                diagnostics: GradientDiagnostics? = nil) {
+    public init(
+        step: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double,
+        diagnostics: GradientDiagnostics? = nil
+    ) {
         self.step = step
         self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy

@@ -32,8 +32,10 @@ public struct MLPSettings: Hashable, Sendable {
     public var activation = ActivationFunction.relu
     public var bias = true
 
-    public init(embeddingDimensions: Int = 128, width: Int = 512, depth: Int = 1, activation: ActivationFunction = .relu,
-                bias: Bool = true) {
+    public init(
+        embeddingDimensions: Int = 128, width: Int = 512, depth: Int = 1, activation: ActivationFunction = .relu,
+        bias: Bool = true
+    ) {
         self.embeddingDimensions = embeddingDimensions
         self.width = width
         self.depth = depth

@@ -38,8 +38,10 @@ public struct ModularTask: Hashable, Sendable {
     /// The sequence a transformer reads, and whether b = 0 is left out.
     public var layout = TokenLayout.plain
 
-    public init(operation: ModularOperation = .add, modulus: Int = 97, trainFraction: Double = 0.5,
-                layout: TokenLayout = .plain) {
+    public init(
+        operation: ModularOperation = .add, modulus: Int = 97, trainFraction: Double = 0.5,
+        layout: TokenLayout = .plain
+    ) {
         self.operation = operation
         self.modulus = modulus
         self.trainFraction = trainFraction

@@ -64,8 +64,10 @@ struct BenchCommand: ParsableCommand {
                 times.sort()
                 let median = times[times.count / 2]
                 let executed = runner.model.executedFlopsPerStep(count: batch)
-                print(String(format: "%-10@ %7d  %16.2f  %6.2f  %13.1f  %16.1f", path == .reference ? "reference" : "engine",
-                             threadCount, median, times[0], denseFlops / median / 1e6, executed / median / 1e6))
+                print(
+                    String(
+                        format: "%-10@ %7d  %16.2f  %6.2f  %13.1f  %16.1f", path == .reference ? "reference" : "engine",
+                        threadCount, median, times[0], denseFlops / median / 1e6, executed / median / 1e6))
             }
         }
     }

@@ -24,28 +24,35 @@ enum GrokTransfer {
     /// The weak model for this trial, from the worker's cache when an identical one (task,
     /// weak config, evaluation period, seed) was already trained here. `train` runs the weak
     /// plan (default: a fresh runner, run to its end); checkpointing passes its own.
-    static func weakModel(for config: TrialConfig, weak: WeakStage, data: DataSplit,
-                          train: ((TrainingPlan) -> (runner: TrialRunner, outcome: TrainingOutcome))? = nil)
-        -> (model: WeakModel, summary: WeakRunSummary) {
+    static func weakModel(
+        for config: TrialConfig, weak: WeakStage, data: DataSplit,
+        train: ((TrainingPlan) -> (runner: TrialRunner, outcome: TrainingOutcome))? = nil
+    )
+        -> (model: WeakModel, summary: WeakRunSummary)
+    {
         let key = cacheKey(for: config, weak: weak)
         let (model, reused) = WeakModelCache.shared.value(for: key) {
             let plan = EnginePlan.weakPlan(for: config, weak: weak, data: data)
             guard case .mlp(let shape) = plan.model else { preconditionFailure("weak models are MLPs") }
-            let (runner, outcome) = train?(plan) ?? {
-                let network = TrialRunner.freshMLP(shape, plan: plan, capacity: TrialRunner.workspaceCapacity(plan: plan, data: data))
-                let runner = TrialRunner(plan: plan, data: data, model: network)
-                return (runner, runner.run())
-            }()
+            let (runner, outcome) =
+                train?(plan)
+                ?? {
+                    let network = TrialRunner.freshMLP(shape, plan: plan, capacity: TrialRunner.workspaceCapacity(plan: plan, data: data))
+                    let runner = TrialRunner(plan: plan, data: data, model: network)
+                    return (runner, runner.run())
+                }()
             guard let network = runner.model as? MLP else { preconditionFailure("weak models are MLPs") }
             // The transferred matrix's rank: the embedding dimension for tokens, the first
             // layer's width for feature inputs.
             let rank = config.task.readsTokens ? weak.model.embeddingDimensions : weak.model.width
-            return WeakModel(representation: network.inputRepresentation(), rank: rank, steps: outcome.steps,
-                             seconds: outcome.seconds, flops: outcome.denseFlops,
-                             finalTestAccuracy: outcome.curve.last?.testAccuracy ?? .nan)
+            return WeakModel(
+                representation: network.inputRepresentation(), rank: rank, steps: outcome.steps,
+                seconds: outcome.seconds, flops: outcome.denseFlops,
+                finalTestAccuracy: outcome.curve.last?.testAccuracy ?? .nan)
         }
-        let summary = WeakRunSummary(key: key, steps: model.steps, seconds: model.seconds, flops: model.flops,
-                                     finalTestAccuracy: model.finalTestAccuracy, reused: reused)
+        let summary = WeakRunSummary(
+            key: key, steps: model.steps, seconds: model.seconds, flops: model.flops,
+            finalTestAccuracy: model.finalTestAccuracy, reused: reused)
         return (model, summary)
     }
 
@@ -59,8 +66,10 @@ enum GrokTransfer {
 
     /// The target's plan and model: the trial's MLP, initialised from the trial seed, its input
     /// layer factorised to the weak model's rank (except for `copy`) and given the transfer.
-    static func target(for config: TrialConfig, transfer: Transfer, data: DataSplit,
-                       weak: WeakModel) throws -> (plan: TrainingPlan, model: MLP) {
+    static func target(
+        for config: TrialConfig, transfer: Transfer, data: DataSplit,
+        weak: WeakModel
+    ) throws -> (plan: TrainingPlan, model: MLP) {
         var plan = try EnginePlan.targetPlan(for: config, data: data)
         guard case .mlp(var shape) = plan.model else {
             throw EnginePlan.Unsupported(path: "$.target.architecture", reason: "GrokTransfer trains an MLP target")

@@ -14,7 +14,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Coordinator endpoint, e.g. tcp://node01:5555.")
     var connect: String
 
-    @Option(help: "Compute threads per trial: matrix products and the engine's loops (one worker per core with 1 thread each gives the most trials per second).")
+    @Option(
+        help:
+            "Compute threads per trial: matrix products and the engine's loops (one worker per core with 1 thread each gives the most trials per second)."
+    )
     var threads: Int = 1
 
     @Option(help: "Authenticate with the CURVE key bundle in this directory (made by `grok-coord keys`).")
@@ -23,18 +26,24 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Worker id (default: HOST-PID).")
     var id: String?
 
-    @Option(help: ArgumentHelp("Seconds between the checkpoints of a running trial sent to the coordinator, so a trial "
-                               + "that runs again (this worker died, was preempted) continues from there; 0 for none.",
-                               valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds between the checkpoints of a running trial sent to the coordinator, so a trial "
+                + "that runs again (this worker died, was preempted) continues from there; 0 for none.",
+            valueName: "seconds"))
     var checkpointEvery: Double = 60
 
-    @Option(help: ArgumentHelp("The run's states folder (RUN_DIR/states) on a filesystem shared with the coordinator: "
-                               + "checkpoints are written there and only announced, instead of sent over the network.",
-                               valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "The run's states folder (RUN_DIR/states) on a filesystem shared with the coordinator: "
+                + "checkpoints are written there and only announced, instead of sent over the network.",
+            valueName: "dir"))
     var sharedStates: String?
 
-    @Option(help: ArgumentHelp("Exit when this process (the coordinator that started the worker) is gone; "
-                               + "also leaves Ctrl-C to it.", visibility: .hidden))
+    @Option(
+        help: ArgumentHelp(
+            "Exit when this process (the coordinator that started the worker) is gone; "
+                + "also leaves Ctrl-C to it.", visibility: .hidden))
     var parentPid: Int32?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -66,8 +75,9 @@ struct RunCommand: ParsableCommand {
         let host = ProcessInfo.processInfo.hostName
         let pid = Int(ProcessInfo.processInfo.processIdentifier)
         let workerId = id ?? "\(host)-\(pid)"
-        let info = WorkerInfo(workerId: workerId, host: host, cores: ProcessInfo.processInfo.activeProcessorCount,
-                              build: EngineInfo.build, blasThreads: threads, pid: pid)
+        let info = WorkerInfo(
+            workerId: workerId, host: host, cores: ProcessInfo.processInfo.activeProcessorCount,
+            build: EngineInfo.build, blasThreads: threads, pid: pid)
         let endpoint = connect
         var options = ZeroMQOptions()
         if let curveKeys {

@@ -16,10 +16,14 @@ enum StateBench {
         let restore = try median(repeats) { _ = try TrialRunner(plan: short, data: data, restoring: state) }
         let build = median(repeats) { _ = TrialRunner(plan: short, data: data) }
         let parameters = runner.model.parameters.count
-        print(String(format: "state   %.2f MB (%d parameters; %.1f bytes per parameter)", Double(state.count) / 1e6,
-                     parameters, Double(state.count) / Double(parameters)))
-        print(String(format: "        capture %.1f ms, restore %.1f ms (of which %.1f ms building a fresh runner)",
-                     capture, restore, build))
+        print(
+            String(
+                format: "state   %.2f MB (%d parameters; %.1f bytes per parameter)", Double(state.count) / 1e6,
+                parameters, Double(state.count) / Double(parameters)))
+        print(
+            String(
+                format: "        capture %.1f ms, restore %.1f ms (of which %.1f ms building a fresh runner)",
+                capture, restore, build))
     }
 
     /// Median milliseconds of `body` over `repeats` runs.

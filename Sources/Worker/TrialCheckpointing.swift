@@ -41,8 +41,10 @@ final class TrialCheckpointing: Sendable {
     private let clock = ContinuousClock()
     private let lastState: Mutex<ContinuousClock.Instant>
 
-    init(config: TrialConfig, every interval: Double? = nil, stagger: Double = 0,
-         onState: @escaping @Sendable (_ state: Data, _ step: Int) -> Void = { _, _ in }) {
+    init(
+        config: TrialConfig, every interval: Double? = nil, stagger: Double = 0,
+        onState: @escaping @Sendable (_ state: Data, _ step: Int) -> Void = { _, _ in }
+    ) {
         precondition(interval.map { $0 > 0 } ?? true, "a state interval must be positive")
         self.config = config
         self.interval = interval
@@ -85,9 +87,11 @@ final class TrialCheckpointing: Sendable {
     /// engine cannot run, one too large for this machine's memory (checked before anything is
     /// allocated, on every path: the worker service and `grok-worker trial`) or a state that
     /// does not fit, and `TrialStopped` when asked to stop; training itself does not throw.
-    func run(host: String, resumingFrom saved: TrialState? = nil,
-             onEvaluation: (CurvePoint) -> Void = { _ in },
-             onWeakEvaluation: (CurvePoint) -> Void = { _ in }) throws -> Completion {
+    func run(
+        host: String, resumingFrom saved: TrialState? = nil,
+        onEvaluation: (CurvePoint) -> Void = { _ in },
+        onWeakEvaluation: (CurvePoint) -> Void = { _ in }
+    ) throws -> Completion {
         try TrialExecution.checkMemory(config)
         let data = try EnginePlan.data(for: config)
         switch config.method {
@@ -103,8 +107,9 @@ final class TrialCheckpointing: Sendable {
             return finish(runner, weak: nil, outcome: try train(runner, weak: nil, onEvaluation: onEvaluation), host: host)
         case .grokTransfer(let weakStage, let transfer):
             let (target, weak) = try withoutActuallyEscaping(onWeakEvaluation) { onWeakEvaluation in
-                try transferTarget(weakStage: weakStage, transfer: transfer, data: data, saved: saved,
-                                   onWeakEvaluation: onWeakEvaluation)
+                try transferTarget(
+                    weakStage: weakStage, transfer: transfer, data: data, saved: saved,
+                    onWeakEvaluation: onWeakEvaluation)
             }
             return finish(target, weak: weak, outcome: try train(target, weak: weak, onEvaluation: onEvaluation), host: host)
         }
@@ -112,8 +117,10 @@ final class TrialCheckpointing: Sendable {
 
     /// GrokTransfer's target runner: restored in the target stage, or built after the weak
     /// stage (itself continued from a weak-stage state, or trained, or taken from the cache).
-    private func transferTarget(weakStage: WeakStage, transfer: Transfer, data: DataSplit, saved: TrialState?,
-                                onWeakEvaluation: @escaping (CurvePoint) -> Void) throws -> (TrialRunner, TrialState.WeakStage) {
+    private func transferTarget(
+        weakStage: WeakStage, transfer: Transfer, data: DataSplit, saved: TrialState?,
+        onWeakEvaluation: @escaping (CurvePoint) -> Void
+    ) throws -> (TrialRunner, TrialState.WeakStage) {
         if case .target(let weak?, let payload)? = saved?.stage {
             var targetPlan = try EnginePlan.targetPlan(for: config, data: data)
             guard case .mlp(var shape) = targetPlan.model else {
@@ -133,12 +140,16 @@ final class TrialCheckpointing: Sendable {
             try expectFresh(saved, stage: "target")
         }
         let weak = GrokTransfer.weakModel(for: config, weak: weakStage, data: data) { weakPlan in
-            let runner = resumedWeak ?? {
-                guard case .mlp(let shape) = weakPlan.model else { preconditionFailure("weak models are MLPs") }
-                return TrialRunner(plan: weakPlan, data: data,
-                                   model: TrialRunner.freshMLP(shape, plan: weakPlan,
-                                                               capacity: TrialRunner.workspaceCapacity(plan: weakPlan, data: data)))
-            }()
+            let runner =
+                resumedWeak
+                ?? {
+                    guard case .mlp(let shape) = weakPlan.model else { preconditionFailure("weak models are MLPs") }
+                    return TrialRunner(
+                        plan: weakPlan, data: data,
+                        model: TrialRunner.freshMLP(
+                            shape, plan: weakPlan,
+                            capacity: TrialRunner.workspaceCapacity(plan: weakPlan, data: data)))
+                }()
             return (runner, self.train(runner, stage: { .weak(runner: $0.statePayload()) }, onEvaluation: onWeakEvaluation))
         }
         let target = try GrokTransfer.target(for: config, transfer: transfer, data: data, weak: weak.model)
@@ -148,19 +159,24 @@ final class TrialCheckpointing: Sendable {
 
     private func expectFresh(_ saved: TrialState?, stage: String) throws {
         guard let saved else { return }
-        throw TrialStateError.shapeMismatch(what: "trial stage", expected: "a state of a \(config.method.caseName) trial",
-                                            found: "a \(saved.stage.name)-stage state")
+        throw TrialStateError.shapeMismatch(
+            what: "trial stage", expected: "a state of a \(config.method.caseName) trial",
+            found: "a \(saved.stage.name)-stage state")
     }
 
     // MARK: States
 
     /// The target stage's run (or the only one), with states taken as due.
-    private func train(_ runner: TrialRunner, weak: TrialState.WeakStage?,
-                       onEvaluation: (CurvePoint) -> Void) throws -> TrainingOutcome {
+    private func train(
+        _ runner: TrialRunner, weak: TrialState.WeakStage?,
+        onEvaluation: (CurvePoint) -> Void
+    ) throws -> TrainingOutcome {
         startStage()
-        let end = runner.run(until: { stopRequested }, onEvaluation: onEvaluation, onStepBoundary: { step in
-            saveIfDue(.target(weak: weak, runner: runner.statePayload()), step: step)
-        })
+        let end = runner.run(
+            until: { stopRequested }, onEvaluation: onEvaluation,
+            onStepBoundary: { step in
+                saveIfDue(.target(weak: weak, runner: runner.statePayload()), step: step)
+            })
         switch end {
         case .finished(let outcome): return outcome
         case .stopped(let step): throw TrialStopped(step: step)
@@ -168,8 +184,10 @@ final class TrialCheckpointing: Sendable {
     }
 
     /// GrokTransfer's weak stage: runs to its end (it takes seconds), with states as due.
-    private func train(_ runner: TrialRunner, stage: (TrialRunner) -> TrialState.Stage,
-                       onEvaluation: (CurvePoint) -> Void) -> TrainingOutcome {
+    private func train(
+        _ runner: TrialRunner, stage: (TrialRunner) -> TrialState.Stage,
+        onEvaluation: (CurvePoint) -> Void
+    ) -> TrainingOutcome {
         startStage()
         return runner.run(onEvaluation: onEvaluation, onStepBoundary: { _ in saveIfDue(stage(runner), step: 0) })
     }
@@ -189,15 +207,20 @@ final class TrialCheckpointing: Sendable {
     /// Whether a state is due now (requested, or the interval has passed); resets both.
     private func stateDue() -> Bool {
         let now = clock.now
-        let asked = requested.withLock { value in defer { value = false }; return value }
+        let asked = requested.withLock { value in
+            defer { value = false }
+            return value
+        }
         let timely = interval.map { seconds in lastState.withLock { now - $0 >= .seconds(seconds) } } ?? false
         guard asked || timely else { return false }
         lastState.withLock { $0 = now }
         return true
     }
 
-    private func finish(_ runner: TrialRunner, weak: TrialState.WeakStage?, outcome: TrainingOutcome,
-                        host: String) -> Completion {
+    private func finish(
+        _ runner: TrialRunner, weak: TrialState.WeakStage?, outcome: TrainingOutcome,
+        host: String
+    ) -> Completion {
         var result = TrialExecution.result(id: config.id, outcome: outcome, host: host)
         if let weak {
             result.seconds += weak.summary.seconds

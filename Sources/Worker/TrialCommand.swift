@@ -32,15 +32,19 @@ struct TrialCommand: ParsableCommand {
     @Flag(help: "Print only the summary.")
     var quiet = false
 
-    @Option(help: ArgumentHelp("Save the trial's complete state to this file (atomically replaced) every --state-every seconds, and at the end of a run censored by its budget.",
-                               valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Save the trial's complete state to this file (atomically replaced) every --state-every seconds, and at the end of a run censored by its budget.",
+            valueName: "path"))
     var saveState: String?
 
     @Option(help: ArgumentHelp("Seconds between saved states (default 60).", valueName: "seconds"))
     var stateEvery: Double?
 
-    @Option(help: ArgumentHelp("Continue from a state saved by --save-state: same config (the budget may be larger), same build and --threads.",
-                               valueName: "state"))
+    @Option(
+        help: ArgumentHelp(
+            "Continue from a state saved by --save-state: same config (the budget may be larger), same build and --threads.",
+            valueName: "state"))
     var resume: String?
 
     func validate() throws {
@@ -77,7 +81,8 @@ struct TrialCommand: ParsableCommand {
         let checkpointing = TrialCheckpointing(config: trial, every: target == nil ? nil : stateEvery ?? 60) { state, _ in
             guard let target else { return }
             do { try StateFile.write(state, to: target) } catch {
-                FileHandle.standardError.write(Data("warning: cannot save the trial state to \(target): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("warning: cannot save the trial state to \(target): \(error.localizedDescription)\n".utf8))
             }
         }
         var saved: TrialState?
@@ -103,9 +108,13 @@ struct TrialCommand: ParsableCommand {
         guard let target else { return completion.result }
         if let state = completion.finalState {
             try StateFile.write(state, to: target)
-            if !quiet { note("final state at step \(completion.result.steps) saved to \(target) (continue it under a larger budget with --resume)") }
+            if !quiet {
+                note("final state at step \(completion.result.steps) saved to \(target) (continue it under a larger budget with --resume)")
+            }
         } else if !quiet {
-            note("the trial \(completion.result.outcome.rawValue): no final state to continue (\(target) keeps the last periodic one, if any)")
+            note(
+                "the trial \(completion.result.outcome.rawValue): no final state to continue (\(target) keeps the last periodic one, if any)"
+            )
         }
         return completion.result
     }
@@ -146,9 +155,10 @@ final class ProgressPrinter {
     func show(_ point: CurvePoint) {
         guard enabled, Date().timeIntervalSince(lastPrint) > 0.25 else { return }
         lastPrint = Date()
-        let line = String(format: "step %6d/%d  train loss %.4f acc %5.1f%%  test loss %.4f acc %5.1f%%",
-                          point.step, budget, point.trainLoss, 100 * point.trainAccuracy,
-                          point.testLoss, 100 * point.testAccuracy)
+        let line = String(
+            format: "step %6d/%d  train loss %.4f acc %5.1f%%  test loss %.4f acc %5.1f%%",
+            point.step, budget, point.trainLoss, 100 * point.trainAccuracy,
+            point.testLoss, 100 * point.testAccuracy)
         FileHandle.standardError.write(Data(("\r" + line).utf8))
     }
 
@@ -169,14 +179,17 @@ enum Summary {
             "t_grok   \(step(result.tGrok))   (test acc ≥ \(config.thresholds.test) for \(config.thresholds.sustain) evals)",
             "delay    \(step(result.delay))",
             // No `%@` here: Foundation on Linux crashes formatting a Swift String with it.
-            String(format: "steps    %d in %.2f s (%.1f steps/s, %.1f ms/step, ", result.steps,
-                   result.seconds, result.stepsPerSecond, result.steps > 0 ? 1000 * result.seconds / Double(result.steps) : 0)
+            String(
+                format: "steps    %d in %.2f s (%.1f steps/s, %.1f ms/step, ", result.steps,
+                result.seconds, result.stepsPerSecond, result.steps > 0 ? 1000 * result.seconds / Double(result.steps) : 0)
                 + "\(result.blasThreads) compute thread\(result.blasThreads == 1 ? "" : "s"))",
             String(format: "flops    %.3g (dense-equivalent)", result.flops),
         ]
         if let last {
-            lines.append(String(format: "final    train acc %.4f  test acc %.4f  (step %d)",
-                                last.trainAccuracy, last.testAccuracy, last.step))
+            lines.append(
+                String(
+                    format: "final    train acc %.4f  test acc %.4f  (step %d)",
+                    last.trainAccuracy, last.testAccuracy, last.step))
         }
         if let error = result.error { lines.append("error    \(error)") }
         return lines.joined(separator: "\n")

@@ -7,8 +7,10 @@ import TrialSchema
 /// Shared by `grok-worker trial` and the worker service; `TrialCheckpointing` does the work
 /// (and, when asked, saves and restores the trial's state).
 enum TrialExecution {
-    static func run(_ config: TrialConfig, host: String,
-                    onEvaluation: (CurvePoint) -> Void = { _ in }) -> TrialResult {
+    static func run(
+        _ config: TrialConfig, host: String,
+        onEvaluation: (CurvePoint) -> Void = { _ in }
+    ) -> TrialResult {
         do {
             return try TrialCheckpointing(config: config).run(host: host, onEvaluation: onEvaluation).result
         } catch {
@@ -22,24 +24,29 @@ enum TrialExecution {
         let cost = try TrialCost.of(config)
         let available = TrialCost.physicalMemory
         guard cost.bytes > available else { return }
-        throw EnginePlan.Unsupported(path: "$.target", reason: "the trial needs about \(TrialCost.bytes(cost.bytes)) of memory "
-                                     + "(\(TrialCost.count(cost.parameters)) parameters); this worker has \(TrialCost.bytes(available))")
+        throw EnginePlan.Unsupported(
+            path: "$.target",
+            reason: "the trial needs about \(TrialCost.bytes(cost.bytes)) of memory "
+                + "(\(TrialCost.count(cost.parameters)) parameters); this worker has \(TrialCost.bytes(available))")
     }
 
     static func failure(_ config: TrialConfig, host: String, error: Error) -> TrialResult {
-        TrialResult(trialId: config.id, outcome: .failed, steps: 0, seconds: 0, flops: 0,
-                    blasThreads: BLAS.threads, host: host, error: "\(error)")
+        TrialResult(
+            trialId: config.id, outcome: .failed, steps: 0, seconds: 0, flops: 0,
+            blasThreads: BLAS.threads, host: host, error: "\(error)")
     }
 
     static func result(id: String, outcome: TrainingOutcome, host: String) -> TrialResult {
-        let status: TrialOutcome = switch outcome.status {
-        case .grokked: .grokked
-        case .censored: .censored
-        case .diverged: .diverged
-        }
-        return TrialResult(trialId: id, outcome: status, tMem: outcome.tMem, tGrok: outcome.tGrok, steps: outcome.steps,
-                           seconds: outcome.seconds, flops: outcome.denseFlops, blasThreads: BLAS.threads, host: host,
-                           curve: outcome.curve)
+        let status: TrialOutcome =
+            switch outcome.status {
+            case .grokked: .grokked
+            case .censored: .censored
+            case .diverged: .diverged
+            }
+        return TrialResult(
+            trialId: id, outcome: status, tMem: outcome.tMem, tGrok: outcome.tGrok, steps: outcome.steps,
+            seconds: outcome.seconds, flops: outcome.denseFlops, blasThreads: BLAS.threads, host: host,
+            curve: outcome.curve)
     }
 
     static var hostName: String { ProcessInfo.processInfo.hostName }

@@ -91,9 +91,10 @@ struct TrialState: Equatable {
         case 1:
             var weak: WeakStage?
             if try reader.readBool() {
-                let summary = WeakRunSummary(key: try reader.readString(), steps: try reader.readInt(),
-                                             seconds: try reader.readDouble(), flops: try reader.readDouble(),
-                                             finalTestAccuracy: try reader.readDouble(), reused: try reader.readBool())
+                let summary = WeakRunSummary(
+                    key: try reader.readString(), steps: try reader.readInt(),
+                    seconds: try reader.readDouble(), flops: try reader.readDouble(),
+                    finalTestAccuracy: try reader.readDouble(), reused: try reader.readBool())
                 weak = WeakStage(summary: summary, targetRank: try reader.readOptionalInt())
             }
             stage = .target(weak: weak, runner: try reader.readSection())

@@ -53,8 +53,10 @@ final class WorkerService: Sendable {
 
     private let shared = Mutex(Shared())
 
-    init(info: WorkerInfo, settings: Settings = Settings(), logger: Logger,
-         connect: @escaping @Sendable () throws -> WorkerTransport) {
+    init(
+        info: WorkerInfo, settings: Settings = Settings(), logger: Logger,
+        connect: @escaping @Sendable () throws -> WorkerTransport
+    ) {
         self.info = info
         self.settings = settings
         self.logger = logger
@@ -83,8 +85,9 @@ final class WorkerService: Sendable {
             case .coordinatorSilent(let afterContact):
                 // A connection that worked resets the backoff; repeated failures lengthen it.
                 if afterContact { backoff = settings.initialBackoff }
-                logger.warning("coordinator silent; reconnecting",
-                               metadata: ["backoffSeconds": "\(backoff.seconds)"])
+                logger.warning(
+                    "coordinator silent; reconnecting",
+                    metadata: ["backoffSeconds": "\(backoff.seconds)"])
                 setTransport(nil)
                 link.close()
                 Thread.sleep(forTimeInterval: backoff.seconds)
@@ -139,7 +142,8 @@ final class WorkerService: Sendable {
             }
             let now = clock.now
             if let leaving = shared.withLock({ $0.leaving }),
-               currentTrial() == nil || now - leaving.since >= settings.leaveGrace {
+                currentTrial() == nil || now - leaving.since >= settings.leaveGrace
+            {
                 try? link.send(.leaving(reason: leaving.reason))
                 return .left("leaving: \(leaving.reason)")
             }
@@ -194,8 +198,10 @@ final class WorkerService: Sendable {
             guard let state = shared.resumeState, state.trialId == trialId else { return nil }
             return (state.data, state.step)
         }
-        let checkpointing = TrialCheckpointing(config: config, every: settings.checkpointEvery,
-                                               stagger: Double(UInt(bitPattern: trialId.hashValue) % 1000) / 2000) {
+        let checkpointing = TrialCheckpointing(
+            config: config, every: settings.checkpointEvery,
+            stagger: Double(UInt(bitPattern: trialId.hashValue) % 1000) / 2000
+        ) {
             [self] state, step in
             if let shared = settings.sharedStates {
                 do {
@@ -203,8 +209,9 @@ final class WorkerService: Sendable {
                     sendOnCurrentLink(.stateStored(trialId: trialId, step: step, bytes: state.count))
                     return
                 } catch {
-                    logger.warning("cannot write to the shared states folder; sending the state instead",
-                                   metadata: ["folder": "\(shared.directory)", "error": "\(error)"])
+                    logger.warning(
+                        "cannot write to the shared states folder; sending the state instead",
+                        metadata: ["folder": "\(shared.directory)", "error": "\(error)"])
                 }
             }
             for chunk in StateChunk.split(state, trialId: trialId, step: step) { sendOnCurrentLink(.state(chunk)) }
@@ -213,8 +220,12 @@ final class WorkerService: Sendable {
             $0.runningTrial = trialId
             $0.checkpointing = checkpointing
         }
-        logger.info("trial assigned", metadata: ["trial": "\(trialId)", "attempt": "\(attempt)",
-                                                 "fromStep": "\(resume?.step ?? 0)"])
+        logger.info(
+            "trial assigned",
+            metadata: [
+                "trial": "\(trialId)", "attempt": "\(attempt)",
+                "fromStep": "\(resume?.step ?? 0)",
+            ])
         let thread = Thread { [self] in
             let ending = execute(checkpointing, trialId: trialId, resume: resume)
             // The result goes out on whatever connection is current, then the worker is idle.
@@ -233,15 +244,18 @@ final class WorkerService: Sendable {
 
     /// Runs the trial (continued from `resume` when that state opens) and returns what to tell
     /// the coordinator: the final state of a censored trial and the result, or `stopped`.
-    private func execute(_ checkpointing: TrialCheckpointing, trialId: String,
-                         resume: (data: Data, step: Int)?) -> [Message] {
+    private func execute(
+        _ checkpointing: TrialCheckpointing, trialId: String,
+        resume: (data: Data, step: Int)?
+    ) -> [Message] {
         let config = checkpointing.config
         var saved: TrialState?
         if let resume {
             do { saved = try checkpointing.open(resume.data) } catch {
                 // Refused (another build, a corrupted copy…): the trial starts over, losing time only.
-                logger.warning("state refused; starting from step 0",
-                               metadata: ["trial": "\(trialId)", "step": "\(resume.step)", "why": "\(error)"])
+                logger.warning(
+                    "state refused; starting from step 0",
+                    metadata: ["trial": "\(trialId)", "step": "\(resume.step)", "why": "\(error)"])
             }
         }
         let clock = ContinuousClock()
@@ -252,13 +266,16 @@ final class WorkerService: Sendable {
             func report(_ point: CurvePoint, _ stage: ProgressStage) {
                 guard clock.now - lastProgress >= settings.progressInterval else { return }
                 lastProgress = clock.now
-                sendOnCurrentLink(.progress(trialId: trialId, step: point.step, trainAccuracy: point.trainAccuracy,
-                                            testAccuracy: point.testAccuracy, trainLoss: point.trainLoss,
-                                            testLoss: point.testLoss, stage: stage))
+                sendOnCurrentLink(
+                    .progress(
+                        trialId: trialId, step: point.step, trainAccuracy: point.trainAccuracy,
+                        testAccuracy: point.testAccuracy, trainLoss: point.trainLoss,
+                        testLoss: point.testLoss, stage: stage))
             }
-            let completion = try checkpointing.run(host: info.host, resumingFrom: saved,
-                                                   onEvaluation: { report($0, .target) },
-                                                   onWeakEvaluation: { report($0, .weak) })
+            let completion = try checkpointing.run(
+                host: info.host, resumingFrom: saved,
+                onEvaluation: { report($0, .target) },
+                onWeakEvaluation: { report($0, .weak) })
             result = completion.result
             // A censored trial's final state is what a raised budget continues from.
             if let final = completion.finalState {

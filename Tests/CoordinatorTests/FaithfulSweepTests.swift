@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TrialSchema
+
 @testable import Coordinator
 
 /// The faithful-model sweeps in `benchmarks/sweeps`: each expands, and every trial asks for the
@@ -8,8 +9,10 @@ import TrialSchema
 struct FaithfulSweepTests {
     static let directory = sweepsDirectory.deletingLastPathComponent().appendingPathComponent("benchmarks/sweeps")
 
-    @Test(arguments: [("grokfast-faithful.json", 9, [TokenLayout.infix]), ("neuralgrok-faithful.json", 6, [.postfix]),
-                      ("grokfast-initscale.json", 36, [.plain, .infix])])
+    @Test(arguments: [
+        ("grokfast-faithful.json", 9, [TokenLayout.infix]), ("neuralgrok-faithful.json", 6, [.postfix]),
+        ("grokfast-initscale.json", 36, [.plain, .infix]),
+    ])
     func faithfulSweepExpands(file: String, trials: Int, layouts: [TokenLayout]) throws {
         let plan = try SweepPlan.load(path: Self.directory.appendingPathComponent(file).path)
         #expect(plan.trials.count == trials && plan.name + ".json" == file)

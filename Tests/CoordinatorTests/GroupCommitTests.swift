@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+
 @testable import Coordinator
 
 /// Group commit: staged records change the state at once but reach the file only on `commit`,

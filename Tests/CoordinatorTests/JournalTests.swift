@@ -2,6 +2,7 @@ import Foundation
 import Protocol
 import Testing
 import TrialSchema
+
 @testable import Coordinator
 
 /// A fresh run directory under the system temporary directory.
@@ -13,13 +14,15 @@ func temporaryRunDirectory() -> String {
 /// A two-cell, two-seed plan; `widths` adds cells for the extend tests.
 func journalPlan(weightDecays: [Double] = [0.1, 1]) throws -> SweepPlan {
     let values = weightDecays.map { JSONValue.number($0).canonicalText }.joined(separator: ", ")
-    return try expandSweep(#"{ "name": "j", "budget": 100, "grid": [{ "path": "target.weightDecay", "values": [\#(values)] }], "seeds": [0, 1] }"#)
+    return try expandSweep(
+        #"{ "name": "j", "budget": 100, "grid": [{ "path": "target.weightDecay", "values": [\#(values)] }], "seeds": [0, 1] }"#)
 }
 
 func result(_ trial: String, tGrok: Int? = 50, host: String = "node-a") -> TrialResult {
-    TrialResult(trialId: trial, outcome: tGrok == nil ? .censored : .grokked, tMem: 20, tGrok: tGrok, steps: 60,
-                seconds: 1.5, flops: 1e9, blasThreads: 1, host: host,
-                curve: [CurvePoint(step: 0, trainLoss: 3, trainAccuracy: 0.1, testLoss: .nan, testAccuracy: 0.05)])
+    TrialResult(
+        trialId: trial, outcome: tGrok == nil ? .censored : .grokked, tMem: 20, tGrok: tGrok, steps: 60,
+        seconds: 1.5, flops: 1e9, blasThreads: 1, host: host,
+        curve: [CurvePoint(step: 0, trainLoss: 3, trainAccuracy: 0.1, testLoss: .nan, testAccuracy: 0.05)])
 }
 
 func journalLines(_ directory: String) throws -> [String] {
@@ -243,7 +246,9 @@ func journalLines(_ directory: String) throws -> [String] {
         let journal = try Journal.start(plan: plan, runDirectory: directory)
         #expect(throws: IllegalTransition.self) { try journal.append(.attemptFailed(trial: trial, worker: "w1", attempt: 1, error: "x")) }
         #expect(throws: IllegalTransition.self) { try journal.append(.assigned(trial: trial, worker: "w1", attempt: 2)) }
-        #expect(throws: JournalError.invalidRecord("unknown trial nope")) { try journal.append(.assigned(trial: "nope", worker: "w1", attempt: 1)) }
+        #expect(throws: JournalError.invalidRecord("unknown trial nope")) {
+            try journal.append(.assigned(trial: "nope", worker: "w1", attempt: 1))
+        }
         #expect(try journalLines(directory).count == 2, "only the sweep record")
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Protocol
 import Testing
 import TrialSchema
+
 @testable import Coordinator
 
 /// Expands sweep text as if it were the file `sweeps/x.json`.
@@ -18,12 +19,13 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
     // MARK: Order and counts
 
     @Test func crossProductRunsFirstAxisSlowestAndSeedsInnermost() throws {
-        let plan = try expandSweep("""
-        { "name": "order",
-          "grid": [ { "path": "task.operation", "values": ["add", "multiply"] },
-                    { "path": "target.weightDecay", "values": [0.1, 0.3, 1] } ],
-          "seeds": [7, 8] }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "order",
+              "grid": [ { "path": "task.operation", "values": ["add", "multiply"] },
+                        { "path": "target.weightDecay", "values": [0.1, 0.3, 1] } ],
+              "seeds": [7, 8] }
+            """)
         #expect(plan.trials.count == 12)
         #expect(plan.cellCount == 6)
         #expect(plan.axisPaths == ["task.operation", "target.weightDecay"])
@@ -68,8 +70,10 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
     // MARK: Numbers and ids
 
     @Test func numbersWrittenDifferentlyGiveTheSameTrialIds() throws {
-        let exponent = try expandSweep(#"{ "name": "a", "budget": 3e3, "grid": [{ "path": "target.warmupSteps", "values": [1e2, 2.5e2] }] }"#)
-        let plain = try expandSweep(#"{ "name": "b", "base": { "budget": 3000 }, "grid": [{ "path": "target.warmupSteps", "values": [100, 250.0] }] }"#)
+        let exponent = try expandSweep(
+            #"{ "name": "a", "budget": 3e3, "grid": [{ "path": "target.warmupSteps", "values": [1e2, 2.5e2] }] }"#)
+        let plain = try expandSweep(
+            #"{ "name": "b", "base": { "budget": 3000 }, "grid": [{ "path": "target.warmupSteps", "values": [100, 250.0] }] }"#)
         #expect(exponent.trialIds == plain.trialIds)
         #expect(exponent.fingerprint == plain.fingerprint)
         #expect(exponent.trials[0].id == exponent.trials[0].config.id)
@@ -79,12 +83,13 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
     // MARK: Zip, objects and branches
 
     @Test func zipVariesAxesTogether() throws {
-        let plan = try expandSweep("""
-        { "name": "z", "grid": [
-            { "zip": [ { "path": "target.learningRate", "values": [0.001, 0.003, 0.001] },
-                       { "path": "target.warmupSteps", "values": [0, 100, 200] } ] },
-            { "path": "target.weightDecay", "values": [0.1, 1] } ] }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "z", "grid": [
+                { "zip": [ { "path": "target.learningRate", "values": [0.001, 0.003, 0.001] },
+                           { "path": "target.warmupSteps", "values": [0, 100, 200] } ] },
+                { "path": "target.weightDecay", "values": [0.1, 1] } ] }
+            """)
         #expect(plan.cellCount == 6)
         let pairs = plan.trials.map { [$0.config.training.learningRate, Double($0.config.training.warmupSteps)] }
         #expect(pairs.first == [0.001, 0] && pairs[2] == [0.003, 100] && pairs[4] == [0.001, 200])
@@ -97,21 +102,23 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
         #expect(merged.trials[0].config.modular?.modulus == 31)
         #expect(merged.trials[0].config.modular?.operation == .multiply)
         #expect(merged.trials[0].cellLabel[0].text == #"{"operation":"multiply"}"#)
-        let replaced = try expandSweep(#"{ "name": "r", \#(base), "grid": [{ "path": "task", "values": [{ "operation": "multiply" }], "replace": true }] }"#)
+        let replaced = try expandSweep(
+            #"{ "name": "r", \#(base), "grid": [{ "path": "task", "values": [{ "operation": "multiply" }], "replace": true }] }"#)
         #expect(replaced.trials[0].config.modular?.modulus == 97)
         #expect(replaced.trials[0].config.modular?.trainFraction == 0.5)
     }
 
     @Test func variantsAreTheUnionOfBranchesEachWithItsOwnGrid() throws {
-        let plan = try expandSweep("""
-        { "name": "v", "grid": [
-            { "path": "task.modulus", "values": [23, 31] },
-            { "variants": [
-                { "set": { "task.operation": "add" } },
-                { "set": { "task.operation": "multiply", "target.depth": 2 },
-                  "grid": [ { "path": "target.weightDecay", "values": [0.1, 1] } ] } ] } ],
-          "baseline": { "task.operation": "add" } }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "v", "grid": [
+                { "path": "task.modulus", "values": [23, 31] },
+                { "variants": [
+                    { "set": { "task.operation": "add" } },
+                    { "set": { "task.operation": "multiply", "target.depth": 2 },
+                      "grid": [ { "path": "target.weightDecay", "values": [0.1, 1] } ] } ] } ],
+              "baseline": { "task.operation": "add" } }
+            """)
         #expect(plan.cellCount == 6)
         let labels = plan.trials.map(\.cellDescription)
         #expect(labels[0] == "task.modulus=23 task.operation=add")
@@ -124,11 +131,12 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
     }
 
     @Test func shorthandsSetTrialFields() throws {
-        let plan = try expandSweep("""
-        { "name": "short", "task": { "modulus": 29 }, "budget": 1234, "evalEvery": 7,
-          "thresholds": { "test": 0.9, "sustain": 5 }, "report": { "heatmap": ["target.width", "target.weightDecay"] },
-          "grid": [ { "path": "target.width", "values": [64] }, { "path": "target.weightDecay", "values": [1] } ] }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "short", "task": { "modulus": 29 }, "budget": 1234, "evalEvery": 7,
+              "thresholds": { "test": 0.9, "sustain": 5 }, "report": { "heatmap": ["target.width", "target.weightDecay"] },
+              "grid": [ { "path": "target.width", "values": [64] }, { "path": "target.weightDecay", "values": [1] } ] }
+            """)
         let config = plan.trials[0].config
         #expect(config.modular?.modulus == 29 && config.budget == 1234 && config.evalEvery == 7)
         #expect(config.thresholds.test == 0.9 && config.thresholds.sustain == 5 && config.thresholds.train == 0.99)
@@ -157,20 +165,22 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
         let config = canonical.trials[0].config
         #expect(config.modular?.modulus == 97 && config.modular?.trainFraction == 0.5 && config.budget == 20_000)
         #expect(config.mlp?.embeddingDimensions == 128 && config.mlp?.width == 512)
-        #expect(config.training.optimizer == .adamW(AdamSettings()) && config.training.learningRate == 1e-3 && config.training.weightDecay == 1)
+        #expect(
+            config.training.optimizer == .adamW(AdamSettings()) && config.training.learningRate == 1e-3 && config.training.weightDecay == 1)
     }
 
     // MARK: Table
 
     @Test func tableFitsOneHundredColumns() throws {
-        let plan = try expandSweep("""
-        { "name": "wide", "description": "\(String(repeating: "long words ", count: 20))",
-          "grid": [ { "path": "target.learningRate", "values": [0.001, 0.0031622776601683794] },
-                    { "path": "task", "values": [{ "operation": "polynomial", "modulus": 59, "trainFraction": 0.35 }] },
-                    { "path": "target.activation", "values": ["gelu"] },
-                    { "path": "target.weightDecay", "values": [0.1] } ],
-          "seeds": { "count": 2 }, "baseline": { "target.activation": "gelu" } }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "wide", "description": "\(String(repeating: "long words ", count: 20))",
+              "grid": [ { "path": "target.learningRate", "values": [0.001, 0.0031622776601683794] },
+                        { "path": "task", "values": [{ "operation": "polynomial", "modulus": 59, "trainFraction": 0.35 }] },
+                        { "path": "target.activation", "values": ["gelu"] },
+                        { "path": "target.weightDecay", "values": [0.1] } ],
+              "seeds": { "count": 2 }, "baseline": { "target.activation": "gelu" } }
+            """)
         let text = TrialTable(plan: plan).render()
         let lines = text.split(separator: "\n")
         #expect(lines.allSatisfy { $0.count <= 100 })
@@ -180,16 +190,17 @@ let sweepsDirectory = URL(fileURLWithPath: #filePath)
 
     @Test("expand on a six-axis sweep at 100 columns: labels on lines of their own, no value cut, every id shown")
     func sixAxisTableWraps() throws {
-        let plan = try expandSweep("""
-        { "name": "six", "base": { "method": "groktransfer" },
-          "grid": [ { "path": "target.weightDecay", "values": [0.1, 1] },
-                    { "path": "target.embeddingDim", "values": [64, 128] },
-                    { "path": "weak.width", "values": [32, 64] },
-                    { "path": "weak.embeddingDim", "values": [2, 4] },
-                    { "path": "transfer.mode", "values": ["factorized", "randomA"] },
-                    { "path": "weak.learningRate", "values": [0.01] } ],
-          "seeds": { "count": 2 } }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "six", "base": { "method": "groktransfer" },
+              "grid": [ { "path": "target.weightDecay", "values": [0.1, 1] },
+                        { "path": "target.embeddingDim", "values": [64, 128] },
+                        { "path": "weak.width", "values": [32, 64] },
+                        { "path": "weak.embeddingDim", "values": [2, 4] },
+                        { "path": "transfer.mode", "values": ["factorized", "randomA"] },
+                        { "path": "weak.learningRate", "values": [0.01] } ],
+              "seeds": { "count": 2 } }
+            """)
         let text = TrialTable(plan: plan, width: 100).render()
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.allSatisfy { $0.count <= 100 })

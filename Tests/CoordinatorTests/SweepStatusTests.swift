@@ -1,17 +1,20 @@
 import Foundation
 import Testing
+
 @testable import Coordinator
 
 @Suite("Sweep status: ETA and the live view's lines")
 struct SweepStatusTests {
     private func trial(_ id: String, step: Int?, rate: Double?, budget: Int = 1000) -> SweepStatus.RunningTrial {
-        SweepStatus.RunningTrial(trial: id, label: "wd=\(id)", seed: 0, worker: "w-\(id)", attempt: 1, budget: budget, step: step,
-                                 trainAccuracy: step == nil ? nil : 1, testAccuracy: step == nil ? nil : 0.25, stepsPerSecond: rate)
+        SweepStatus.RunningTrial(
+            trial: id, label: "wd=\(id)", seed: 0, worker: "w-\(id)", attempt: 1, budget: budget, step: step,
+            trainAccuracy: step == nil ? nil : 1, testAccuracy: step == nil ? nil : 0.25, stepsPerSecond: rate)
     }
 
     private func status(_ running: [SweepStatus.RunningTrial], queued: Int) -> SweepStatus {
-        SweepStatus(sweep: "s", phase: .running, updatedAt: 0, coordinatorPid: 1, total: 10, finished: 2, failed: 0, censored: 0,
-                    queued: queued, runningCount: running.count, workers: 2, elapsed: 65, etaSeconds: 125, running: running, failures: [])
+        SweepStatus(
+            sweep: "s", phase: .running, updatedAt: 0, coordinatorPid: 1, total: 10, finished: 2, failed: 0, censored: 0,
+            queued: queued, runningCount: running.count, workers: 2, elapsed: 65, etaSeconds: 125, running: running, failures: [])
     }
 
     @Test("ETA: running trials' time left plus queued trials at the measured rate, over the workers")
@@ -35,7 +38,8 @@ struct SweepStatusTests {
         #expect(lines.count == 1 + 3 + 1)
         #expect(lines[0].hasPrefix("[2/10] ETA 2m05s  running 5  queued 3"))
         #expect(lines[1].contains("wd=0 s0") && lines[1].contains("starting"))
-        #expect(lines[2].contains("step 100/1000") && lines[2].contains("test 0.250") && lines[2].contains("12.5 steps/s")
+        #expect(
+            lines[2].contains("step 100/1000") && lines[2].contains("test 0.250") && lines[2].contains("12.5 steps/s")
                 && lines[2].contains("ETA 1m12s"))
         #expect(lines.last == "  … and 2 more running")
         #expect(lines.allSatisfy { $0.count <= 80 })

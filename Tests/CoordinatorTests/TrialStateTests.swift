@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Coordinator
 
 /// The transition table of `TrialState.next(on:attempts:trial:)`, row by row.

@@ -56,8 +56,10 @@ struct AmplifierTests {
     /// λ = 0 leaves the gradient alone; a constant gradient is amplified by exactly 1 + λ.
     @Test func filtersOnConstantGradients() {
         let parameters = Self.store(4)
-        let filters: [GradientAmplifier] = [GrokfastEMA(count: 4, alpha: 0.98, lamb: 2),
-                                            GrokfastMovingAverage(count: 4, window: 3, lamb: 2, warmup: false)]
+        let filters: [GradientAmplifier] = [
+            GrokfastEMA(count: 4, alpha: 0.98, lamb: 2),
+            GrokfastMovingAverage(count: 4, window: 3, lamb: 2, warmup: false),
+        ]
         for filter in filters {
             for _ in 0..<5 {
                 for i in 0..<4 { parameters.gradients[i] = Float(i) - 1.5 }
@@ -74,8 +76,9 @@ struct AmplifierTests {
         let parameters = Self.store(40)
         for i in 0..<40 { parameters.gradients[i] = Self.gradient(step: 3, index: i) * 1e-3 }
         let raw = parameters.gradients.array
-        let amplifier = NeuralGrok(settings: NeuralGrokSettings(hidden: [8, 8], rescale: 0.5, clip: 0),
-                                   parameterCount: 40, seed: 1)
+        let amplifier = NeuralGrok(
+            settings: NeuralGrokSettings(hidden: [8, 8], rescale: 0.5, clip: 0),
+            parameterCount: 40, seed: 1)
         amplifier.amplify(parameters)
         for slice in parameters.slices {
             let values = (slice.offset..<(slice.offset + slice.count)).map { Double(parameters.gradients[$0]) }
@@ -90,8 +93,9 @@ struct AmplifierTests {
         let count = 30
         let parameters = Self.store(count)
         let g = Check.random([count], seed: 41, range: 1), u = Check.random([count], seed: 42, range: 1)
-        let amplifier = NeuralGrok(settings: NeuralGrokSettings(hidden: hidden, rescale: 0.7, clip: 0),
-                                   parameterCount: count, seed: 43)
+        let amplifier = NeuralGrok(
+            settings: NeuralGrokSettings(hidden: hidden, rescale: 0.7, clip: 0),
+            parameterCount: count, seed: 43)
         let phi = amplifier.amplifierParameters
         // Large enough weights that the scores differ across entries.
         for index in 0..<phi.count { phi.values[index] *= 3 }
@@ -113,18 +117,22 @@ struct AmplifierTests {
         let parameters = Self.store(10)
         for i in 0..<10 { parameters.values[i] = Float(i) * 0.1 }
         let before = parameters.values.array
-        let amplifier = NeuralGrok(settings: NeuralGrokSettings(hidden: [4], outerLearningRate: 1e-2),
-                                   parameterCount: 10, seed: 2)
+        let amplifier = NeuralGrok(
+            settings: NeuralGrokSettings(hidden: [4], outerLearningRate: 1e-2),
+            parameterCount: 10, seed: 2)
         let phiBefore = amplifier.amplifierParameters.values.array
         var lookAhead: [Float] = []
         // L_outer(θ) = ½‖θ − 1‖²; the inner gradient is a fixed pattern.
-        let loss = amplifier.outerStep(parameters: parameters, learningRate: 0.5, innerGradient: {
-            for i in 0..<10 { parameters.gradients[i] = Self.gradient(step: 1, index: i) }
-        }, outerGradient: {
-            lookAhead = parameters.values.array
-            for i in 0..<10 { parameters.gradients[i] = parameters.values[i] - 1 }
-            return lookAhead.reduce(0.0) { $0 + 0.5 * Double(($1 - 1) * ($1 - 1)) }
-        })
+        let loss = amplifier.outerStep(
+            parameters: parameters, learningRate: 0.5,
+            innerGradient: {
+                for i in 0..<10 { parameters.gradients[i] = Self.gradient(step: 1, index: i) }
+            },
+            outerGradient: {
+                lookAhead = parameters.values.array
+                for i in 0..<10 { parameters.gradients[i] = parameters.values[i] - 1 }
+                return lookAhead.reduce(0.0) { $0 + 0.5 * Double(($1 - 1) * ($1 - 1)) }
+            })
         #expect(parameters.values.array == before)
         #expect(lookAhead != before && loss.isFinite)
         #expect(amplifier.amplifierParameters.values.array != phiBefore)
@@ -180,8 +188,10 @@ struct AmplifierTests {
     /// and (except λ = 0) different from the unamplified run.
     @Test(arguments: [false, true])
     func amplifiedRunsAreDeterministic(transformer: Bool) {
-        let amplifiers: [Amplifier?] = [nil, .ema(EMASettings(alpha: 0.98, lamb: 2)), .movingAverage(MovingAverageSettings(window: 5, lamb: 5, warmup: true)),
-                                            .neuralGrok(NeuralGrokSettings(hidden: [8], outerEvery: 2))]
+        let amplifiers: [Amplifier?] = [
+            nil, .ema(EMASettings(alpha: 0.98, lamb: 2)), .movingAverage(MovingAverageSettings(window: 5, lamb: 5, warmup: true)),
+            .neuralGrok(NeuralGrokSettings(hidden: [8], outerEvery: 2)),
+        ]
         var finals: [[Double]] = []
         for amplifier in amplifiers {
             let (plan, data) = Self.smallPlan(amplifier: amplifier, transformer: transformer)
@@ -208,8 +218,10 @@ extension AmplifierTests {
     @Test func filterStateFollowsParametersByName() {
         let old = ParameterStore(layout: [("a", [2]), ("b", [2])])
         let new = ParameterStore(layout: [("b", [2]), ("c", [3])])
-        let filters: [GradientAmplifier] = [GrokfastEMA(count: 4, alpha: 0.5, lamb: 1),
-                                            GrokfastMovingAverage(count: 4, window: 2, lamb: 1, warmup: false)]
+        let filters: [GradientAmplifier] = [
+            GrokfastEMA(count: 4, alpha: 0.5, lamb: 1),
+            GrokfastMovingAverage(count: 4, window: 2, lamb: 1, warmup: false),
+        ]
         for filter in filters {
             for i in 0..<4 { old.gradients[i] = Float(i + 1) }
             filter.amplify(old)

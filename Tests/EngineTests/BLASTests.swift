@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Engine
 
 /// `BLAS.gemm` against the naive reference over transposes, odd sizes, strides and β, on a
@@ -38,13 +39,18 @@ struct BLASTests {
         let fast = Tensor(shape: [test.m * ldc]), slow = Tensor(shape: [test.m * ldc])
         for index in 0..<a.count { a[index] = Float(generator.uniform(-1, 1)) }
         for index in 0..<b.count { b[index] = Float(generator.uniform(-1, 1)) }
-        for index in 0..<fast.count { fast[index] = Float(generator.uniform(-1, 1)); slow[index] = fast[index] }
-        ComputeTeam.$current.withValue(Self.team) {
-            BLAS.gemm(transposeA: test.transposeA, transposeB: test.transposeB, m: test.m, n: test.n, k: test.k, alpha: 1.5,
-                      a: a.data, lda: lda, b: b.data, ldb: ldb, beta: test.beta, c: fast.data, ldc: ldc)
+        for index in 0..<fast.count {
+            fast[index] = Float(generator.uniform(-1, 1))
+            slow[index] = fast[index]
         }
-        BLAS.referenceGemm(transposeA: test.transposeA, transposeB: test.transposeB, m: test.m, n: test.n, k: test.k,
-                           alpha: 1.5, a: a.data, lda: lda, b: b.data, ldb: ldb, beta: test.beta, c: slow.data, ldc: ldc)
+        ComputeTeam.$current.withValue(Self.team) {
+            BLAS.gemm(
+                transposeA: test.transposeA, transposeB: test.transposeB, m: test.m, n: test.n, k: test.k, alpha: 1.5,
+                a: a.data, lda: lda, b: b.data, ldb: ldb, beta: test.beta, c: fast.data, ldc: ldc)
+        }
+        BLAS.referenceGemm(
+            transposeA: test.transposeA, transposeB: test.transposeB, m: test.m, n: test.n, k: test.k,
+            alpha: 1.5, a: a.data, lda: lda, b: b.data, ldb: ldb, beta: test.beta, c: slow.data, ldc: ldc)
         var worst: Float = 0
         for row in 0..<test.m {
             for column in 0..<test.n {
@@ -59,8 +65,10 @@ struct BLASTests {
     /// Blocks cover the split dimension in order, are non-empty, have inner edges at
     /// multiples of 16 and each at least half the minimum work; small products stay whole.
     @Test func partitionsFollowTheirRules() {
-        let sizes = [(1, 1, 1), (4_704, 97, 512), (4_704, 512, 97), (97, 4_704, 512), (40, 30, 3_000), (20, 10, 20_000),
-                     (301, 41, 200), (203, 77, 250), (37, 515, 128), (17, 17, 1 << 20), (100, 100, 100)]
+        let sizes = [
+            (1, 1, 1), (4_704, 97, 512), (4_704, 512, 97), (97, 4_704, 512), (40, 30, 3_000), (20, 10, 20_000),
+            (301, 41, 200), (203, 77, 250), (37, 515, 128), (17, 17, 1 << 20), (100, 100, 100),
+        ]
         for (m, n, k) in sizes {
             for threads in 1...4 {
                 let split = BLAS.partition(m: m, n: n, k: k, threads: threads)

@@ -7,7 +7,8 @@ import Testing
 struct BatchOwnershipTests {
     @Test(arguments: [false, true], ComputePath.allCases)
     func backwardUsesTheInputsOfItsForward(features: Bool, path: ComputePath) {
-        let shape = features
+        let shape =
+            features
             ? MLPShape(input: .features(width: 6), width: 10, depth: 2, classes: 3)
             : MLPShape(vocabularySize: 7, embeddingDimension: 4, width: 10, depth: 2, classes: 7)
         let count = 5
@@ -22,7 +23,8 @@ struct BatchOwnershipTests {
             model.parameters.zeroGradients()
             // Fresh, uniquely owned buffers: the writes below land where the forward pass read.
             var (batchTokens, batchVectors) = (tokens.map { $0 }, vectors.map { $0 })
-            let logits = features
+            let logits =
+                features
                 ? batchVectors.withUnsafeBufferPointer { model.forward(InputBatch(features: $0.baseAddress!, count: count)) }
                 : batchTokens.withUnsafeBufferPointer { model.forward(InputBatch(tokens: $0.baseAddress!, count: count)) }
             if clobberInputs {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TrialSchema
+
 @testable import Engine
 
 /// Saved trial states: a runner stopped at step N, saved, restored into a fresh runner and run
@@ -41,10 +42,12 @@ struct CheckpointTests {
             plan.model = .transformer(.modularArithmetic(modulus: 13, layers: 2, modelDimension: 16, heads: 2, mlpDimension: 32))
         case .faithfulTransformer:
             let sequence = TokenLayout.infix.sequence(inputTokens: 2, vocabulary: 13)
-            plan.model = .transformer(TransformerShape(vocabularySize: sequence.vocabulary, sequence: sequence.layout,
-                                                       modelDimension: 16, heads: 2, mlpDimension: 32, layers: 2,
-                                                       classes: sequence.vocabulary, activation: .gelu, layerNorm: true,
-                                                       attentionBias: true, blockForm: .normalizedResidual))
+            plan.model = .transformer(
+                TransformerShape(
+                    vocabularySize: sequence.vocabulary, sequence: sequence.layout,
+                    modelDimension: 16, heads: 2, mlpDimension: 32, layers: 2,
+                    classes: sequence.vocabulary, activation: .gelu, layerNorm: true,
+                    attentionBias: true, blockForm: .normalizedResidual))
             plan.transformerInitialization = .pytorch
         }
         plan.amplifier = amplifier.plan
@@ -76,8 +79,10 @@ struct CheckpointTests {
 
     static func parameterBits(_ runner: TrialRunner) -> [UInt32] { runner.model.parameters.values.array.map(\.bitPattern) }
 
-    static func expectSame(_ resumed: TrainingOutcome, _ resumedRunner: TrialRunner, as direct: TrainingOutcome,
-                           _ directRunner: TrialRunner, _ label: String) {
+    static func expectSame(
+        _ resumed: TrainingOutcome, _ resumedRunner: TrialRunner, as direct: TrainingOutcome,
+        _ directRunner: TrialRunner, _ label: String
+    ) {
         #expect(resumed.status == direct.status, "\(label): status")
         #expect(resumed.steps == direct.steps, "\(label): steps")
         #expect(resumed.tMem == direct.tMem && resumed.tGrok == direct.tGrok, "\(label): t_mem/t_grok")
@@ -242,9 +247,15 @@ extension CheckpointTests {
         let (plan, data, state) = Self.savedState(step: 20)
         var wider = plan
         wider.mlp.width = 33
-        guard case .otherPlan? = Self.refusal(wider, data, state) else { Issue.record("another width"); return }
+        guard case .otherPlan? = Self.refusal(wider, data, state) else {
+            Issue.record("another width")
+            return
+        }
         let otherSplit = DataSplit(all: ModularArithmetic.dataset(operation: .add, modulus: 13), trainFraction: 0.5, seed: 4)
-        guard case .otherPlan? = Self.refusal(plan, otherSplit, state) else { Issue.record("another split"); return }
+        guard case .otherPlan? = Self.refusal(plan, otherSplit, state) else {
+            Issue.record("another split")
+            return
+        }
         var shorter = plan
         shorter.budget = 19
         #expect(Self.refusal(shorter, data, state) == .pastBudget(step: 20, budget: 19))
@@ -260,8 +271,9 @@ extension CheckpointTests {
     }
 
     @Test func messagesSayWhatWasWrong() {
-        #expect(TrialStateError.checksumMismatch(stored: 1, computed: 0xABCDEF).description
-            == "trial state checksum mismatch (stored 0x00000001, computed 0x00abcdef): the state is corrupted")
+        #expect(
+            TrialStateError.checksumMismatch(stored: 1, computed: 0xABCDEF).description
+                == "trial state checksum mismatch (stored 0x00000001, computed 0x00abcdef): the state is corrupted")
         #expect(TrialStateError.otherBuild(state: "a", running: "b").description.contains("another build (a)"))
         #expect(TrialStateError.pastBudget(step: 5, budget: 4).description.contains("step 5"))
     }

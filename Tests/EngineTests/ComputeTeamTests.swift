@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import Engine
 
 /// The fork–join team behind every split loop and product. A missed wake-up would hang a job,

@@ -5,7 +5,8 @@ import Testing
 struct FactorMergeTests {
     @Test(arguments: [false, true])
     func mergedModelComputesTheSameFunction(features: Bool) throws {
-        let shape = features
+        let shape =
+            features
             ? MLPShape(input: .features(width: 9), width: 12, depth: 2, classes: 3, embeddingRank: 2)
             : MLPShape(vocabularySize: 7, embeddingDimension: 5, width: 12, depth: 2, classes: 7, embeddingRank: 2)
         let model = MLP(shape: shape, capacity: 8)
@@ -18,7 +19,8 @@ struct FactorMergeTests {
         let tokens = (0..<(2 * count)).map { _ in Int32(generator.next() % 7) }
         let vectors = (0..<(9 * count)).map { _ in Float(generator.normal()) }
         func logits(_ mlp: MLP) -> [Float] {
-            let pointer = features
+            let pointer =
+                features
                 ? vectors.withUnsafeBufferPointer { mlp.forward(InputBatch(features: $0.baseAddress!, count: count)) }
                 : tokens.withUnsafeBufferPointer { mlp.forward(InputBatch(tokens: $0.baseAddress!, count: count)) }
             return Array(UnsafeBufferPointer(start: pointer, count: count * mlp.classes))
@@ -30,8 +32,10 @@ struct FactorMergeTests {
     @Test func runnerMergesAtTheGivenStepAndKeepsTraining() {
         let all = ModularArithmetic.dataset(operation: .add, modulus: 23)
         let data = DataSplit(all: all, trainFraction: 0.5, seed: 0)
-        var plan = TrainingPlan(shape: MLPShape(vocabularySize: 23, embeddingDimension: 16, width: 64, depth: 1,
-                                                classes: 23, embeddingRank: 4))
+        var plan = TrainingPlan(
+            shape: MLPShape(
+                vocabularySize: 23, embeddingDimension: 16, width: 64, depth: 1,
+                classes: 23, embeddingRank: 4))
         plan.budget = 40
         plan.evalEvery = 10
         plan.mergeInputFactorsAfter = 20

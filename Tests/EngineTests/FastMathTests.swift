@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Engine
 
 /// The vectorised elementwise math against libm and plain loops.
@@ -17,7 +18,8 @@ struct FastMathTests {
         #expect(FastMath.exp(-200) >= 0 && FastMath.exp(-200) < 1e-37)
     }
 
-    static let points: [Float] = stride(from: -12.0, through: 12.0, by: 0.0137).map { Float($0) }
+    static let points: [Float] =
+        stride(from: -12.0, through: 12.0, by: 0.0137).map { Float($0) }
         + [0, -0, 1e-8, -1e-8, 40, -40, 88, -88, 100, -100]
 
     @Test func eightLaneExpIsTheScalarExpAndCloseToLibm() {

@@ -7,8 +7,10 @@ struct GradientCheckTests {
     static let step: Float = 1e-2
 
     /// Relative agreement of analytic and numeric gradients.
-    static func expectClose(_ analytic: [Float], _ numeric: [Float], tolerance: Float = 2e-2,
-                            sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectClose(
+        _ analytic: [Float], _ numeric: [Float], tolerance: Float = 2e-2,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(analytic.count == numeric.count, sourceLocation: sourceLocation)
         var difference: Float = 0, scale: Float = 1e-3
         for (left, right) in zip(analytic, numeric) {
@@ -53,8 +55,9 @@ struct GradientCheckTests {
         }
         let dx = Tensor(shape: [n, inputs]), dweight = Tensor(shape: [outputs, inputs]), dbias = Tensor(shape: [outputs])
         _ = objective()
-        Linear.backward(dx: dx.data, dweight: dweight.data, dbias: dbias.data, dout: w.data, x: x.data, weight: weight.data,
-                        count: n, inputs: inputs, outputs: outputs)
+        Linear.backward(
+            dx: dx.data, dweight: dweight.data, dbias: dbias.data, dout: w.data, x: x.data, weight: weight.data,
+            count: n, inputs: inputs, outputs: outputs)
         Self.expectClose(dx.array, Self.numericGradient(of: x, objective: objective))
         Self.expectClose(dweight.array, Self.numericGradient(of: weight, objective: objective))
         Self.expectClose(dbias.array, Self.numericGradient(of: bias, objective: objective))
@@ -83,13 +86,19 @@ struct GradientCheckTests {
         for index in 0..<x.count where abs(x[index]) < 0.1 { x[index] = 0.5 }
         let w = Self.random([20], seed: 8), out = Tensor(shape: [20]), dx = Tensor(shape: [20])
         func objective() -> Double {
-            if name == "relu" { Activation.reluForward(out: out.data, x: x.data, count: 20) }
-            else { Activation.geluForward(out: out.data, x: x.data, count: 20) }
+            if name == "relu" {
+                Activation.reluForward(out: out.data, x: x.data, count: 20)
+            } else {
+                Activation.geluForward(out: out.data, x: x.data, count: 20)
+            }
             return Self.dot(out.data, w)
         }
         _ = objective()
-        if name == "relu" { Activation.reluBackward(dx: dx.data, dout: w.data, out: out.data, count: 20) }
-        else { Activation.geluBackward(dx: dx.data, dout: w.data, x: x.data, count: 20) }
+        if name == "relu" {
+            Activation.reluBackward(dx: dx.data, dout: w.data, out: out.data, count: 20)
+        } else {
+            Activation.geluBackward(dx: dx.data, dout: w.data, x: x.data, count: 20)
+        }
         Self.expectClose(dx.array, Self.numericGradient(of: x, objective: objective))
     }
 
@@ -103,10 +112,12 @@ struct GradientCheckTests {
             scratch.copy(from: logits)
             return labels.withUnsafeBufferPointer {
                 name == "mse"
-                    ? Loss.meanSquaredError(logits: scratch.data, labels: $0.baseAddress!, count: n, classes: classes,
-                                            dlogits: gradient, scale: n)
-                    : Loss.softmaxCrossEntropy(logits: scratch.data, labels: $0.baseAddress!, count: n, classes: classes,
-                                               dlogits: gradient, scale: n)
+                    ? Loss.meanSquaredError(
+                        logits: scratch.data, labels: $0.baseAddress!, count: n, classes: classes,
+                        dlogits: gradient, scale: n)
+                    : Loss.softmaxCrossEntropy(
+                        logits: scratch.data, labels: $0.baseAddress!, count: n, classes: classes,
+                        dlogits: gradient, scale: n)
             }
         }
         _ = evaluate(gradient: dlogits.data)
@@ -120,8 +131,9 @@ struct GradientCheckTests {
 
     @Test(arguments: [false, true], ["relu", "gelu"])
     func tokenMLP(reference: Bool, activation: String) {
-        let shape = MLPShape(vocabularySize: 5, embeddingDimension: 3, width: 6, depth: 2, classes: 4,
-                             activation: activation == "relu" ? .relu : .gelu)
+        let shape = MLPShape(
+            vocabularySize: 5, embeddingDimension: 3, width: 6, depth: 2, classes: 4,
+            activation: activation == "relu" ? .relu : .gelu)
         let model = MLP(shape: shape, capacity: 8, path: reference ? .reference : .fast)
         model.initialize(seed: 11, scale: 1)
         let tokens: [Int32] = [0, 1, 4, 4, 2, 3, 1, 0, 3, 3, 0, 2]
@@ -135,8 +147,9 @@ struct GradientCheckTests {
         model.backward(dlogits: w.data, count: n)
         let analytic = model.parameters.gradients.array
         // A smaller step keeps ReLU pre-activations from crossing their kink.
-        let numeric = Self.numericGradient(of: model.parameters.values, step: activation == "relu" ? 1e-3 : Self.step,
-                                           objective: objective)
+        let numeric = Self.numericGradient(
+            of: model.parameters.values, step: activation == "relu" ? 1e-3 : Self.step,
+            objective: objective)
         Self.expectClose(analytic, numeric, tolerance: 2e-2)
     }
 }

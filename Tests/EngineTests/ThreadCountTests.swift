@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Engine
 
 /// The engine's own loops give the same numbers on one thread as split over three: they divide
@@ -34,8 +35,9 @@ struct ThreadCountTests {
         let results = Self.onTeams {
             let dlogits = Tensor(shape: [n, classes])
             let tally = labels.withUnsafeBufferPointer {
-                Loss.softmaxCrossEntropy(logits: logits.data, labels: $0.baseAddress!, count: n, classes: classes,
-                                         dlogits: dlogits.data, scale: n)
+                Loss.softmaxCrossEntropy(
+                    logits: logits.data, labels: $0.baseAddress!, count: n, classes: classes,
+                    dlogits: dlogits.data, scale: n)
             }
             return Self.exactly(tally) + dlogits.array
         }
@@ -52,14 +54,18 @@ struct ThreadCountTests {
             let dtablesReLU = Tensor(shape: [t, v, h]), dbiasReLU = Tensor(shape: [h])
             tokens.withUnsafeBufferPointer { tokens in
                 let tokens = tokens.baseAddress!
-                EmbeddingLinear.gather(out: out.data, tables: tables.data, bias: bias.data, tokens: tokens, count: n,
-                                       vocabulary: v, tokensPerExample: t, outputs: h)
-                EmbeddingLinear.gatherReLU(out: relu.data, tables: tables.data, bias: bias.data, tokens: tokens, count: n,
-                                           vocabulary: v, tokensPerExample: t, outputs: h)
-                EmbeddingLinear.scatter(dtables: dtables.data, dbias: dbias.data, dout: dout.data, tokens: tokens, count: n,
-                                        vocabulary: v, tokensPerExample: t, outputs: h)
-                EmbeddingLinear.scatterReLU(dtables: dtablesReLU.data, dbias: dbiasReLU.data, dout: dout.data, out: relu.data,
-                                            tokens: tokens, count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+                EmbeddingLinear.gather(
+                    out: out.data, tables: tables.data, bias: bias.data, tokens: tokens, count: n,
+                    vocabulary: v, tokensPerExample: t, outputs: h)
+                EmbeddingLinear.gatherReLU(
+                    out: relu.data, tables: tables.data, bias: bias.data, tokens: tokens, count: n,
+                    vocabulary: v, tokensPerExample: t, outputs: h)
+                EmbeddingLinear.scatter(
+                    dtables: dtables.data, dbias: dbias.data, dout: dout.data, tokens: tokens, count: n,
+                    vocabulary: v, tokensPerExample: t, outputs: h)
+                EmbeddingLinear.scatterReLU(
+                    dtables: dtablesReLU.data, dbias: dbiasReLU.data, dout: dout.data, out: relu.data,
+                    tokens: tokens, count: n, vocabulary: v, tokensPerExample: t, outputs: h)
             }
             return out.array + relu.array + dtables.array + dbias.array + dtablesReLU.array + dbiasReLU.array
         }
@@ -101,10 +107,12 @@ struct ThreadCountTests {
         let results = Self.onTeams {
             let out = Tensor(shape: [rows, d]), mean = Tensor(shape: [rows]), inverse = Tensor(shape: [rows])
             let dx = Tensor(shape: [rows, d]), dweight = Tensor(shape: [d]), dbias = Tensor(shape: [d])
-            LayerNorm.forward(out: out.data, mean: mean.data, inverseDeviation: inverse.data, x: x.data, weight: weight.data,
-                              bias: bias.data, rows: rows, dimension: d)
-            LayerNorm.backward(dx: dx.data, dweight: dweight.data, dbias: dbias.data, dout: dout.data, x: x.data,
-                               weight: weight.data, mean: mean.data, inverseDeviation: inverse.data, rows: rows, dimension: d)
+            LayerNorm.forward(
+                out: out.data, mean: mean.data, inverseDeviation: inverse.data, x: x.data, weight: weight.data,
+                bias: bias.data, rows: rows, dimension: d)
+            LayerNorm.backward(
+                dx: dx.data, dweight: dweight.data, dbias: dbias.data, dout: dout.data, x: x.data,
+                weight: weight.data, mean: mean.data, inverseDeviation: inverse.data, rows: rows, dimension: d)
             return out.array + mean.array + inverse.array + dx.array + dweight.array + dbias.array
         }
         #expect(Self.differences(results) == 0)
@@ -117,10 +125,12 @@ struct ThreadCountTests {
         let results = Self.onTeams {
             let out = Tensor(shape: [n, queries, d]), probabilities = Tensor(shape: [n, heads, queries, t])
             let dqkv = Tensor(shape: [n, t, 3 * d])
-            CausalAttention.forward(out: out.data, probabilities: probabilities.data, qkv: qkv.data, count: n, length: t,
-                                    queries: queries, heads: heads, dimension: d)
-            CausalAttention.backward(dqkv: dqkv.data, dout: dout.data, probabilities: probabilities.data, qkv: qkv.data,
-                                     count: n, length: t, queries: queries, heads: heads, dimension: d)
+            CausalAttention.forward(
+                out: out.data, probabilities: probabilities.data, qkv: qkv.data, count: n, length: t,
+                queries: queries, heads: heads, dimension: d)
+            CausalAttention.backward(
+                dqkv: dqkv.data, dout: dout.data, probabilities: probabilities.data, qkv: qkv.data,
+                count: n, length: t, queries: queries, heads: heads, dimension: d)
             return out.array + probabilities.array + dqkv.array
         }
         #expect(Self.differences(results) == 0)

@@ -9,21 +9,27 @@ struct TransformerFormTests {
     typealias Check = GradientCheckTests
 
     /// d 8, 2 heads, `layers` layers, LayerNorm and attention biases over a mod-5 layout.
-    static func shape(_ form: TransformerBlockForm, _ layout: TokenLayout, layers: Int = 2,
-                      modulus: Int = 5, width: Int = 8, mlp: Int = 16) -> TransformerShape {
+    static func shape(
+        _ form: TransformerBlockForm, _ layout: TokenLayout, layers: Int = 2,
+        modulus: Int = 5, width: Int = 8, mlp: Int = 16
+    ) -> TransformerShape {
         let sequence = layout.sequence(inputTokens: 2, vocabulary: modulus)
-        return TransformerShape(vocabularySize: sequence.vocabulary, sequence: sequence.layout, modelDimension: width,
-                                heads: 2, mlpDimension: mlp, layers: layers,
-                                classes: layout == .plain ? modulus : sequence.vocabulary, activation: .gelu,
-                                layerNorm: true, attentionBias: true, blockForm: form)
+        return TransformerShape(
+            vocabularySize: sequence.vocabulary, sequence: sequence.layout, modelDimension: width,
+            heads: 2, mlpDimension: mlp, layers: layers,
+            classes: layout == .plain ? modulus : sequence.vocabulary, activation: .gelu,
+            layerNorm: true, attentionBias: true, blockForm: form)
     }
 
     // MARK: Gradients
 
     /// Every parameter's gradient under each block form, layout and initialisation, both paths.
-    @Test(arguments: [(TransformerBlockForm.normalizedResidual, TokenLayout.infix, TransformerInitialization.pytorch),
-                      (.normalizedResidual, .plain, .nanda), (.preNorm, .postfix, .pytorch), (.normalizedResidual, .postfix, .nanda)],
-          [false, true])
+    @Test(
+        arguments: [
+            (TransformerBlockForm.normalizedResidual, TokenLayout.infix, TransformerInitialization.pytorch),
+            (.normalizedResidual, .plain, .nanda), (.preNorm, .postfix, .pytorch), (.normalizedResidual, .postfix, .nanda),
+        ],
+        [false, true])
     func modelGradients(variant: (TransformerBlockForm, TokenLayout, TransformerInitialization), reference: Bool) {
         let (form, layout, scheme) = variant
         let model = Transformer(shape: Self.shape(form, layout), capacity: 8, path: reference ? .reference : .fast)
@@ -47,8 +53,10 @@ struct TransformerFormTests {
 
     /// The fast path (last-position last block, and the tables where the block allows them)
     /// equals the full computation for the normalised residual and the papers' layouts.
-    @Test(arguments: [(TransformerBlockForm.normalizedResidual, TokenLayout.infix, 1), (.normalizedResidual, .infix, 2),
-                      (.normalizedResidual, .postfix, 3), (.preNorm, .infix, 2)])
+    @Test(arguments: [
+        (TransformerBlockForm.normalizedResidual, TokenLayout.infix, 1), (.normalizedResidual, .infix, 2),
+        (.normalizedResidual, .postfix, 3), (.preNorm, .infix, 2),
+    ])
     func shortcutsMatchFullComputation(form: TransformerBlockForm, layout: TokenLayout, layers: Int) {
         let modulus = 11
         let shape = Self.shape(form, layout, layers: layers, modulus: modulus, width: 32, mlp: 64)
@@ -60,8 +68,9 @@ struct TransformerFormTests {
             let logits = data.tokens.withUnsafeBufferPointer { model.forward(InputBatch(tokens: $0.baseAddress!, count: data.count)) }
             let values = Array(UnsafeBufferPointer(start: logits, count: data.count * shape.classes))
             _ = data.labels.withUnsafeBufferPointer {
-                Loss.softmaxCrossEntropy(logits: logits, labels: $0.baseAddress!, count: data.count, classes: shape.classes,
-                                         dlogits: logits, scale: data.count)
+                Loss.softmaxCrossEntropy(
+                    logits: logits, labels: $0.baseAddress!, count: data.count, classes: shape.classes,
+                    dlogits: logits, scale: data.count)
             }
             model.backward(dlogits: logits, count: data.count)
             return (values, model.parameters.gradients.array)
@@ -146,8 +155,9 @@ struct TransformerFormTests {
     /// The default scheme draws exactly what the engine drew before schemes existed (Nanda's
     /// N(0, 1/d), the unembedding N(0, 1/V), written out here as it was), so runs keep their numbers.
     @Test func nandaSchemeIsTheDefaultAndUnchanged() {
-        var shape = TransformerShape.modularArithmetic(modulus: 13, layers: 2, modelDimension: 16, heads: 2, mlpDimension: 32,
-                                                       layerNorm: true)
+        var shape = TransformerShape.modularArithmetic(
+            modulus: 13, layers: 2, modelDimension: 16, heads: 2, mlpDimension: 32,
+            layerNorm: true)
         shape.attentionBias = true
         let model = Transformer(shape: shape, capacity: 1)
         model.initialize(seed: 5, scale: 1.5)

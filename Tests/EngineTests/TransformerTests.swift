@@ -8,8 +8,9 @@ struct TransformerTests {
     typealias Check = GradientCheckTests
 
     static func small(layerNorm: Bool, activation: TransformerShape.Activation = .gelu, layers: Int = 2) -> TransformerShape {
-        var shape = TransformerShape.modularArithmetic(modulus: 5, layers: layers, modelDimension: 8, heads: 2,
-                                                       mlpDimension: 16, activation: activation, layerNorm: layerNorm)
+        var shape = TransformerShape.modularArithmetic(
+            modulus: 5, layers: layers, modelDimension: 8, heads: 2,
+            mlpDimension: 16, activation: activation, layerNorm: layerNorm)
         shape.attentionBias = layerNorm
         return shape
     }
@@ -25,14 +26,16 @@ struct TransformerTests {
         let bias = Check.random([d], seed: 23), w = Check.random([rows, d], seed: 24)
         let out = Tensor(shape: [rows, d]), mean = Tensor(shape: [rows]), inverse = Tensor(shape: [rows])
         func objective() -> Double {
-            LayerNorm.forward(out: out.data, mean: mean.data, inverseDeviation: inverse.data, x: x.data, weight: weight.data,
-                              bias: bias.data, rows: rows, dimension: d)
+            LayerNorm.forward(
+                out: out.data, mean: mean.data, inverseDeviation: inverse.data, x: x.data, weight: weight.data,
+                bias: bias.data, rows: rows, dimension: d)
             return Check.dot(out.data, w)
         }
         _ = objective()
         let dx = Tensor(shape: [rows, d]), dweight = Tensor(shape: [d]), dbias = Tensor(shape: [d])
-        LayerNorm.backward(dx: dx.data, dweight: dweight.data, dbias: dbias.data, dout: w.data, x: x.data, weight: weight.data,
-                           mean: mean.data, inverseDeviation: inverse.data, rows: rows, dimension: d)
+        LayerNorm.backward(
+            dx: dx.data, dweight: dweight.data, dbias: dbias.data, dout: w.data, x: x.data, weight: weight.data,
+            mean: mean.data, inverseDeviation: inverse.data, rows: rows, dimension: d)
         Check.expectClose(dx.array, Check.numericGradient(of: x, step: 1e-3, objective: objective))
         Check.expectClose(dweight.array, Check.numericGradient(of: weight, step: 1e-3, objective: objective))
         Check.expectClose(dbias.array, Check.numericGradient(of: bias, step: 1e-3, objective: objective))
@@ -45,14 +48,16 @@ struct TransformerTests {
         let qkv = Check.random([n, t, 3 * d], seed: 25, range: 1.5), w = Check.random([n, queries, d], seed: 26)
         let out = Tensor(shape: [n, queries, d]), probabilities = Tensor(shape: [n, heads, queries, t])
         func objective() -> Double {
-            CausalAttention.forward(out: out.data, probabilities: probabilities.data, qkv: qkv.data, count: n, length: t,
-                                    queries: queries, heads: heads, dimension: d)
+            CausalAttention.forward(
+                out: out.data, probabilities: probabilities.data, qkv: qkv.data, count: n, length: t,
+                queries: queries, heads: heads, dimension: d)
             return Check.dot(out.data, w)
         }
         _ = objective()
         let dqkv = Tensor(shape: [n, t, 3 * d])
-        CausalAttention.backward(dqkv: dqkv.data, dout: w.data, probabilities: probabilities.data, qkv: qkv.data,
-                                 count: n, length: t, queries: queries, heads: heads, dimension: d)
+        CausalAttention.backward(
+            dqkv: dqkv.data, dout: w.data, probabilities: probabilities.data, qkv: qkv.data,
+            count: n, length: t, queries: queries, heads: heads, dimension: d)
         Check.expectClose(dqkv.array, Check.numericGradient(of: qkv, step: 1e-3, objective: objective))
     }
 
@@ -61,12 +66,14 @@ struct TransformerTests {
         let (n, t, heads, d) = (1, 3, 2, 4)
         let qkv = Check.random([n, t, 3 * d], seed: 27)
         let out = Tensor(shape: [t, d]), probabilities = Tensor(shape: [heads, t, t])
-        CausalAttention.forward(out: out.data, probabilities: probabilities.data, qkv: qkv.data, count: n, length: t,
-                                queries: t, heads: heads, dimension: d)
+        CausalAttention.forward(
+            out: out.data, probabilities: probabilities.data, qkv: qkv.data, count: n, length: t,
+            queries: t, heads: heads, dimension: d)
         let before = out.array
         for column in d..<(3 * d) { qkv[2 * 3 * d + column] += 5 }
-        CausalAttention.forward(out: out.data, probabilities: probabilities.data, qkv: qkv.data, count: n, length: t,
-                                queries: t, heads: heads, dimension: d)
+        CausalAttention.forward(
+            out: out.data, probabilities: probabilities.data, qkv: qkv.data, count: n, length: t,
+            queries: t, heads: heads, dimension: d)
         #expect(Array(out.array[0..<(2 * d)]) == Array(before[0..<(2 * d)]))
         #expect(out.array[(2 * d)...] != before[(2 * d)...])
         for row in 0..<(heads * t) {
@@ -109,8 +116,9 @@ struct TransformerTests {
         model.parameters.zeroGradients()
         _ = objective()
         model.backward(dlogits: w.data, count: n)
-        Check.expectClose(model.parameters.gradients.array,
-                          Check.numericGradient(of: model.parameters.values, step: 1e-3, objective: objective), tolerance: 3e-2)
+        Check.expectClose(
+            model.parameters.gradients.array,
+            Check.numericGradient(of: model.parameters.values, step: 1e-3, objective: objective), tolerance: 3e-2)
     }
 
     /// Logits and gradients of the fast path (last-position last block, first-block tables)
@@ -119,8 +127,9 @@ struct TransformerTests {
     /// LayerNorm and the other loops to be split over the compute team.
     @Test(arguments: [(false, 1, 11), (true, 1, 11), (false, 2, 11), (true, 2, 11), (true, 2, 31)])
     func shortcutsMatchFullComputation(layerNorm: Bool, layers: Int, modulus: Int) {
-        var shape = TransformerShape.modularArithmetic(modulus: modulus, layers: layers, modelDimension: 32, heads: 4,
-                                                       mlpDimension: 64, layerNorm: layerNorm)
+        var shape = TransformerShape.modularArithmetic(
+            modulus: modulus, layers: layers, modelDimension: 32, heads: 4,
+            mlpDimension: 64, layerNorm: layerNorm)
         shape.attentionBias = layerNorm
         let data = ModularArithmetic.dataset(operation: .add, modulus: modulus)
         func run(reference: Bool) -> (logits: [Float], gradients: [Float]) {
@@ -130,8 +139,9 @@ struct TransformerTests {
             let logits = data.tokens.withUnsafeBufferPointer { model.forward(InputBatch(tokens: $0.baseAddress!, count: data.count)) }
             let values = Array(UnsafeBufferPointer(start: logits, count: data.count * shape.classes))
             _ = data.labels.withUnsafeBufferPointer {
-                Loss.softmaxCrossEntropy(logits: logits, labels: $0.baseAddress!, count: data.count, classes: shape.classes,
-                                         dlogits: logits, scale: data.count)
+                Loss.softmaxCrossEntropy(
+                    logits: logits, labels: $0.baseAddress!, count: data.count, classes: shape.classes,
+                    dlogits: logits, scale: data.count)
             }
             model.backward(dlogits: logits, count: data.count)
             return (values, model.parameters.gradients.array)
@@ -184,9 +194,13 @@ struct TransformerTests {
                 for step in 0..<400 where memorisedAt == nil {
                     model.parameters.zeroGradients()
                     let logits = model.forward(InputBatch(tokens: tokens.baseAddress!, count: data.count))
-                    let tally = Loss.softmaxCrossEntropy(logits: logits, labels: labels.baseAddress!, count: data.count,
-                                                         classes: model.classes, dlogits: logits, scale: data.count)
-                    if tally.correct == data.count { memorisedAt = step; break }
+                    let tally = Loss.softmaxCrossEntropy(
+                        logits: logits, labels: labels.baseAddress!, count: data.count,
+                        classes: model.classes, dlogits: logits, scale: data.count)
+                    if tally.correct == data.count {
+                        memorisedAt = step
+                        break
+                    }
                     model.backward(dlogits: logits, count: data.count)
                     optimizer.step(learningRate: 1e-3)
                 }

@@ -9,7 +9,7 @@ struct VectorTaskTests {
         for data in [split.train, split.test] {
             #expect(data.inputs == .features(width: 40) && data.classes == 2)
             for row in 0..<data.count {
-                let x = data.features[row * 40 ..< (row + 1) * 40]
+                let x = data.features[row * 40..<(row + 1) * 40]
                 #expect(x.allSatisfy { $0 == 1 || $0 == -1 })
                 let product = x.prefix(3).reduce(Float(1), *)
                 #expect(data.labels[row] == (product > 0 ? 1 : 0))
@@ -25,7 +25,7 @@ struct VectorTaskTests {
         var clusters = Set<[Float]>()
         for data in [split.train, split.test] {
             for row in 0..<data.count {
-                let x = Array(data.features[row * 50 ..< (row + 1) * 50])
+                let x = Array(data.features[row * 50..<(row + 1) * 50])
                 #expect(abs(x[0]) == 1 && abs(x[1]) == 1)
                 #expect(x[2...].allSatisfy { abs($0) == Float(0.05) })
                 #expect(data.labels[row] == (x[0] * x[1] > 0 ? 1 : 0))

@@ -9,19 +9,25 @@ struct AmplifierConfigTests {
 
     @Test func absentNullAndNoneAreTheSameTrial() throws {
         let bare = try Self.config(#"{"seed": 2}"#)
-        for text in [#"{"seed": 2, "amplifier": null}"#, #"{"seed": 2, "amplifier": {"kind": "none"}}"#,
-                     #"{"seed": 2, "diagnostics": false}"#] {
+        for text in [
+            #"{"seed": 2, "amplifier": null}"#, #"{"seed": 2, "amplifier": {"kind": "none"}}"#,
+            #"{"seed": 2, "diagnostics": false}"#,
+        ] {
             let other = try Self.config(text)
             #expect(other.amplifier == nil && other.id == bare.id)
         }
-        guard case .object(let members) = bare.identity else { Issue.record("identity is not an object"); return }
+        guard case .object(let members) = bare.identity else {
+            Issue.record("identity is not an object")
+            return
+        }
         #expect(members["amplifier"] == nil && members["diagnostics"] == nil)
     }
 
     @Test func kindsReadOnlyTheirOwnKeysWithPaperDefaults() throws {
         #expect(try Self.config(#"{"amplifier": {"kind": "ema"}}"#).amplifier == .ema(EMASettings(alpha: 0.98, lamb: 2)))
-        #expect(try Self.config(#"{"amplifier": {"kind": "ma", "window": 50}}"#).amplifier
-            == .movingAverage(MovingAverageSettings(window: 50, lamb: 5, warmup: true)))
+        #expect(
+            try Self.config(#"{"amplifier": {"kind": "ma", "window": 50}}"#).amplifier
+                == .movingAverage(MovingAverageSettings(window: 50, lamb: 5, warmup: true)))
         let neural = try Self.config(#"{"amplifier": {"kind": "neuralgrok", "hidden": [128, 128], "rescale": 0.2}}"#).amplifier
         #expect(neural == .neuralGrok(NeuralGrokSettings(hidden: [128, 128], rescale: 0.2, outerEvery: 4)))
         for amplifier in [Amplifier.ema(EMASettings()), .movingAverage(MovingAverageSettings()), .neuralGrok(NeuralGrokSettings())] {
@@ -72,12 +78,16 @@ struct AmplifierConfigTests {
 
     @Test func curvePointsCarryDiagnosticsOrNot() throws {
         let plain = CurvePoint(step: 10, trainLoss: 1, trainAccuracy: 0.5, testLoss: 2, testAccuracy: 0.25)
-        let measured = CurvePoint(step: 20, trainLoss: 0.5, trainAccuracy: 1, testLoss: 1.5, testAccuracy: 0.5,
-                                  diagnostics: GradientDiagnostics(weightNorm: 40, gradientNorm: 0.01, gradientEntropy: 3.5))
+        let measured = CurvePoint(
+            step: 20, trainLoss: 0.5, trainAccuracy: 1, testLoss: 1.5, testAccuracy: 0.5,
+            diagnostics: GradientDiagnostics(weightNorm: 40, gradientNorm: 0.01, gradientEntropy: 3.5))
         for point in [plain, measured] {
             #expect(try CurvePoint(json: point.json, path: "$") == point)
         }
-        guard case .array(let fields) = plain.json else { Issue.record("not an array"); return }
+        guard case .array(let fields) = plain.json else {
+            Issue.record("not an array")
+            return
+        }
         #expect(fields.count == 5)
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import Protocol
+import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Key directories as `grok-coord keys` writes them and `--curve-keys` reads them: layout,
@@ -46,11 +47,13 @@ struct CurveKeyFileTests {
         #expect(again.keyPair == coordinator.keyPair && again.admittedWorkers.count == 3)
     }
 
-    @Test("keys others could read or change are refused with a clear error", arguments: [
-        ("coordinator.key_secret", 0o644, true), ("coordinator.key_secret", 0o640, true),
-        ("coordinator.key_secret", 0o400, false), ("admitted/worker-1.key", 0o666, true),
-        ("admitted", 0o777, true), ("admitted/worker-1.key", 0o644, false),
-    ])
+    @Test(
+        "keys others could read or change are refused with a clear error",
+        arguments: [
+            ("coordinator.key_secret", 0o644, true), ("coordinator.key_secret", 0o640, true),
+            ("coordinator.key_secret", 0o400, false), ("admitted/worker-1.key", 0o666, true),
+            ("admitted", 0o777, true), ("admitted/worker-1.key", 0o644, false),
+        ])
     func permissions(file: String, mode: Int, refused: Bool) throws {
         let directory = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -109,14 +112,14 @@ struct CurveKeyFileTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pair = try CurveKeyPair.generate()
         let text = """
-        #   ****  Generated on 2026-01-01 by CZMQ  ****
-        #   ZeroMQ CURVE **Secret** Certificate
-        metadata
-            email = "someone@example.org"
-        curve
-            public-key = '\(pair.publicKey)'
-            secret-key = "\(pair.secretKey)"
-        """
+            #   ****  Generated on 2026-01-01 by CZMQ  ****
+            #   ZeroMQ CURVE **Secret** Certificate
+            metadata
+                email = "someone@example.org"
+            curve
+                public-key = '\(pair.publicKey)'
+                secret-key = "\(pair.secretKey)"
+            """
         let path = "\(directory)/node.key_secret"
         #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
         #expect(try CurveKeyFile.readKeyPair(path: path) == pair)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Protocol
+import Testing
 
 /// CURVE on a loopback ROUTER↔DEALER pair: a worker that knows the coordinator's public key gets
 /// through; one with the wrong key, or none, is refused by ZeroMQ before any message exists.
@@ -25,12 +25,17 @@ struct CurveSecurityTests {
         let impostor = try ZeroMQWorkerTransport(
             connect: coordinator.endpoint, routingId: PeerID("impostor"),
             options: Self.options(.curveClient(serverPublicKey: impostorKey, keys: try CurveKeyPair.generate())))
-        let plain = try ZeroMQWorkerTransport(connect: coordinator.endpoint, routingId: PeerID("plain"),
-                                              options: Self.options(.none))
+        let plain = try ZeroMQWorkerTransport(
+            connect: coordinator.endpoint, routingId: PeerID("plain"),
+            options: Self.options(.none))
         let trusted = try ZeroMQWorkerTransport(
             connect: coordinator.endpoint, routingId: PeerID("trusted"),
             options: Self.options(.curveClient(serverPublicKey: server.publicKey, keys: try CurveKeyPair.generate())))
-        defer { impostor.close(); plain.close(); trusted.close() }
+        defer {
+            impostor.close()
+            plain.close()
+            trusted.close()
+        }
 
         try impostor.send(.ready)
         try plain.send(.ready)
@@ -50,13 +55,18 @@ struct CurveSecurityTests {
             options: Self.options(.curveServer(server, admittedClientKeys: [admitted.publicKey])))
         defer { coordinator.close() }
         let client = { (id: String, keys: CurveKeyPair) in
-            try ZeroMQWorkerTransport(connect: coordinator.endpoint, routingId: PeerID(id),
-                                      options: Self.options(.curveClient(serverPublicKey: server.publicKey, keys: keys)))
+            try ZeroMQWorkerTransport(
+                connect: coordinator.endpoint, routingId: PeerID(id),
+                options: Self.options(.curveClient(serverPublicKey: server.publicKey, keys: keys)))
         }
         let stranger = try client("stranger", try CurveKeyPair.generate())
-        let plain = try ZeroMQWorkerTransport(connect: coordinator.endpoint, routingId: PeerID("plain"),
-                                              options: Self.options(.none))
-        defer { stranger.close(); plain.close() }
+        let plain = try ZeroMQWorkerTransport(
+            connect: coordinator.endpoint, routingId: PeerID("plain"),
+            options: Self.options(.none))
+        defer {
+            stranger.close()
+            plain.close()
+        }
         try stranger.send(.ready)
         try plain.send(.ready)
         #expect(coordinator.receive(timeout: .milliseconds(500)) == nil)

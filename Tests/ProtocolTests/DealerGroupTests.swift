@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Protocol
+import Testing
 
 /// Many simulated workers in one context on one thread (the load-test building block) reach a
 /// real coordinator ROUTER under their own ids and get replies routed back to each of them.

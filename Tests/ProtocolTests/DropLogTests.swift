@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+
 @testable import Protocol
 
 /// Collects what a logger writes, for counting warnings.
@@ -46,8 +47,9 @@ struct DropLogTests {
         let log = CapturedLog()
         let network = InMemoryNetwork(logger: log.logger())
         for index in 0..<403 {
-            network.injectFrame(Data(index.isMultiple(of: 2) ? "not json".utf8 : #"{"v":1,"type":"teleport","body":{}}"#.utf8),
-                                from: PeerID("noisy"))
+            network.injectFrame(
+                Data(index.isMultiple(of: 2) ? "not json".utf8 : #"{"v":1,"type":"teleport","body":{}}"#.utf8),
+                from: PeerID("noisy"))
         }
         network.injectFrame(Data("junk".utf8), from: PeerID("other"))
         #expect(network.coordinator.counters.droppedInbound == 404)

@@ -20,8 +20,10 @@ struct FuzzMutator {
     mutating func below(_ bound: Int) -> Int { bound <= 1 ? 0 : Int(next() % UInt64(bound)) }
 
     static let interestingBytes: [UInt8] = Array("\"{}[],:\\-+.0123456789eEnul".utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xFF]
-    static let hostileTokens = ["1e999", "-1e999", "-0", "1e-400", "99999999999999999999", "NaN", "Infinity", "null",
-                                "\"\\ud800\"", "\"\\u0000\"", "[]", "{}", "true", "-", "0x10", "1.", ".5", "\"\""]
+    static let hostileTokens = [
+        "1e999", "-1e999", "-0", "1e-400", "99999999999999999999", "NaN", "Infinity", "null",
+        "\"\\ud800\"", "\"\\u0000\"", "[]", "{}", "true", "-", "0x10", "1.", ".5", "\"\"",
+    ]
     static let soup = Array(#"{}[]":,0123456789.-eEtrufalsn\u "#.utf8)
 
     /// An input derived from `corpus` (or from nothing), with 1–4 stacked mutations.
@@ -61,8 +63,10 @@ struct FuzzMutator {
             bytes = Array(bytes.prefix(position)) + Array(other.suffix(below(other.count + 1)))
         default:
             // Replace a number (a run of digits) with a hostile token.
-            guard let start = bytes.indices.dropFirst(position).first(where: { (0x30...0x39).contains(bytes[$0]) })
-                ?? bytes.indices.first(where: { (0x30...0x39).contains(bytes[$0]) }) else { return }
+            guard
+                let start = bytes.indices.dropFirst(position).first(where: { (0x30...0x39).contains(bytes[$0]) })
+                    ?? bytes.indices.first(where: { (0x30...0x39).contains(bytes[$0]) })
+            else { return }
             var end = start
             while end < bytes.count, (0x30...0x39).contains(bytes[end]) || bytes[end] == UInt8(ascii: ".") { end += 1 }
             bytes.replaceSubrange(start..<end, with: Array(Self.hostileTokens[below(Self.hostileTokens.count)].utf8))

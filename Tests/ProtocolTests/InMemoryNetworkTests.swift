@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Protocol
+import Testing
 
 @Suite("In-memory network")
 struct InMemoryNetworkTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Protocol
 
 @Suite("Message codec")
@@ -42,12 +43,15 @@ struct MessageCodecTests {
 
     @Test("a diverged progress report carries NaN losses as null and back")
     func progressWithNaN() throws {
-        let message = Message.progress(trialId: "t", step: 10, trainAccuracy: 0.5, testAccuracy: .infinity,
-                                       trainLoss: .nan, testLoss: .nan)
+        let message = Message.progress(
+            trialId: "t", step: 10, trainAccuracy: 0.5, testAccuracy: .infinity,
+            trainLoss: .nan, testLoss: .nan)
         let frame = try MessageCodec.encode(message)
         #expect(String(decoding: frame, as: UTF8.self).contains("\"trainLoss\":null"))
-        guard case .progress(_, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss, _)
-            = try MessageCodec.decode(frame) else {
+        guard
+            case .progress(_, let step, let trainAccuracy, let testAccuracy, let trainLoss, let testLoss, _) = try MessageCodec.decode(
+                frame)
+        else {
             Issue.record("decoded to another kind")
             return
         }
@@ -86,39 +90,57 @@ struct MessageCodecTests {
     static let validFrame = try! MessageCodec.encode(Fixtures.assign("3f2a9c"))
 
     static let rejections: [Rejection] = [
-        Rejection("wrong version", #"{"v":2,"type":"ready","body":{}}"#,
-                  .wrongVersion(found: 2, expected: ProtocolVersion.current)),
-        Rejection("missing version", #"{"type":"ready","body":{}}"#,
-                  .badEnvelope(ConfigError(path: "$.v", expected: "a number", found: "nothing"))),
-        Rejection("fractional version", #"{"v":1.5,"type":"ready","body":{}}"#,
-                  .badEnvelope(ConfigError(path: "$.v", expected: "an integer", found: "1.5"))),
+        Rejection(
+            "wrong version", #"{"v":2,"type":"ready","body":{}}"#,
+            .wrongVersion(found: 2, expected: ProtocolVersion.current)),
+        Rejection(
+            "missing version", #"{"type":"ready","body":{}}"#,
+            .badEnvelope(ConfigError(path: "$.v", expected: "a number", found: "nothing"))),
+        Rejection(
+            "fractional version", #"{"v":1.5,"type":"ready","body":{}}"#,
+            .badEnvelope(ConfigError(path: "$.v", expected: "an integer", found: "1.5"))),
         Rejection("unknown type", #"{"v":1,"type":"teleport","body":{}}"#, .unknownType("teleport")),
-        Rejection("not an object", #"[1,2,3]"#,
-                  .badEnvelope(ConfigError(path: "$", expected: "an object", found: "an array"))),
-        Rejection("unknown envelope key", #"{"v":1,"type":"ready","body":{},"extra":0}"#,
-                  .badEnvelope(ConfigError(path: "$.extra", expected: "no such key (known keys: \"body\", \"type\", \"v\")",
-                                           found: "unknown key \"extra\""))),
-        Rejection("assign attempt of the wrong type",
-                  #"{"v":1,"type":"assign","body":{"trialId":"t","attempt":"one","config":{}}}"#,
-                  .badBody(kind: .assign, ConfigError(path: "$.body.attempt", expected: "a number", found: "a string"))),
-        Rejection("assign without config", #"{"v":1,"type":"assign","body":{"trialId":"t","attempt":1}}"#,
-                  .badBody(kind: .assign, ConfigError(path: "$.body.config", expected: "a trial config", found: "nothing"))),
-        Rejection("heartbeat body with a stray key", #"{"v":1,"type":"heartbeat","body":{"x":1}}"#,
-                  .badBody(kind: .heartbeat, ConfigError(path: "$.body.x", expected: "no such key (known keys: )",
-                                                          found: "unknown key \"x\""))),
-        Rejection("result body with a bad member, path under $.body",
-                  #"{"v":1,"type":"result","body":{"trialId":7}}"#,
-                  .badBody(kind: .result, ConfigError(path: "$.body.trialId", expected: "a string", found: "a number"))),
-        Rejection("progress missing a loss", #"{"v":1,"type":"progress","body":{"trialId":"t","step":1,"trainAccuracy":1,"testAccuracy":1,"trainLoss":1}}"#,
-                  .badBody(kind: .progress, ConfigError(path: "$.body.testLoss", expected: "a number or null", found: "nothing"))),
-        Rejection("oversized frame", Data(count: MessageCodec.maximumFrameBytes + 1),
-                  .oversized(bytes: MessageCodec.maximumFrameBytes + 1, limit: MessageCodec.maximumFrameBytes)),
+        Rejection(
+            "not an object", #"[1,2,3]"#,
+            .badEnvelope(ConfigError(path: "$", expected: "an object", found: "an array"))),
+        Rejection(
+            "unknown envelope key", #"{"v":1,"type":"ready","body":{},"extra":0}"#,
+            .badEnvelope(
+                ConfigError(
+                    path: "$.extra", expected: "no such key (known keys: \"body\", \"type\", \"v\")",
+                    found: "unknown key \"extra\""))),
+        Rejection(
+            "assign attempt of the wrong type",
+            #"{"v":1,"type":"assign","body":{"trialId":"t","attempt":"one","config":{}}}"#,
+            .badBody(kind: .assign, ConfigError(path: "$.body.attempt", expected: "a number", found: "a string"))),
+        Rejection(
+            "assign without config", #"{"v":1,"type":"assign","body":{"trialId":"t","attempt":1}}"#,
+            .badBody(kind: .assign, ConfigError(path: "$.body.config", expected: "a trial config", found: "nothing"))),
+        Rejection(
+            "heartbeat body with a stray key", #"{"v":1,"type":"heartbeat","body":{"x":1}}"#,
+            .badBody(
+                kind: .heartbeat,
+                ConfigError(
+                    path: "$.body.x", expected: "no such key (known keys: )",
+                    found: "unknown key \"x\""))),
+        Rejection(
+            "result body with a bad member, path under $.body",
+            #"{"v":1,"type":"result","body":{"trialId":7}}"#,
+            .badBody(kind: .result, ConfigError(path: "$.body.trialId", expected: "a string", found: "a number"))),
+        Rejection(
+            "progress missing a loss",
+            #"{"v":1,"type":"progress","body":{"trialId":"t","step":1,"trainAccuracy":1,"testAccuracy":1,"trainLoss":1}}"#,
+            .badBody(kind: .progress, ConfigError(path: "$.body.testLoss", expected: "a number or null", found: "nothing"))),
+        Rejection(
+            "oversized frame", Data(count: MessageCodec.maximumFrameBytes + 1),
+            .oversized(bytes: MessageCodec.maximumFrameBytes + 1, limit: MessageCodec.maximumFrameBytes)),
         Rejection(malformed: "empty frame", Data()),
         Rejection(malformed: "binary garbage", Data([0xFF, 0x00, 0x13, 0x37, 0xC3])),
         Rejection(malformed: "truncated frame", validFrame.prefix(validFrame.count / 2)),
         Rejection(malformed: "invalid UTF-8 in a string", Data(#"{"v":1,"type":""#.utf8) + Data([0xC3, 0x28]) + Data(#""}"#.utf8)),
-        Rejection(malformed: "nesting beyond the parser limit",
-                  Data((String(repeating: "[", count: 200) + String(repeating: "]", count: 200)).utf8)),
+        Rejection(
+            malformed: "nesting beyond the parser limit",
+            Data((String(repeating: "[", count: 200) + String(repeating: "]", count: 200)).utf8)),
     ]
 
     @Test("invalid frames are rejected with the right error", arguments: rejections)

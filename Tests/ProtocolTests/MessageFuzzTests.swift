@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Protocol
 
 /// Bad input at the wire: the frame decoder under seeded random and mutated frames (never a
@@ -9,8 +10,9 @@ import Testing
 struct MessageFuzzTests {
     static let corpus: [[UInt8]] = Fixtures.messages.compactMap { try? MessageCodec.encode($0.message) }.map { [UInt8]($0) }
 
-    @Test("seeded fuzzing of the frame decoder: no crash, a clear error for every rejected frame",
-          arguments: [UInt64(0x6772_6f6b), 0x7377_6565_70])
+    @Test(
+        "seeded fuzzing of the frame decoder: no crash, a clear error for every rejected frame",
+        arguments: [UInt64(0x6772_6f6b), 0x7377_6565_70])
     func fuzzDecoder(seed: UInt64) {
         var mutator = FuzzMutator(seed: seed)
         let clock = ContinuousClock()
@@ -39,8 +41,9 @@ struct MessageFuzzTests {
             if problems.count >= 5 { break }
         }
         let summary = rejections.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key): \($0.value)" }.joined(separator: "; ")
-        print("fuzz (frame decoder, seed \(seed)): \(tried) inputs, \(accepted) decoded, \(tried - accepted) rejected "
-              + "with an error, 0 crashes — \(summary)")
+        print(
+            "fuzz (frame decoder, seed \(seed)): \(tried) inputs, \(accepted) decoded, \(tried - accepted) rejected "
+                + "with an error, 0 crashes — \(summary)")
         #expect(problems.isEmpty, "\(problems)")
         #expect(tried >= 1_000)
     }
@@ -68,7 +71,9 @@ struct MessageFuzzTests {
     func oversizedFrames() throws {
         let limit = MessageCodec.maximumFrameBytes
         let huge = Data(repeating: UInt8(ascii: " "), count: limit + 1)
-        let time = elapsed { #expect(throws: MessageDecodingError.oversized(bytes: limit + 1, limit: limit)) { try MessageCodec.decode(huge) } }
+        let time = elapsed {
+            #expect(throws: MessageDecodingError.oversized(bytes: limit + 1, limit: limit)) { try MessageCodec.decode(huge) }
+        }
         #expect(time < .milliseconds(50), "the size check comes before any parsing (took \(time))")
         #expect(throws: MessageEncodingError.self) {
             try MessageCodec.encode(.failure(trialId: "t", message: String(repeating: "x", count: limit)))
@@ -89,7 +94,8 @@ struct MessageFuzzTests {
         try worker.send(.ready)
         #expect(coordinator.receive(timeout: .seconds(3)) == Incoming(peer: PeerID("honest"), message: .ready))
         #expect(coordinator.counters.received == 1 && coordinator.counters.droppedInbound == 1)
-        print("oversized: a \(limit + 1)-byte frame was cut off by ZeroMQ (ZMQ_MAXMSGSIZE), a \(limit - 1)-byte junk frame "
-              + "dropped and counted; the coordinator kept serving")
+        print(
+            "oversized: a \(limit + 1)-byte frame was cut off by ZeroMQ (ZMQ_MAXMSGSIZE), a \(limit - 1)-byte junk frame "
+                + "dropped and counted; the coordinator kept serving")
     }
 }

@@ -31,9 +31,15 @@ import Testing
         var assembler = StateAssembler()
         #expect(assembler.add(chunks[0]) == .incomplete)
         #expect(assembler.add(chunks[0]) == .incomplete)
-        guard case .dropped = assembler.add(chunks[2]) else { Issue.record("a gap must drop the chunk"); return }
+        guard case .dropped = assembler.add(chunks[2]) else {
+            Issue.record("a gap must drop the chunk")
+            return
+        }
         // The assembly restarts at the next part 0.
-        guard case .dropped = assembler.add(chunks[1]) else { Issue.record("no part 0 since the gap"); return }
+        guard case .dropped = assembler.add(chunks[1]) else {
+            Issue.record("no part 0 since the gap")
+            return
+        }
         #expect(chunks.map { assembler.add($0) }.last == .complete(Self.state, step: 40))
     }
 
@@ -43,13 +49,17 @@ import Testing
         var assembler = StateAssembler()
         #expect(assembler.add(old[0]) == .incomplete)
         #expect(assembler.add(newer[0]) == .complete(Self.state.prefix(500), step: 90))
-        guard case .dropped = assembler.add(old[1]) else { Issue.record("a stale chunk must be dropped"); return }
+        guard case .dropped = assembler.add(old[1]) else {
+            Issue.record("a stale chunk must be dropped")
+            return
+        }
     }
 
     @Test func anOversizedStateIsRefused() {
         var assembler = StateAssembler(maximumStateBytes: 8 * 1024 * 1024)
         guard case .dropped = assembler.add(StateChunk(trialId: "t", step: 1, part: 0, parts: 1_000, data: Data())) else {
-            Issue.record("a state announced larger than the limit must be refused"); return
+            Issue.record("a state announced larger than the limit must be refused")
+            return
         }
     }
 }

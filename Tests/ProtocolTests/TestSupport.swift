@@ -5,8 +5,9 @@ import TrialSchema
 /// Shared fixtures for the protocol tests: one sample of every message kind, and helpers for
 /// waiting on transports and running a Python ZeroMQ peer.
 enum Fixtures {
-    static let workerInfo = WorkerInfo(workerId: "worker-a", host: "node-1", cores: 2, build: "0.1.0 (debug)",
-                                       blasThreads: 1, pid: 4242)
+    static let workerInfo = WorkerInfo(
+        workerId: "worker-a", host: "node-1", cores: 2, build: "0.1.0 (debug)",
+        blasThreads: 1, pid: 4242)
 
     static let result = TrialResult(
         trialId: "3f2a9c", outcome: .grokked, tMem: 400, tGrok: 2_600, steps: 3_000, seconds: 12.5,
@@ -26,17 +27,28 @@ enum Fixtures {
         NamedMessage("ready", .ready),
         NamedMessage("heartbeat", .heartbeat),
         NamedMessage("assign", .assign(trialId: "3f2a9c", attempt: 1, config: TrialConfig.canonicalExample.json)),
-        NamedMessage("assign, third attempt, odd config",
-                     .assign(trialId: "t", attempt: 3, config: .object(["a": .array([.null, .bool(true), .number(-0.5)])]))),
-        NamedMessage("progress", .progress(trialId: "3f2a9c", step: 1_000, trainAccuracy: 1.0, testAccuracy: 0.31,
-                                           trainLoss: 0.01, testLoss: 3.2)),
-        NamedMessage("progress of a weak stage", .progress(trialId: "3f2a9c", step: 500, trainAccuracy: 1.0, testAccuracy: 0.9,
-                                                           trainLoss: 0.01, testLoss: 0.2, stage: .weak)),
+        NamedMessage(
+            "assign, third attempt, odd config",
+            .assign(trialId: "t", attempt: 3, config: .object(["a": .array([.null, .bool(true), .number(-0.5)])]))),
+        NamedMessage(
+            "progress",
+            .progress(
+                trialId: "3f2a9c", step: 1_000, trainAccuracy: 1.0, testAccuracy: 0.31,
+                trainLoss: 0.01, testLoss: 3.2)),
+        NamedMessage(
+            "progress of a weak stage",
+            .progress(
+                trialId: "3f2a9c", step: 500, trainAccuracy: 1.0, testAccuracy: 0.9,
+                trainLoss: 0.01, testLoss: 0.2, stage: .weak)),
         NamedMessage("result", .result(result)),
         NamedMessage("result, failed with error text", .result(failedResult)),
         NamedMessage("failure", .failure(trialId: "3f2a9c", message: "unsupported architecture \"cnn\" ünïcode ✓")),
-        NamedMessage("state", .state(StateChunk(trialId: "3f2a9c", step: 4_000, part: 1, parts: 3,
-                                                data: Data([0, 1, 2, 0xFF, 0x80, 10, 13])))),
+        NamedMessage(
+            "state",
+            .state(
+                StateChunk(
+                    trialId: "3f2a9c", step: 4_000, part: 1, parts: 3,
+                    data: Data([0, 1, 2, 0xFF, 0x80, 10, 13])))),
         NamedMessage("state, empty chunk", .state(StateChunk(trialId: "t", step: 0, part: 0, parts: 1, data: Data()))),
         NamedMessage("stateStored", .stateStored(trialId: "3f2a9c", step: 4_000, bytes: 5_123_456)),
         NamedMessage("cancel", .cancel(trialId: "3f2a9c", sendState: true)),

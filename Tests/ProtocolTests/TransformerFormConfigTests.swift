@@ -26,10 +26,11 @@ struct TransformerFormConfigTests {
     /// Spelling out the defaults changes nothing: not the form, not the id.
     @Test func defaultsAreNotWritten() throws {
         let bare = try TrialConfig(text: #"{"target": {"architecture": "transformer", "layerNorm": true}}"#, file: "bare.json")
-        let spelled = try TrialConfig(text: #"""
-            {"task": {"layout": "plain"}, "target": {"architecture": "transformer", "layerNorm": true, "block": "preNorm",
-             "initialization": "nanda"}}
-            """#, file: "spelled.json")
+        let spelled = try TrialConfig(
+            text: #"""
+                {"task": {"layout": "plain"}, "target": {"architecture": "transformer", "layerNorm": true, "block": "preNorm",
+                 "initialization": "nanda"}}
+                """#, file: "spelled.json")
         #expect(bare == spelled && bare.id == spelled.id)
         #expect(spelled.json["target"]?["block"] == nil && spelled.json["target"]?["initialization"] == nil)
         #expect(spelled.json["task"]?["layout"] == nil)

@@ -27,7 +27,8 @@ struct TrialConfigTests {
 
     @Test func grokTransferCarriesItsOwnSections() throws {
         let config = try Self.config(
-            #"{"method": "groktransfer", "weak": {"embeddingDim": 8, "budget": 500, "stopAtTestAccuracy": null}, "transfer": {"mode": "randomA"}}"#)
+            #"{"method": "groktransfer", "weak": {"embeddingDim": 8, "budget": 500, "stopAtTestAccuracy": null}, "transfer": {"mode": "randomA"}}"#
+        )
         guard case .grokTransfer(let weak, let transfer) = config.method else {
             Issue.record("not a GrokTransfer trial")
             return
@@ -45,12 +46,16 @@ struct TrialConfigTests {
         (#"{"method": "groktransfer", "weak": {"widht": 8}}"#, "$.weak.widht", "no such key"),
         (#"{"method": "groktransfer", "transfer": {"mode": "magic"}}"#, "$.transfer.mode", "one of"),
         (#"{"method": "groktransfer", "transfer": {"mode": "copy"}}"#, "$.weak.embeddingDim", "the target's embeddingDim"),
-        (#"{"task": {"kind": "parity"}, "method": "groktransfer", "transfer": {"mode": "copy"}}"#, "$.weak.width",
-         "the target's width"),
+        (
+            #"{"task": {"kind": "parity"}, "method": "groktransfer", "transfer": {"mode": "copy"}}"#, "$.weak.width",
+            "the target's width"
+        ),
         (#"{"method": "groktransfer", "weak": {"stopAtTestAccuracy": 2}}"#, "$.weak.stopAtTestAccuracy", "a number in"),
         (#"{"method": "groktransfer", "transfer": {"mergeAfter": 0}}"#, "$.transfer.mergeAfter", "a positive step count"),
-        (#"{"method": "groktransfer", "weak": {"embeddingDim": 128}, "transfer": {"mode": "copy", "mergeAfter": 5}}"#,
-         "$.transfer.mergeAfter", "nothing to merge"),
+        (
+            #"{"method": "groktransfer", "weak": {"embeddingDim": 128}, "transfer": {"mode": "copy", "mergeAfter": 5}}"#,
+            "$.transfer.mergeAfter", "nothing to merge"
+        ),
         (#"{"target": {"optimizer": "sgd", "beta1": 0.5}}"#, "$.target.beta1", "no beta1 for optimizer \"sgd\""),
         (#"{"target": {"momentum": 0.9}}"#, "$.target.momentum", "no momentum for an Adam optimizer"),
         (#"{"target": {"optimizer": "rmsprop"}}"#, "$.target.optimizer", "one of \"adamw\", \"adam\", \"sgd\""),
@@ -69,7 +74,10 @@ struct TrialConfigTests {
     @Test(arguments: ["adamw", "adam", "sgd"])
     func optimizersKeepTheLegacyLayout(name: String) throws {
         let config = try Self.config(#"{"target": {"optimizer": "\#(name)"}}"#)
-        guard case .object(let target)? = config.json["target"] else { Issue.record("no target object"); return }
+        guard case .object(let target)? = config.json["target"] else {
+            Issue.record("no target object")
+            return
+        }
         #expect(Set(["beta1", "beta2", "epsilon", "momentum"]).isSubset(of: target.keys))
         #expect(try TrialConfig(json: config.json) == config)
     }
@@ -78,15 +86,24 @@ struct TrialConfigTests {
 struct TaskKindTests {
     @Test func eachKindReadsAndWritesOnlyItsOwnKeys() throws {
         let parity = try TrialConfigTests.config(#"{"task": {"kind": "parity", "bits": 30}}"#)
-        guard case .parity(let task) = parity.task else { Issue.record("not parity"); return }
+        guard case .parity(let task) = parity.task else {
+            Issue.record("not parity")
+            return
+        }
         #expect(task.bits == 30 && task.order == 3)
-        guard case .object(let members) = parity.task.json else { Issue.record("task JSON is not an object"); return }
+        guard case .object(let members) = parity.task.json else {
+            Issue.record("task JSON is not an object")
+            return
+        }
         #expect(Set(members.keys) == ["kind", "bits", "order", "trainCount", "testCount"])
         #expect(try TrialConfig(json: parity.json) == parity)
         let xor = try TrialConfigTests.config(#"{"task": {"kind": "xorCluster"}}"#)
         #expect(xor.task == .xorCluster(XorClusterTask()) && XorClusterTask().trainCount == 400)
         let digits = try TrialConfigTests.config(#"{"task": {"kind": "digits", "trainCount": 500}}"#)
-        guard case .digits(let images) = digits.task else { Issue.record("not digits"); return }
+        guard case .digits(let images) = digits.task else {
+            Issue.record("not digits")
+            return
+        }
         #expect(images.trainCount == 500 && digits.id != xor.id)
         // Spelling out the modular kind keeps the canonical id.
         let modular = try TrialConfigTests.config(#"{"task": {"kind": "modular", "modulus": 97}}"#)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Protocol
+import Testing
 
 /// Real ROUTER↔DEALER exchanges over TCP loopback on ephemeral ports.
 @Suite("ZeroMQ transport")
@@ -25,7 +25,10 @@ struct ZeroMQTransportTests {
 
         let first = try ZeroMQWorkerTransport(connect: coordinator.endpoint, routingId: PeerID("w1"))
         let second = try ZeroMQWorkerTransport(connect: coordinator.endpoint, routingId: PeerID("w2"))
-        defer { first.close(); second.close() }
+        defer {
+            first.close()
+            second.close()
+        }
 
         var secondInfo = Fixtures.workerInfo
         secondInfo.workerId = "worker-b"
@@ -90,7 +93,10 @@ struct ZeroMQTransportTests {
         options.pollInterval = .seconds(5)
         let coordinator = try ZeroMQCoordinatorTransport(bind: Self.loopback, options: options)
         let worker = try ZeroMQWorkerTransport(connect: coordinator.endpoint, routingId: PeerID("w1"), options: options)
-        defer { worker.close(); coordinator.close() }
+        defer {
+            worker.close()
+            coordinator.close()
+        }
         try worker.send(.ready)
         #expect(coordinator.receive(timeout: .seconds(2))?.message == .ready)
 

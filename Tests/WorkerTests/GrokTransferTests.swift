@@ -2,6 +2,7 @@ import Engine
 import Protocol
 import Testing
 import TrialSchema
+
 @testable import Worker
 
 /// GrokTransfer's hand-over from the weak model to the target, parameter slice by parameter
@@ -9,26 +10,31 @@ import TrialSchema
 /// target's own initialisation from the trial seed.
 struct GrokTransferTests {
     static func config(task: String, mode: String) throws -> TrialConfig {
-        try TrialConfig(json: JSONValue.parse(#"""
-            {"task": \#(task), "method": "groktransfer", "seed": 4, "evalEvery": 5,
-             "weak": {"embeddingDim": 3, "width": 6, "budget": 20, "stopAtTestAccuracy": null},
-             "transfer": {"mode": "\#(mode)"}, "target": {"embeddingDim": 3, "width": 6, "depth": 2}}
-            """#))
+        try TrialConfig(
+            json: JSONValue.parse(
+                #"""
+                {"task": \#(task), "method": "groktransfer", "seed": 4, "evalEvery": 5,
+                 "weak": {"embeddingDim": 3, "width": 6, "budget": 20, "stopAtTestAccuracy": null},
+                 "transfer": {"mode": "\#(mode)"}, "target": {"embeddingDim": 3, "width": 6, "depth": 2}}
+                """#))
     }
 
-
     /// (task, mode, the target's transferred slice or nil, the target's factor rank)
-    @Test(arguments: [
-        (#"{"kind": "modular", "modulus": 11}"#, "factorized", "embedding.A", 3),
-        (#"{"kind": "modular", "modulus": 11}"#, "randomA", nil, 3),
-        (#"{"kind": "modular", "modulus": 11}"#, "copy", "embedding", nil),
-        (#"{"kind": "parity", "bits": 8, "order": 2, "trainCount": 40, "testCount": 20}"#, "factorized", "hidden.0.A", 6),
-        (#"{"kind": "parity", "bits": 8, "order": 2, "trainCount": 40, "testCount": 20}"#, "randomA", nil, 6),
-        (#"{"kind": "parity", "bits": 8, "order": 2, "trainCount": 40, "testCount": 20}"#, "copy", "hidden.0.weight", nil),
-    ] as [(String, String, String?, Int?)])
+    @Test(
+        arguments: [
+            (#"{"kind": "modular", "modulus": 11}"#, "factorized", "embedding.A", 3),
+            (#"{"kind": "modular", "modulus": 11}"#, "randomA", nil, 3),
+            (#"{"kind": "modular", "modulus": 11}"#, "copy", "embedding", nil),
+            (#"{"kind": "parity", "bits": 8, "order": 2, "trainCount": 40, "testCount": 20}"#, "factorized", "hidden.0.A", 6),
+            (#"{"kind": "parity", "bits": 8, "order": 2, "trainCount": 40, "testCount": 20}"#, "randomA", nil, 6),
+            (#"{"kind": "parity", "bits": 8, "order": 2, "trainCount": 40, "testCount": 20}"#, "copy", "hidden.0.weight", nil),
+        ] as [(String, String, String?, Int?)])
     func targetTakesTheWeakRepresentationSliceBySlice(task: String, mode: String, transferred: String?, rank: Int?) throws {
         let config = try Self.config(task: task, mode: mode)
-        guard case .grokTransfer(let weak, let transfer) = config.method else { Issue.record("not GrokTransfer"); return }
+        guard case .grokTransfer(let weak, let transfer) = config.method else {
+            Issue.record("not GrokTransfer")
+            return
+        }
         let data = try EnginePlan.data(for: config)
 
         // The weak model as the worker trains it, and by hand from its plan.
@@ -44,7 +50,10 @@ struct GrokTransferTests {
         #expect(weakRun.summary.steps == 20 && weakRun.summary.key == GrokTransfer.cacheKey(for: config, weak: weak))
 
         let target = try GrokTransfer.target(for: config, transfer: transfer, data: data, weak: weakRun.model)
-        guard case .mlp(let shape) = target.plan.model else { Issue.record("target is not an MLP"); return }
+        guard case .mlp(let shape) = target.plan.model else {
+            Issue.record("target is not an MLP")
+            return
+        }
         #expect(shape.embeddingRank == rank && target.model.shape == shape)
         #expect(target.plan.mergeInputFactorsAfter == transfer.mergeAfter)
 
@@ -68,7 +77,10 @@ struct GrokTransferTests {
 
     @Test func identicalWeakModelsAreTrainedOncePerWorker() throws {
         let config = try Self.config(task: #"{"kind": "modular", "modulus": 7}"#, mode: "factorized")
-        guard case .grokTransfer(let weak, _) = config.method else { Issue.record("not GrokTransfer"); return }
+        guard case .grokTransfer(let weak, _) = config.method else {
+            Issue.record("not GrokTransfer")
+            return
+        }
         let data = try EnginePlan.data(for: config)
         let first = GrokTransfer.weakModel(for: config, weak: weak, data: data)
         let second = GrokTransfer.weakModel(for: config, weak: weak, data: data)

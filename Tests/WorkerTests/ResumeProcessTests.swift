@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `grok-worker trial --save-state` and `--resume` as separate processes: a trial killed with
@@ -18,8 +19,10 @@ struct ResumeProcessTests {
     /// The directory holding `grok-worker`: the test bundle's build directory, found by walking
     /// up from the running test executable (as the coordinator's end-to-end tests do).
     static let worker: URL? = {
-        let candidates = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0]),
-                          URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()].compactMap { $0 }
+        let candidates = [
+            Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0]),
+            URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+        ].compactMap { $0 }
         for candidate in candidates {
             var directory = candidate.resolvingSymlinksInPath().deletingLastPathComponent()
             for _ in 0..<5 {

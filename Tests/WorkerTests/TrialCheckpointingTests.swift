@@ -4,6 +4,7 @@ import Protocol
 import Synchronization
 import Testing
 import TrialSchema
+
 @testable import Worker
 
 /// Whole trials saved and continued in-process: GrokTransfer interrupted in its weak stage and
@@ -14,24 +15,26 @@ struct TrialCheckpointingTests {
 
     /// Weak stage ≤ 150 steps (stops at 30 % test accuracy), target 200 steps merging at 60.
     static func transferConfig(seed: Int, budget: Int = 200) throws -> TrialConfig {
-        try config("""
-        { "task": { "kind": "modular", "operation": "add", "modulus": 23, "trainFraction": 0.5 },
-          "method": "groktransfer",
-          "weak": { "embeddingDim": 4, "width": 32, "budget": 150, "stopAtTestAccuracy": 0.3, "batchSize": 64 },
-          "transfer": { "mode": "factorized", "mergeAfter": 60 },
-          "target": { "embeddingDim": 16, "width": 64, "batchSize": 64, "weightDecay": 0.3 },
-          "amplifier": { "kind": "ema", "alpha": 0.9 },
-          "budget": \(budget), "evalEvery": 10, "diagnostics": true, "seed": \(seed) }
-        """)
+        try config(
+            """
+            { "task": { "kind": "modular", "operation": "add", "modulus": 23, "trainFraction": 0.5 },
+              "method": "groktransfer",
+              "weak": { "embeddingDim": 4, "width": 32, "budget": 150, "stopAtTestAccuracy": 0.3, "batchSize": 64 },
+              "transfer": { "mode": "factorized", "mergeAfter": 60 },
+              "target": { "embeddingDim": 16, "width": 64, "batchSize": 64, "weightDecay": 0.3 },
+              "amplifier": { "kind": "ema", "alpha": 0.9 },
+              "budget": \(budget), "evalEvery": 10, "diagnostics": true, "seed": \(seed) }
+            """)
     }
 
     static func scratchConfig(budget: Int, learningRate: Double = 0.003) throws -> TrialConfig {
-        try config("""
-        { "task": { "kind": "modular", "operation": "multiply", "modulus": 19, "trainFraction": 0.5 },
-          "target": { "embeddingDim": 16, "width": 64, "batchSize": 32, "learningRate": \(learningRate) },
-          "amplifier": { "kind": "neuralgrok", "hidden": [8], "outerEvery": 3 },
-          "budget": \(budget), "evalEvery": 10, "seed": 2 }
-        """)
+        try config(
+            """
+            { "task": { "kind": "modular", "operation": "multiply", "modulus": 19, "trainFraction": 0.5 },
+              "target": { "embeddingDim": 16, "width": 64, "batchSize": 32, "learningRate": \(learningRate) },
+              "amplifier": { "kind": "neuralgrok", "hidden": [8], "outerEvery": 3 },
+              "budget": \(budget), "evalEvery": 10, "seed": 2 }
+            """)
     }
 
     // MARK: Comparisons
@@ -53,15 +56,19 @@ struct TrialCheckpointingTests {
         #expect(resumed.tMem == direct.tMem && resumed.tGrok == direct.tGrok, "\(label): t_mem/t_grok")
         #expect(curveBits(resumed) == curveBits(direct), "\(label): curve")
         #expect(resumed.flops.bitPattern == direct.flops.bitPattern, "\(label): FLOPs")
-        #expect(resumed.weak?.key == direct.weak?.key && resumed.weak?.steps == direct.weak?.steps
+        #expect(
+            resumed.weak?.key == direct.weak?.key && resumed.weak?.steps == direct.weak?.steps
                 && resumed.weak?.finalTestAccuracy.bitPattern == direct.weak?.finalTestAccuracy.bitPattern,
-                "\(label): weak run")
+            "\(label): weak run")
     }
 
     /// Runs a trial on a thread of its own: a few seconds of training then hold none of the
     /// test pool's threads, which other suites' tests are waiting for.
-    static func run(_ checkpointing: TrialCheckpointing, resumingFrom state: TrialState? = nil) async throws
-        -> TrialCheckpointing.Completion {
+    static func run(
+        _ checkpointing: TrialCheckpointing, resumingFrom state: TrialState? = nil
+    ) async throws
+        -> TrialCheckpointing.Completion
+    {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { continuation.resume(with: Result { try checkpointing.run(host: "test", resumingFrom: state) }) }
             thread.stackSize = 8 << 20
@@ -113,8 +120,10 @@ struct TrialCheckpointingTests {
     /// A censored trial's final state under a raised budget equals a direct run to that budget,
     /// for a scratch trial (NeuralGrok) and a GrokTransfer trial past its merge.
     @Test func censoredTrialsContinueUnderARaisedBudget() async throws {
-        for (short, long) in [(try Self.scratchConfig(budget: 100), try Self.scratchConfig(budget: 170)),
-                              (try Self.transferConfig(seed: 12, budget: 90), try Self.transferConfig(seed: 12, budget: 150))] {
+        for (short, long) in [
+            (try Self.scratchConfig(budget: 100), try Self.scratchConfig(budget: 170)),
+            (try Self.transferConfig(seed: 12, budget: 90), try Self.transferConfig(seed: 12, budget: 150)),
+        ] {
             let direct = try await Self.run(TrialCheckpointing(config: long)).result
             let first = try await Self.run(TrialCheckpointing(config: short))
             #expect(first.result.outcome == .censored && first.result.steps == short.budget)
@@ -161,7 +170,8 @@ struct TrialCheckpointingTests {
             try TrialCheckpointing(config: config).open(foreign)
         }
         // A transfer trial's state does not restore as a scratch trial's (different key first of all).
-        let transfer = try #require(try await Self.run(TrialCheckpointing(config: try Self.transferConfig(seed: 13, budget: 30))).finalState)
+        let transfer = try #require(
+            try await Self.run(TrialCheckpointing(config: try Self.transferConfig(seed: 13, budget: 30))).finalState)
         #expect(throws: TrialStateMismatch.self) { try TrialCheckpointing(config: config).open(transfer) }
     }
 

@@ -2,6 +2,7 @@ import Engine
 import Protocol
 import Testing
 import TrialSchema
+
 @testable import Worker
 
 /// The cost of a trial before it runs, and the worker's refusal of one that cannot fit.

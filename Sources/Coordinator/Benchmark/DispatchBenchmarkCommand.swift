@@ -1,5 +1,5 @@
-import Engine
 import ArgumentParser
+import Engine
 import Foundation
 import Logging
 import Protocol
@@ -104,30 +104,31 @@ struct DispatchBenchmarkCommand: ParsableCommand {
         let percentile = { (sorted: [Double], p: Double) in
             sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))]
         }
-        print("""
-        dispatch scale: \(workers) simulated workers in \(processes) processes, \(trials) trials of \(trialMs) ms, tcp loopback
-          setup (expand sweep, start journal):   \(String(format: "%.1f", setupSeconds)) s
-          dispatch run (incl. workers joining):   \(String(format: "%.1f", runSeconds)) s
-          dispatch rate (first assign → last result): \(String(format: "%.0f", rate)) trials/s over \(String(format: "%.2f", window)) s
-          assignment latency (ready → assign, \(latencies.count) samples): p50 \(Self.ms(percentile(latencies, 0.5))), \
-        p99 \(Self.ms(percentile(latencies, 0.99))), max \(Self.ms(latencies.last ?? .nan))
-          of which in the coordinator (ready received → assign sent, commit included): \
-        p50 \(Self.ms(percentile(inside, 0.5))), p99 \(Self.ms(percentile(inside, 0.99))), max \(Self.ms(inside.last ?? .nan))
-          first assignment per worker (incl. connect + handshake): p50 \(Self.ms(percentile(firstLatencies, 0.5))), \
-        max \(Self.ms(firstLatencies.last ?? .nan))
-          coordinator CPU (all threads, user + system): \(String(format: "%.1f", cpuSeconds)) s = \
-        \(String(format: "%.0f", cpuSeconds / Double(max(trials, 1)) * 1e6)) µs per trial \
-        (≈ \(String(format: "%.0f", Double(trials) / max(cpuSeconds, 1e-9))) trials/s per core of coordinator time)
-          coordinator memory: peak RSS \(memory.peak / 1024) MiB, final RSS \(memory.current / 1024) MiB \
-        (RSS after the plan \(afterPlan / 1024), the journal \(afterJournal / 1024), the dispatcher \(afterDispatcher / 1024) MiB)
-          journal: \(String(format: "%.1f", Double(journalBytes) / 1_048_576)) MiB, \(Self.lineCount(journal.path)) records; \
-        replay (a restart) \(String(format: "%.1f", replaySeconds)) s
-          checkpoints: \(dispatcher.statesStored) stored (\(String(format: "%.0f", Double(dispatcher.statesStored * stateBytes) / 1e6)) MB, \
-        \(String(format: "%.1f", Double(dispatcher.statesStored * stateBytes) / 1e6 / window)) MB/s over the dispatch window), \
-        \(dispatcher.statesRefused) refused
-          exactly once: \(finished) of \(trials) finished, \(dispatcher.duplicateResults) duplicate results, \
-        \(state.counts.failed) failed, replay agrees: \(replayed.counts == state.counts)
-        """)
+        print(
+            """
+            dispatch scale: \(workers) simulated workers in \(processes) processes, \(trials) trials of \(trialMs) ms, tcp loopback
+              setup (expand sweep, start journal):   \(String(format: "%.1f", setupSeconds)) s
+              dispatch run (incl. workers joining):   \(String(format: "%.1f", runSeconds)) s
+              dispatch rate (first assign → last result): \(String(format: "%.0f", rate)) trials/s over \(String(format: "%.2f", window)) s
+              assignment latency (ready → assign, \(latencies.count) samples): p50 \(Self.ms(percentile(latencies, 0.5))), \
+            p99 \(Self.ms(percentile(latencies, 0.99))), max \(Self.ms(latencies.last ?? .nan))
+              of which in the coordinator (ready received → assign sent, commit included): \
+            p50 \(Self.ms(percentile(inside, 0.5))), p99 \(Self.ms(percentile(inside, 0.99))), max \(Self.ms(inside.last ?? .nan))
+              first assignment per worker (incl. connect + handshake): p50 \(Self.ms(percentile(firstLatencies, 0.5))), \
+            max \(Self.ms(firstLatencies.last ?? .nan))
+              coordinator CPU (all threads, user + system): \(String(format: "%.1f", cpuSeconds)) s = \
+            \(String(format: "%.0f", cpuSeconds / Double(max(trials, 1)) * 1e6)) µs per trial \
+            (≈ \(String(format: "%.0f", Double(trials) / max(cpuSeconds, 1e-9))) trials/s per core of coordinator time)
+              coordinator memory: peak RSS \(memory.peak / 1024) MiB, final RSS \(memory.current / 1024) MiB \
+            (RSS after the plan \(afterPlan / 1024), the journal \(afterJournal / 1024), the dispatcher \(afterDispatcher / 1024) MiB)
+              journal: \(String(format: "%.1f", Double(journalBytes) / 1_048_576)) MiB, \(Self.lineCount(journal.path)) records; \
+            replay (a restart) \(String(format: "%.1f", replaySeconds)) s
+              checkpoints: \(dispatcher.statesStored) stored (\(String(format: "%.0f", Double(dispatcher.statesStored * stateBytes) / 1e6)) MB, \
+            \(String(format: "%.1f", Double(dispatcher.statesStored * stateBytes) / 1e6 / window)) MB/s over the dispatch window), \
+            \(dispatcher.statesRefused) refused
+              exactly once: \(finished) of \(trials) finished, \(dispatcher.duplicateResults) duplicate results, \
+            \(state.counts.failed) failed, replay agrees: \(replayed.counts == state.counts)
+            """)
         guard finished == trials, replayed.counts == state.counts else { throw ExitCode.failure }
     }
 
@@ -135,11 +136,11 @@ struct DispatchBenchmarkCommand: ParsableCommand {
 
     private func writeSweep(in directory: String) throws -> String {
         let text = """
-        { "name": "dispatch-scale", "description": "tiny trials for the dispatch benchmark",
-          "base": { "task": { "kind": "modular", "operation": "add", "modulus": 7, "trainFraction": 0.5 },
-                    "target": { "embeddingDim": 4, "width": 8 } },
-          "budget": 20, "evalEvery": 10, "seeds": { "count": \(trials), "start": 0 } }
-        """
+            { "name": "dispatch-scale", "description": "tiny trials for the dispatch benchmark",
+              "base": { "task": { "kind": "modular", "operation": "add", "modulus": 7, "trainFraction": 0.5 },
+                        "target": { "embeddingDim": 4, "width": 8 } },
+              "budget": 20, "evalEvery": 10, "seeds": { "count": \(trials), "start": 0 } }
+            """
         let path = (directory as NSString).appendingPathComponent("dispatch-scale.json")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -156,10 +157,12 @@ struct DispatchBenchmarkCommand: ParsableCommand {
             let count = workers / processes + (index < workers % processes ? 1 : 0)
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["simulate-workers", "--connect", endpoint, "--count", "\(count)",
-                                 "--first-index", "\(first)", "--latency-file", latencyPath(directory, index),
-                                 "--trial-ms", "\(trialMs)", "--state-bytes", "\(stateBytes)",
-                                 "--state-every-ms", "\(stateEveryMs)"]
+            process.arguments = [
+                "simulate-workers", "--connect", endpoint, "--count", "\(count)",
+                "--first-index", "\(first)", "--latency-file", latencyPath(directory, index),
+                "--trial-ms", "\(trialMs)", "--state-bytes", "\(stateBytes)",
+                "--state-every-ms", "\(stateEveryMs)",
+            ]
             process.standardInput = FileHandle.nullDevice
             first += count
             try process.run()
@@ -176,7 +179,8 @@ struct DispatchBenchmarkCommand: ParsableCommand {
         }
         let marker = Data("\"type\":\"assigned\"".utf8)
         guard let first = lines.first(where: { $0.range(of: marker) != nil }).flatMap(time),
-              let last = lines.last.flatMap(time) else { return .nan }
+            let last = lines.last.flatMap(time)
+        else { return .nan }
         return max(last - first, 1e-6)
     }
 

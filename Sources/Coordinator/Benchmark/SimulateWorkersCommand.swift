@@ -63,15 +63,17 @@ struct SimulateWorkersCommand: ParsableCommand {
         var firstLatencies: [Double] = []
         var assignedOnce = [Bool](repeating: false, count: count)
         // One sealed state (a valid envelope of this build's name) serves every checkpoint.
-        let state = stateBytes > 0
+        let state =
+            stateBytes > 0
             ? TrialStateCoder.seal([UInt8](repeating: 0x5A, count: stateBytes), content: "TRIL", threads: 1, build: "simulated")
             : nil
         let stateEvery = Duration.microseconds(Int64(stateEveryMs * 1000))
         var nextState = [ContinuousClock.Instant?](repeating: nil, count: count)
         latencies.reserveCapacity(200_000)
         for index in 0..<count {
-            let info = WorkerInfo(workerId: ids[index].description, host: "simulated", cores: 1, build: "simulated",
-                                  blasThreads: 1, pid: Int(getpid()))
+            let info = WorkerInfo(
+                workerId: ids[index].description, host: "simulated", cores: 1, build: "simulated",
+                blasThreads: 1, pid: Int(getpid()))
             try group.send(.hello(info), from: index)
             try group.send(.ready, from: index)
             readySince[index] = clock.now
@@ -132,7 +134,8 @@ struct SimulateWorkersCommand: ParsableCommand {
             }
         }
         // "first" lines are warm-up (connect included); plain lines are steady-state latencies.
-        let text = firstLatencies.map { String(format: "first %.3f\n", $0) }.joined()
+        let text =
+            firstLatencies.map { String(format: "first %.3f\n", $0) }.joined()
             + latencies.map { String(format: "%.3f\n", $0) }.joined()
         try text.write(toFile: latencyFile, atomically: true, encoding: .utf8)
     }
@@ -140,7 +143,8 @@ struct SimulateWorkersCommand: ParsableCommand {
     /// A result of the size a short censored trial produces (a few curve points).
     static func tinyResult(_ trial: String) -> TrialResult {
         let curve = (0..<3).map { CurvePoint(step: $0 * 10, trainLoss: 1.9, trainAccuracy: 0.5, testLoss: 2.1, testAccuracy: 0.1) }
-        return TrialResult(trialId: trial, outcome: .censored, steps: 20, seconds: 0.001, flops: 1e6, blasThreads: 1,
-                           host: "simulated", curve: curve)
+        return TrialResult(
+            trialId: trial, outcome: .censored, steps: 20, seconds: 0.001, flops: 1e6, blasThreads: 1,
+            host: "simulated", curve: curve)
     }
 }

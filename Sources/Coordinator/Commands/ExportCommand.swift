@@ -8,9 +8,9 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write every trial's curve as one long table (curves.csv) for pandas.",
         discussion: """
-        One row per evaluation: trial, cell, label, each axis, seed, status, outcome, step, \
-        losses, accuracies and diagnostics. Works on finished, running and interrupted runs.
-        """
+            One row per evaluation: trial, cell, label, each axis, seed, status, outcome, step, \
+            losses, accuracies and diagnostics. Works on finished, running and interrupted runs.
+            """
     )
 
     @Argument(help: "The run directory (the one holding journal.jsonl).")

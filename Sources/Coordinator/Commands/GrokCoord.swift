@@ -10,8 +10,10 @@ struct GrokCoord: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grok-coord",
         abstract: "Run GrokSweep hyperparameter sweeps over grokking experiments.",
-        subcommands: [RunSweepCommand.self, ExpandCommand.self, StatusCommand.self, ReportCommand.self, ExportCommand.self, KeysCommand.self,
-                      DispatchBenchmarkCommand.self, SimulateWorkersCommand.self],
+        subcommands: [
+            RunSweepCommand.self, ExpandCommand.self, StatusCommand.self, ReportCommand.self, ExportCommand.self, KeysCommand.self,
+            DispatchBenchmarkCommand.self, SimulateWorkersCommand.self,
+        ],
         defaultSubcommand: RunSweepCommand.self
     )
 }

@@ -12,9 +12,9 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Rebuild report.md, report.html, cells.csv and trials.csv from a run's journal.",
         discussion: """
-        Works on finished, running and interrupted runs alike; a run with trials still queued or \
-        running is reported as partial. Nothing is written to the journal.
-        """
+            Works on finished, running and interrupted runs alike; a run with trials still queued or \
+            running is reported as partial. Nothing is written to the journal.
+            """
     )
 
     @Argument(help: "The run directory (the one holding journal.jsonl).")
@@ -34,8 +34,9 @@ struct ReportCommand: ParsableCommand {
         let output = try UserFacingError.reporting {
             let state = try Journal.read(runDirectory: runDirectory)
             guard state.sweep != nil else {
-                throw JournalError.badLine(file: (runDirectory as NSString).appendingPathComponent(Journal.fileName),
-                                           line: 1, reason: "no sweep record: the journal is empty")
+                throw JournalError.badLine(
+                    file: (runDirectory as NSString).appendingPathComponent(Journal.fileName),
+                    line: 1, reason: "no sweep record: the journal is empty")
             }
             return try ReportWriter(width: width).write(state: state, runDirectory: runDirectory)
         }

@@ -12,11 +12,11 @@ struct RunSweepCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run every trial of a sweep file and report time-to-grok statistics.",
         discussion: """
-        Re-running with the same run directory resumes: finished trials are never re-run and \
-        trials that were in flight run again. Ctrl-C stops dispatching, tells the workers and \
-        keeps the journal consistent; a second Ctrl-C exits at once. While it runs, \
-        `grok-coord status RUN_DIR` shows its progress from another shell.
-        """
+            Re-running with the same run directory resumes: finished trials are never re-run and \
+            trials that were in flight run again. Ctrl-C stops dispatching, tells the workers and \
+            keeps the journal consistent; a second Ctrl-C exits at once. While it runs, \
+            `grok-coord status RUN_DIR` shows its progress from another shell.
+            """
     )
 
     @Argument(help: "The sweep file, e.g. sweeps/smoke.json.")
@@ -40,18 +40,23 @@ struct RunSweepCommand: ParsableCommand {
     @Flag(help: "Accept a sweep file that gained trials since the run started: run only the new ones.")
     var extend = false
 
-    @Option(help: ArgumentHelp("Seconds without progress after which a running trial is run again elsewhere "
-                               + "(at least; the bound grows with the trial's own time between evaluations).",
-                               valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds without progress after which a running trial is run again elsewhere "
+                + "(at least; the bound grows with the trial's own time between evaluations).",
+            valueName: "seconds"))
     var progressTimeout: Double = 60
 
-    @Option(help: ArgumentHelp("Seconds between the checkpoints local workers send of a running trial (kept in "
-                               + "RUN_DIR/states); a trial that runs again continues from its latest one. 0 for none. "
-                               + "Remote workers take the same option.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds between the checkpoints local workers send of a running trial (kept in "
+                + "RUN_DIR/states); a trial that runs again continues from its latest one. 0 for none. "
+                + "Remote workers take the same option.", valueName: "seconds"))
     var checkpointEvery: Double = 60
 
-    @Flag(inversion: .prefixedNo,
-          help: "At the tail of a sweep, run copies of the slowest running trials on idle workers (first result wins).")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "At the tail of a sweep, run copies of the slowest running trials on idle workers (first result wins).")
     var backups = true
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -78,8 +83,11 @@ struct RunSweepCommand: ParsableCommand {
         let directory = runDir ?? "runs/\(plan.name)"
         let workerCount = localWorkers ?? ProcessInfo.processInfo.activeProcessorCount
         // Local workers share this machine: a trial that cannot fit in it is refused up front.
-        if workerCount > 0, let refusal = SweepCost(plan: plan).refusal(plan: plan, memoryLimit: TrialCost.physicalMemory,
-                                                                        where: "this machine") {
+        if workerCount > 0,
+            let refusal = SweepCost(plan: plan).refusal(
+                plan: plan, memoryLimit: TrialCost.physicalMemory,
+                where: "this machine")
+        {
             UserFacingError.fail(refusal)
         }
         let journal = try UserFacingError.reporting {
@@ -96,19 +104,24 @@ struct RunSweepCommand: ParsableCommand {
         }
         defer { transport.close() }
         let before = journal.state
-        printErr("sweep \(plan.name): \(before.trialIds.count) trials, \(before.finished.count + before.failed.count) "
-                 + "already done; run directory \(directory); listening on \(transport.endpoint)")
+        printErr(
+            "sweep \(plan.name): \(before.trialIds.count) trials, \(before.finished.count + before.failed.count) "
+                + "already done; run directory \(directory); listening on \(transport.endpoint)")
         printErr(security.notice)
-        if workerCount == 0 { printErr("waiting for workers: grok-worker --connect \(transport.endpoint)"
-                                    + (curveKeys == nil ? "" : " --curve-keys KEYDIR/worker-K")) }
+        if workerCount == 0 {
+            printErr(
+                "waiting for workers: grok-worker --connect \(transport.endpoint)"
+                    + (curveKeys == nil ? "" : " --curve-keys KEYDIR/worker-K"))
+        }
 
         var workers: LocalWorkers?
         if workerCount > 0 {
             do {
-                workers = try LocalWorkers(count: workerCount, endpoint: Self.loopback(transport.endpoint),
-                                           extraArguments: security.localWorkerArguments
-                                               + ["--checkpoint-every", "\(checkpointEvery)"],
-                                           logDirectory: directory, logger: logger)
+                workers = try LocalWorkers(
+                    count: workerCount, endpoint: Self.loopback(transport.endpoint),
+                    extraArguments: security.localWorkerArguments
+                        + ["--checkpoint-every", "\(checkpointEvery)"],
+                    logDirectory: directory, logger: logger)
             } catch { UserFacingError.fail("\(error)") }
         }
         InterruptHandler.install()
@@ -142,8 +155,9 @@ struct RunSweepCommand: ParsableCommand {
         print(report.table, terminator: "")
         print(ReportWriter.fileListing([journal.path] + report.files))
         if ending == .interrupted {
-            printErr("interrupted: \(state.finished.count) of \(state.trialIds.count) trials finished; "
-                     + "run the same command again to resume")
+            printErr(
+                "interrupted: \(state.finished.count) of \(state.trialIds.count) trials finished; "
+                    + "run the same command again to resume")
             throw ExitCode(130)
         }
     }

@@ -9,9 +9,9 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show a sweep's progress from its run directory (running trials, counts, ETA, failures).",
         discussion: """
-        Reads the status file the coordinator keeps current in the run directory (rewritten \
-        every 2 seconds while the sweep runs). With --watch, redraws until the sweep ends.
-        """
+            Reads the status file the coordinator keeps current in the run directory (rewritten \
+            every 2 seconds while the sweep runs). With --watch, redraws until the sweep ends.
+            """
     )
 
     @Argument(help: "The run directory, e.g. runs/weakdim.")
@@ -50,7 +50,8 @@ struct StatusCommand: ParsableCommand {
         var head = "sweep \(status.sweep): \(status.phase.rawValue)"
         switch status.phase {
         case .running where age > staleAfter:
-            head += " — but not updated for \(LiveView.duration(age)): the coordinator (pid \(status.coordinatorPid)) "
+            head +=
+                " — but not updated for \(LiveView.duration(age)): the coordinator (pid \(status.coordinatorPid)) "
                 + "seems stopped; run the sweep again to resume"
         case .running:
             head += " (updated \(LiveView.duration(age)) ago)"

@@ -36,14 +36,17 @@ struct BackupTrials {
     }
 
     /// The trial `peer` (described by `info`) should back up, if any.
-    func choose(for peer: PeerID, info: WorkerInfo, roster: WorkerRoster, budget: (String) -> Int?,
-                startStep: (String) -> Int) -> Choice? {
+    func choose(
+        for peer: PeerID, info: WorkerInfo, roster: WorkerRoster, budget: (String) -> Int?,
+        startStep: (String) -> Int
+    ) -> Choice? {
         guard enabled, let pace = median(finishedRates) else { return nil }
         var best: Choice?
         for (holder, entry) in roster.holdingEntries {
             guard holder != peer, let held = entry.holding, workers[held.trial] == nil,
-                  let holderInfo = entry.info, holderInfo.build == info.build, holderInfo.blasThreads == info.blasThreads,
-                  let track = entry.progress, let rate = track.stepsPerSecond, let budget = budget(held.trial) else { continue }
+                let holderInfo = entry.info, holderInfo.build == info.build, holderInfo.blasThreads == info.blasThreads,
+                let track = entry.progress, let rate = track.stepsPerSecond, let budget = budget(held.trial)
+            else { continue }
             let holderSeconds = Double(max(0, budget - track.step)) / rate
             let backupSeconds = Double(max(0, budget - startStep(held.trial))) / pace
             let saving = holderSeconds - backupSeconds

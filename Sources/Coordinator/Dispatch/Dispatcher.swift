@@ -203,24 +203,28 @@ final class Dispatcher {
         let running = roster.holdingEntries.compactMap { peer, entry -> SweepStatus.RunningTrial? in
             guard let held = entry.holding else { return nil }
             let facts = trialFacts[held.trial] ?? TrialFacts(label: held.trial, seed: 0, budget: 0)
-            return SweepStatus.RunningTrial(trial: held.trial, label: facts.label, seed: facts.seed, worker: peer.description,
-                                            attempt: held.attempt, budget: facts.budget, step: entry.progress?.step,
-                                            trainAccuracy: entry.progress?.trainAccuracy,
-                                            testAccuracy: entry.progress?.testAccuracy,
-                                            stepsPerSecond: entry.progress?.stepsPerSecond)
+            return SweepStatus.RunningTrial(
+                trial: held.trial, label: facts.label, seed: facts.seed, worker: peer.description,
+                attempt: held.attempt, budget: facts.budget, step: entry.progress?.step,
+                trainAccuracy: entry.progress?.trainAccuracy,
+                testAccuracy: entry.progress?.testAccuracy,
+                stepsPerSecond: entry.progress?.stepsPerSecond)
         }
         let failures = state.failed.map { trial in
             let facts = trialFacts[trial] ?? TrialFacts(label: trial, seed: 0, budget: 0)
-            return SweepStatus.FailedTrial(trial: trial, label: facts.label, seed: facts.seed,
-                                           error: state.progress[trial]?.lastError ?? "unknown error")
+            return SweepStatus.FailedTrial(
+                trial: trial, label: facts.label, seed: facts.seed,
+                error: state.progress[trial]?.lastError ?? "unknown error")
         }
-        return SweepStatus(sweep: state.sweep?.name ?? "", phase: phase, updatedAt: Date().timeIntervalSince1970,
-                           coordinatorPid: Int(ProcessInfo.processInfo.processIdentifier), total: state.trials.count,
-                           finished: counts.finished, failed: counts.failed, censored: counts.censored, queued: counts.queued,
-                           runningCount: counts.running, workers: roster.count, elapsed: (clock.now - started).seconds,
-                           etaSeconds: SweepStatus.eta(running: running, queued: counts.queued, workers: roster.count,
-                                                       finishedSecondsThisSession: finishedSeconds),
-                           running: running, failures: failures)
+        return SweepStatus(
+            sweep: state.sweep?.name ?? "", phase: phase, updatedAt: Date().timeIntervalSince1970,
+            coordinatorPid: Int(ProcessInfo.processInfo.processIdentifier), total: state.trials.count,
+            finished: counts.finished, failed: counts.failed, censored: counts.censored, queued: counts.queued,
+            runningCount: counts.running, workers: roster.count, elapsed: (clock.now - started).seconds,
+            etaSeconds: SweepStatus.eta(
+                running: running, queued: counts.queued, workers: roster.count,
+                finishedSecondsThisSession: finishedSeconds),
+            running: running, failures: failures)
     }
 
     // MARK: Messages
@@ -234,16 +238,21 @@ final class Dispatcher {
             roster.greet(peer, info: info, now: now)
             workersSeen.insert(peer.description)
             guard let previous else {
-                logger.info("worker joined", metadata: ["worker": "\(peer)", "host": "\(info.host)",
-                                                        "blasThreads": "\(info.blasThreads)"])
+                logger.info(
+                    "worker joined",
+                    metadata: [
+                        "worker": "\(peer)", "host": "\(info.host)",
+                        "blasThreads": "\(info.blasThreads)",
+                    ])
                 return
             }
             // The same id from another process (a local worker restarted after a crash): the
             // process that held the trial is gone, and so is the attempt. The same process
             // saying hello again (a reconnect) still runs its trial and keeps it.
             if let held = previous.holding, let old = previous.info, old.pid != info.pid || old.host != info.host {
-                try failAttempt(held.trial, attempt: held.attempt, worker: peer,
-                                error: "worker restarted while holding the trial (pid \(old.pid) → \(info.pid))")
+                try failAttempt(
+                    held.trial, attempt: held.attempt, worker: peer,
+                    error: "worker restarted while holding the trial (pid \(old.pid) → \(info.pid))")
                 roster.release(peer)
             }
         case .ready:
@@ -273,8 +282,11 @@ final class Dispatcher {
             if roster.entry(peer)?.holding?.trial == trial {
                 roster.progress(peer, step: step, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy, now: now)
                 reportedStep[trial] = step
-                settings.partialCurves?.append(trial, CurvePoint(step: step, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
-                                                                testLoss: testLoss, testAccuracy: testAccuracy))
+                settings.partialCurves?.append(
+                    trial,
+                    CurvePoint(
+                        step: step, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
+                        testLoss: testLoss, testAccuracy: testAccuracy))
             }
         case .result(let result):
             roster.heard(peer, now: now)
@@ -302,16 +314,18 @@ final class Dispatcher {
             guard let held = roster.entry(peer)?.holding, held.trial == trial else { return }
             roster.release(peer)
             reportedStep[trial] = max(reportedStep[trial] ?? 0, step)
-            try failAttempt(trial, attempt: held.attempt, worker: peer, error: "stopped by its worker at step \(step)",
-                            blame: .worker)
+            try failAttempt(
+                trial, attempt: held.attempt, worker: peer, error: "stopped by its worker at step \(step)",
+                blame: .worker)
         case .leaving(let reason):
             guard let entry = roster.remove(peer) else { return stray(incoming) }
             assemblers[peer] = nil
             backups.remove(peer)
             logger.notice("worker leaving", metadata: ["worker": "\(peer)", "reason": "\(reason)"])
             if let held = entry.holding {
-                try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker \(peer) left (\(reason))",
-                                blame: .worker)
+                try failAttempt(
+                    held.trial, attempt: held.attempt, worker: peer, error: "worker \(peer) left (\(reason))",
+                    blame: .worker)
             }
         case .assign, .cancel, .shutdown, .reject:
             stray(incoming)
@@ -331,8 +345,9 @@ final class Dispatcher {
     private func accept(_ result: TrialResult, from peer: PeerID) throws {
         guard let progress = journal.progress(of: result.trialId) else {
             strayMessages += 1
-            logger.warning("result for a trial not in this sweep dropped",
-                           metadata: ["worker": "\(peer)", "trial": "\(result.trialId)"])
+            logger.warning(
+                "result for a trial not in this sweep dropped",
+                metadata: ["worker": "\(peer)", "trial": "\(result.trialId)"])
             return
         }
         if roster.entry(peer)?.holding?.trial == result.trialId { roster.release(peer) }
@@ -343,8 +358,9 @@ final class Dispatcher {
         }
         guard progress.assignedWorkers.contains(peer.description) else {
             unassignedResults += 1
-            logger.warning("result from a worker that was never given the trial dropped",
-                           metadata: ["worker": "\(peer)", "trial": "\(result.trialId)"])
+            logger.warning(
+                "result from a worker that was never given the trial dropped",
+                metadata: ["worker": "\(peer)", "trial": "\(result.trialId)"])
             return
         }
         standing.delivered(peer)
@@ -364,8 +380,12 @@ final class Dispatcher {
             // The trial's whole pace (a continued trial's seconds include its earlier attempts').
             backups.finished(steps: result.steps, seconds: result.seconds)
             reportedStep[result.trialId] = nil
-            logger.info("trial finished", metadata: ["trial": "\(result.trialId)", "outcome": "\(result.outcome.rawValue)",
-                                                     "worker": "\(peer)"])
+            logger.info(
+                "trial finished",
+                metadata: [
+                    "trial": "\(result.trialId)", "outcome": "\(result.outcome.rawValue)",
+                    "worker": "\(peer)",
+                ])
         } else {
             duplicateResults += 1
         }
@@ -409,17 +429,22 @@ final class Dispatcher {
     /// finish last, from that trial's latest state, when that is expected to save time.
     private func startBackup(on peer: PeerID) throws -> Bool {
         guard let info = roster.entry(peer)?.info,
-              let choice = backups.choose(for: peer, info: info, roster: roster, budget: { self.trialFacts[$0]?.budget },
-                                          startStep: { self.journal.progress(of: $0)?.checkpointStep ?? 0 }),
-              let config = configs[choice.trial], let progress = journal.progress(of: choice.trial),
-              case .running(_, let attempt) = progress.state else { return false }
+            let choice = backups.choose(
+                for: peer, info: info, roster: roster, budget: { self.trialFacts[$0]?.budget },
+                startStep: { self.journal.progress(of: $0)?.checkpointStep ?? 0 }),
+            let config = configs[choice.trial], let progress = journal.progress(of: choice.trial),
+            case .running(_, let attempt) = progress.state
+        else { return false }
         let resume = try savedState(of: choice.trial, for: peer)
         try journal.stage(.backup(trial: choice.trial, worker: peer.description))
         backups.started(choice.trial, on: peer, from: resume?.step ?? 0)
         backupsStarted += 1
-        logger.notice("backup started", metadata: [
-            "trial": "\(choice.trial)", "worker": "\(peer)",
-            "holderSeconds": "\(Int(choice.holderSeconds))", "backupSeconds": "\(Int(choice.backupSeconds))"])
+        logger.notice(
+            "backup started",
+            metadata: [
+                "trial": "\(choice.trial)", "worker": "\(peer)",
+                "holderSeconds": "\(Int(choice.holderSeconds))", "backupSeconds": "\(Int(choice.backupSeconds))",
+            ])
         if let resume {
             for chunk in StateChunk.split(resume.data, trialId: choice.trial, step: resume.step) { outbox.append((.state(chunk), peer)) }
         }
@@ -431,15 +456,20 @@ final class Dispatcher {
     /// the first (curves are deterministic); a difference means non-determinism, said loudly.
     private func compareDuplicate(_ result: TrialResult, from peer: PeerID) {
         guard let first = journal.state.results[result.trialId], first.build == result.build,
-              first.blasThreads == result.blasThreads, first.outcome != .failed, result.outcome != .failed else { return }
-        let same = first.outcome == result.outcome && first.tMem == result.tMem && first.tGrok == result.tGrok
+            first.blasThreads == result.blasThreads, first.outcome != .failed, result.outcome != .failed
+        else { return }
+        let same =
+            first.outcome == result.outcome && first.tMem == result.tMem && first.tGrok == result.tGrok
             && first.steps == result.steps && first.curve == result.curve
         guard !same else { return }
         mismatchedResults += 1
-        logger.error("NON-DETERMINISM: two runs of one trial (same build and compute threads) differ", metadata: [
-            "trial": "\(result.trialId)", "worker": "\(peer)",
-            "first": "\(first.outcome.rawValue) t_grok \(first.tGrok.map(String.init) ?? "-") steps \(first.steps)",
-            "second": "\(result.outcome.rawValue) t_grok \(result.tGrok.map(String.init) ?? "-") steps \(result.steps)"])
+        logger.error(
+            "NON-DETERMINISM: two runs of one trial (same build and compute threads) differ",
+            metadata: [
+                "trial": "\(result.trialId)", "worker": "\(peer)",
+                "first": "\(first.outcome.rawValue) t_grok \(first.tGrok.map(String.init) ?? "-") steps \(first.steps)",
+                "second": "\(result.outcome.rawValue) t_grok \(result.tGrok.map(String.init) ?? "-") steps \(result.steps)",
+            ])
     }
 
     /// The stored state `peer` can continue `trial` from (its build and thread count), if any.
@@ -450,7 +480,8 @@ final class Dispatcher {
             try journalStoredStates()
         }
         guard let states = settings.states, let step = journal.progress(of: trial)?.checkpointStep, let key = stateKeys[trial],
-              let info = roster.entry(peer)?.info else { return nil }
+            let info = roster.entry(peer)?.info
+        else { return nil }
         let (data, refusals) = states.load(key: key, build: info.build, threads: info.blasThreads)
         for refusal in refusals {
             logger.warning("saved state passed over", metadata: ["trial": "\(trial)", "worker": "\(peer)", "why": "\(refusal)"])
@@ -465,7 +496,8 @@ final class Dispatcher {
     /// else, or one that fails its checks, is refused with the reason logged.
     private func receiveState(_ chunk: StateChunk, from peer: PeerID) throws {
         guard let ingest, roster.entry(peer)?.holding?.trial == chunk.trialId,
-              let key = stateKeys[chunk.trialId], let build = roster.entry(peer)?.info?.build else {
+            let key = stateKeys[chunk.trialId], let build = roster.entry(peer)?.info?.build
+        else {
             statesRefused += chunk.part == 0 ? 1 : 0
             return
         }
@@ -475,8 +507,10 @@ final class Dispatcher {
         case .dropped(let why):
             logger.warning("state chunk dropped", metadata: ["worker": "\(peer)", "trial": "\(chunk.trialId)", "why": "\(why)"])
         case .complete(let data, let step):
-            ingest.submit(StateIngest.Job(trial: chunk.trialId, key: key, worker: peer.description, build: build,
-                                          step: step, data: data))
+            ingest.submit(
+                StateIngest.Job(
+                    trial: chunk.trialId, key: key, worker: peer.description, build: build,
+                    step: step, data: data))
         }
     }
 
@@ -503,8 +537,9 @@ final class Dispatcher {
             repeatedReadies += 1
             return
         }
-        logger.info("ready from a worker holding a trial; assignment sent again",
-                    metadata: ["worker": "\(peer)", "trial": "\(held.trial)"])
+        logger.info(
+            "ready from a worker holding a trial; assignment sent again",
+            metadata: ["worker": "\(peer)", "trial": "\(held.trial)"])
         outbox.append((.assign(trialId: held.trial, attempt: held.attempt, config: config), peer))
     }
 
@@ -524,13 +559,15 @@ final class Dispatcher {
     private func stopStalledTrials(now: ContinuousClock.Instant) throws {
         for stalled in settings.watchdog.overdue(in: roster, now: now) {
             let error = "no progress for \(Int(stalled.silentFor.seconds)) s (watchdog bound \(Int(stalled.bound.seconds)) s)"
-            logger.warning("trial stalled; running it again elsewhere",
-                           metadata: ["worker": "\(stalled.peer)", "trial": "\(stalled.holding.trial)", "error": "\(error)"])
+            logger.warning(
+                "trial stalled; running it again elsewhere",
+                metadata: ["worker": "\(stalled.peer)", "trial": "\(stalled.holding.trial)", "error": "\(error)"])
             roster.release(stalled.peer)
             // Should the worker come round, it stops the trial rather than compete with its rerun.
             send(.cancel(trialId: stalled.holding.trial, sendState: false), to: stalled.peer)
-            try failAttempt(stalled.holding.trial, attempt: stalled.holding.attempt, worker: stalled.peer, error: error,
-                            blame: .worker)
+            try failAttempt(
+                stalled.holding.trial, attempt: stalled.holding.attempt, worker: stalled.peer, error: error,
+                blame: .worker)
         }
     }
 
@@ -558,16 +595,24 @@ final class Dispatcher {
     /// Ends one attempt without a result: back to the queue, or failed for good once it failed
     /// often enough on enough workers (see `Settings.maximumAttempts`). Either way the worker's
     /// loss streak grows, and a worker that keeps losing trials is quarantined.
-    private func failAttempt(_ trial: String, attempt: Int, worker: PeerID, error: String,
-                             blame: AttemptBlame = .trial) throws {
+    private func failAttempt(
+        _ trial: String, attempt: Int, worker: PeerID, error: String,
+        blame: AttemptBlame = .trial
+    ) throws {
         guard case .running(let holder, let current)? = journal.progress(of: trial)?.state,
-              holder == worker.description, current == attempt else { return }
-        try journal.stage(.attemptFailed(trial: trial, worker: worker.description, attempt: attempt, error: error,
-                                         blame: blame, reached: reportedStep.removeValue(forKey: trial)))
+            holder == worker.description, current == attempt
+        else { return }
+        try journal.stage(
+            .attemptFailed(
+                trial: trial, worker: worker.description, attempt: attempt, error: error,
+                blame: blame, reached: reportedStep.removeValue(forKey: trial)))
         if let length = standing.lost(worker, now: clock.now) {
-            logger.warning("worker quarantined: it lost \(settings.standing.quarantineAfter) trials in a row",
-                           metadata: ["worker": "\(worker)", "seconds": "\(Int(length.seconds))",
-                                      "times": "\(standing.quarantines(of: worker))"])
+            logger.warning(
+                "worker quarantined: it lost \(settings.standing.quarantineAfter) trials in a row",
+                metadata: [
+                    "worker": "\(worker)", "seconds": "\(Int(length.seconds))",
+                    "times": "\(standing.quarantines(of: worker))",
+                ])
         }
         // Failed attempts, not attempt numbers: a coordinator restart or a stalled worker
         // re-runs a trial without holding it against the trial.
@@ -620,9 +665,10 @@ struct TrialFacts {
         }
         let shown = CellLabels.distinguishing(cellKeys.map { labels[$0] ?? [] })
         let names = CellLabels.shortNames(shown.flatMap { $0.map(\.path) })
-        let text = Dictionary(uniqueKeysWithValues: zip(cellKeys, shown).map { key, parts in
-            (key, parts.isEmpty ? "(single cell)" : parts.map { "\(names[$0.path] ?? $0.path)=\($0.text)" }.joined(separator: " "))
-        })
+        let text = Dictionary(
+            uniqueKeysWithValues: zip(cellKeys, shown).map { key, parts in
+                (key, parts.isEmpty ? "(single cell)" : parts.map { "\(names[$0.path] ?? $0.path)=\($0.text)" }.joined(separator: " "))
+            })
         var facts: [String: TrialFacts] = [:]
         for trial in trials {
             facts[trial.id] = TrialFacts(label: text[trial.cellKey] ?? "", seed: trial.seed, budget: trial.config.budget)

@@ -23,8 +23,10 @@ final class LocalWorkers {
             .deletingLastPathComponent().appendingPathComponent("grok-worker")
     }
 
-    init(count: Int, endpoint: String, extraArguments: [String] = [], logDirectory: String, logger: Logger,
-         executable: URL = LocalWorkers.siblingExecutable()) throws {
+    init(
+        count: Int, endpoint: String, extraArguments: [String] = [], logDirectory: String, logger: Logger,
+        executable: URL = LocalWorkers.siblingExecutable()
+    ) throws {
         self.executable = executable
         self.endpoint = endpoint
         self.extraArguments = extraArguments
@@ -40,8 +42,11 @@ final class LocalWorkers {
     private func launch(_ index: Int) throws {
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["run", "--connect", endpoint, "--threads", "1", "--id", "local-\(index)",
-                             "--parent-pid", "\(ProcessInfo.processInfo.processIdentifier)"] + extraArguments
+        process.arguments =
+            [
+                "run", "--connect", endpoint, "--threads", "1", "--id", "local-\(index)",
+                "--parent-pid", "\(ProcessInfo.processInfo.processIdentifier)",
+            ] + extraArguments
         let logPath = (logDirectory as NSString).appendingPathComponent("worker-local-\(index).log")
         // Append: a restarted worker (or a resumed run) keeps the log of the one before it.
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }

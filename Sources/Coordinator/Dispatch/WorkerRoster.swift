@@ -138,11 +138,16 @@ struct WorkerRoster {
         entries[peer]?.progress = nil
     }
 
-    mutating func progress(_ peer: PeerID, step: Int, trainAccuracy: Double, testAccuracy: Double,
-                           now: ContinuousClock.Instant) {
+    mutating func progress(
+        _ peer: PeerID, step: Int, trainAccuracy: Double, testAccuracy: Double,
+        now: ContinuousClock.Instant
+    ) {
         guard let entry = entries[peer] else { return }
-        var track = entry.progress ?? ProgressTrack(firstStep: step, firstAt: now, step: step, at: now,
-                                                    trainAccuracy: trainAccuracy, testAccuracy: testAccuracy)
+        var track =
+            entry.progress
+            ?? ProgressTrack(
+                firstStep: step, firstAt: now, step: step, at: now,
+                trainAccuracy: trainAccuracy, testAccuracy: testAccuracy)
         if step < track.step {  // a restarted trial
             track.firstStep = step
             track.firstAt = now

@@ -1,10 +1,11 @@
 import Foundation
 import Protocol
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Why a journal could not be opened, replayed or written; each message names the file.
@@ -29,10 +30,13 @@ enum JournalError: Error, CustomStringConvertible, Equatable {
         case .io(let file, let reason):
             return "\(file): \(reason)"
         case .specChanged(let journal, let sweepFile, let added, let removed):
-            let change = [added > 0 ? "adds \(added) trial\(added == 1 ? "" : "s")" : nil,
-                          removed > 0 ? "drops \(removed) trial\(removed == 1 ? "" : "s")" : nil]
-                .compactMap { $0 }.joined(separator: " and ")
-            let remedy = removed > 0
+            let change = [
+                added > 0 ? "adds \(added) trial\(added == 1 ? "" : "s")" : nil,
+                removed > 0 ? "drops \(removed) trial\(removed == 1 ? "" : "s")" : nil,
+            ]
+            .compactMap { $0 }.joined(separator: " and ")
+            let remedy =
+                removed > 0
                 ? "use a new run directory (a run can only grow)"
                 : "pass --extend to run only the new trials, or use a new run directory"
             return "\(sweepFile) \(change) compared with the run in \(journal); \(remedy)"
@@ -97,8 +101,10 @@ final class Journal: Sendable {
     /// trials); a trial set that lost trials is refused — except trials whose only change is a
     /// raised budget (same `stateKey`): a `budgetRaised` record renames them, and censored ones
     /// continue from their final state. A lowered budget is refused.
-    static func start(plan: SweepPlan, runDirectory: String, extend: Bool = false,
-                      clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws -> Journal {
+    static func start(
+        plan: SweepPlan, runDirectory: String, extend: Bool = false,
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) throws -> Journal {
         let journal = try open(runDirectory: runDirectory, clock: clock)
         let state = journal.state
         guard state.sweep != nil else {
@@ -111,16 +117,19 @@ final class Journal: Sendable {
         var removed = state.trials.filter { !planIds.contains($0.id) }
         let raises = try budgetChanges(added: &added, removed: &removed, journal: journal.path, sweepFile: plan.file)
         if !removed.isEmpty || (!added.isEmpty && !extend) {
-            throw JournalError.specChanged(journal: journal.path, sweepFile: plan.file, added: added.count,
-                                           removed: removed.count)
+            throw JournalError.specChanged(
+                journal: journal.path, sweepFile: plan.file, added: added.count,
+                removed: removed.count)
         }
         if !state.inFlight.isEmpty {
             try journal.append(.interrupted(reason: "resumed: \(state.inFlight.count) trials were in flight"))
         }
         if !raises.isEmpty {
             let raisedIds = Set(raises.map(\.to))
-            try journal.append(.budgetRaised(SweepRecord(plan: plan, trials: plan.trials.filter { raisedIds.contains($0.id) }),
-                                             raised: raises))
+            try journal.append(
+                .budgetRaised(
+                    SweepRecord(plan: plan, trials: plan.trials.filter { raisedIds.contains($0.id) }),
+                    raised: raises))
         }
         if !added.isEmpty {
             try journal.append(.extended(SweepRecord(plan: plan, trials: added)))
@@ -131,8 +140,10 @@ final class Journal: Sendable {
     /// Pairs trials that left the run with trials that joined it when only their budget differs
     /// (same `stateKey`), taking them out of `added` and `removed`: the raises to record.
     /// Throws when a budget went down.
-    private static func budgetChanges(added: inout [ExpandedTrial], removed: inout [ExpandedTrial],
-                                      journal: String, sweepFile: String) throws -> [BudgetRaise] {
+    private static func budgetChanges(
+        added: inout [ExpandedTrial], removed: inout [ExpandedTrial],
+        journal: String, sweepFile: String
+    ) throws -> [BudgetRaise] {
         guard !added.isEmpty, !removed.isEmpty else { return [] }
         var leaving = Dictionary(removed.map { ($0.config.stateKey, $0) }, uniquingKeysWith: { first, _ in first })
         var raises: [BudgetRaise] = []
@@ -151,8 +162,9 @@ final class Journal: Sendable {
             }
         }
         if let first = lowered.first {
-            throw JournalError.budgetLowered(journal: journal, sweepFile: sweepFile, trials: lowered.count,
-                                             from: first.from, to: first.to)
+            throw JournalError.budgetLowered(
+                journal: journal, sweepFile: sweepFile, trials: lowered.count,
+                from: first.from, to: first.to)
         }
         added = stillAdded
         let renamed = Set(raises.map(\.from))
@@ -161,8 +173,10 @@ final class Journal: Sendable {
     }
 
     /// Opens the journal for appending, creating it and its directory when absent.
-    static func open(runDirectory: String,
-                     clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws -> Journal {
+    static func open(
+        runDirectory: String,
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) throws -> Journal {
         let path = (runDirectory as NSString).appendingPathComponent(fileName)
         do {
             try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
@@ -180,8 +194,9 @@ final class Journal: Sendable {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             let outcome = try JournalReplay.replay(data: data, file: path)
-            let journal = Journal(path: path, descriptor: descriptor, length: outcome.validLength,
-                                  state: outcome.state, clock: clock)
+            let journal = Journal(
+                path: path, descriptor: descriptor, length: outcome.validLength,
+                state: outcome.state, clock: clock)
             if outcome.tornLineNumber != nil {
                 // Cut the torn line so the next append starts a fresh line and the file stays JSONL.
                 try journal.check(ftruncate(descriptor, off_t(outcome.validLength)) == 0, "cannot truncate a torn line")

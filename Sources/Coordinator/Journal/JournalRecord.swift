@@ -48,8 +48,9 @@ enum JournalRecord: Hashable, Sendable {
     /// An attempt ended without a result. `blame` says whose fault the journal holds it to be:
     /// only the trial's count towards giving it up. `reached` is the last step its worker
     /// reported, when known: what a continuation from an older state recomputes.
-    case attemptFailed(trial: String, worker: String, attempt: Int, error: String, blame: AttemptBlame = .trial,
-                       reached: Int? = nil)
+    case attemptFailed(
+        trial: String, worker: String, attempt: Int, error: String, blame: AttemptBlame = .trial,
+        reached: Int? = nil)
     /// A state of the running trial, saved by `worker` at `step` (`bytes` long), is stored in
     /// the run directory (`TrialStateStore`): the trial continues from there if it runs again.
     case checkpoint(trial: String, worker: String, step: Int, bytes: Int)
@@ -85,7 +86,8 @@ enum JournalRecord: Hashable, Sendable {
     var trialId: String? {
         switch self {
         case .assigned(let trial, _, _, _), .attemptFailed(let trial, _, _, _, _, _), .failed(let trial, _, _),
-             .checkpoint(let trial, _, _, _), .backup(let trial, _): trial
+            .checkpoint(let trial, _, _, _), .backup(let trial, _):
+            trial
         case .finished(let result): result.trialId
         case .sweep, .extended, .budgetRaised, .interrupted: nil
         }
@@ -106,14 +108,18 @@ extension JournalRecord {
         case .finished(let result):
             members = ["result": result.json]
         case .attemptFailed(let trial, let worker, let attempt, let error, let blame, let reached):
-            members = ["trial": .string(trial), "worker": .string(worker), "attempt": .number(Double(attempt)),
-                       "error": .string(error)]
+            members = [
+                "trial": .string(trial), "worker": .string(worker), "attempt": .number(Double(attempt)),
+                "error": .string(error),
+            ]
             // Absent means the trial's: journals written before blame existed read the same.
             if blame == .worker { members["blame"] = .string(blame.rawValue) }
             if let reached { members["reached"] = .number(Double(reached)) }
         case .checkpoint(let trial, let worker, let step, let bytes):
-            members = ["trial": .string(trial), "worker": .string(worker), "step": .number(Double(step)),
-                       "bytes": .number(Double(bytes))]
+            members = [
+                "trial": .string(trial), "worker": .string(worker), "step": .number(Double(step)),
+                "bytes": .number(Double(bytes)),
+            ]
         case .backup(let trial, let worker):
             members = ["trial": .string(trial), "worker": .string(worker)]
         case .budgetRaised(let record, let raised):
@@ -158,8 +164,10 @@ extension ExpandedTrial {
     /// The seed lives inside `config`; id and cell are stored rather than recomputed, so a
     /// journal written by another build keeps naming its trials the way it did.
     var journalJSON: JSONValue {
-        .object(["id": .string(id), "cell": .string(cellKey), "label": .array(cellLabel.map(\.json)),
-                 "config": config.json])
+        .object([
+            "id": .string(id), "cell": .string(cellKey), "label": .array(cellLabel.map(\.json)),
+            "config": config.json,
+        ])
     }
 }
 
@@ -180,17 +188,21 @@ extension JournalRecord {
             guard case .array(let items)? = reader.value("raised") else {
                 throw ConfigError(path: reader.childPath("raised"), expected: "an array of {from, to, budget}")
             }
-            let raised = try items.enumerated().map { try BudgetRaise(json: $1, path: SweepLocation.element(reader.childPath("raised"), $0)) }
+            let raised = try items.enumerated().map {
+                try BudgetRaise(json: $1, path: SweepLocation.element(reader.childPath("raised"), $0))
+            }
             self = .budgetRaised(record, raised: raised)
         case "assigned":
-            self = .assigned(trial: try reader.string("trial"), worker: try reader.string("worker"),
-                             attempt: try reader.integer("attempt", in: 1...Int.max),
-                             fromStep: reader.has("fromStep") ? try reader.integer("fromStep", in: 0...Int.max) : nil)
+            self = .assigned(
+                trial: try reader.string("trial"), worker: try reader.string("worker"),
+                attempt: try reader.integer("attempt", in: 1...Int.max),
+                fromStep: reader.has("fromStep") ? try reader.integer("fromStep", in: 0...Int.max) : nil)
         case "backup":
             self = .backup(trial: try reader.string("trial"), worker: try reader.string("worker"))
         case "checkpoint":
-            self = .checkpoint(trial: try reader.string("trial"), worker: try reader.string("worker"),
-                               step: try reader.integer("step", in: 0...Int.max), bytes: try reader.integer("bytes", in: 0...Int.max))
+            self = .checkpoint(
+                trial: try reader.string("trial"), worker: try reader.string("worker"),
+                step: try reader.integer("step", in: 0...Int.max), bytes: try reader.integer("bytes", in: 0...Int.max))
         case "finished":
             guard let result = reader.value("result") else {
                 throw ConfigError(path: reader.childPath("result"), expected: "a trial result", found: "nothing")
@@ -201,19 +213,23 @@ extension JournalRecord {
             guard let parsedBlame = AttemptBlame(rawValue: blame) else {
                 throw ConfigError(path: "$.blame", expected: "trial or worker", found: "\"\(blame)\"")
             }
-            self = .attemptFailed(trial: try reader.string("trial"), worker: try reader.string("worker"),
-                                  attempt: try reader.integer("attempt", in: 1...Int.max), error: try reader.string("error"),
-                                  blame: parsedBlame,
-                                  reached: reader.has("reached") ? try reader.integer("reached", in: 0...Int.max) : nil)
+            self = .attemptFailed(
+                trial: try reader.string("trial"), worker: try reader.string("worker"),
+                attempt: try reader.integer("attempt", in: 1...Int.max), error: try reader.string("error"),
+                blame: parsedBlame,
+                reached: reader.has("reached") ? try reader.integer("reached", in: 0...Int.max) : nil)
         case "failed":
-            self = .failed(trial: try reader.string("trial"), attempts: try reader.integer("attempts", in: 0...Int.max),
-                           error: try reader.string("error"))
+            self = .failed(
+                trial: try reader.string("trial"), attempts: try reader.integer("attempts", in: 0...Int.max),
+                error: try reader.string("error"))
         case "interrupted":
             self = .interrupted(reason: try reader.string("reason", default: ""))
         default:
-            throw ConfigError(path: reader.childPath("type"),
-                              expected: "one of sweep, assigned, finished, attemptFailed, failed, extended, checkpoint, backup, budgetRaised, interrupted",
-                              found: "\"\(type)\"")
+            throw ConfigError(
+                path: reader.childPath("type"),
+                expected:
+                    "one of sweep, assigned, finished, attemptFailed, failed, extended, checkpoint, backup, budgetRaised, interrupted",
+                found: "\"\(type)\"")
         }
         try reader.finish()
     }
@@ -239,8 +255,10 @@ extension SweepRecord {
         trials = try Self.array(reader.value("trials"), at: reader.childPath("trials"), ExpandedTrial.init(journalJSON:path:))
     }
 
-    private static func array<Element>(_ value: JSONValue?, at path: String,
-                                       _ decode: (JSONValue, String) throws -> Element) throws -> [Element] {
+    private static func array<Element>(
+        _ value: JSONValue?, at path: String,
+        _ decode: (JSONValue, String) throws -> Element
+    ) throws -> [Element] {
         guard case .array(let items)? = value else {
             throw ConfigError(path: path, expected: "an array", found: value?.kindDescription ?? "nothing")
         }
@@ -298,8 +316,10 @@ struct BudgetRaise: Hashable, Sendable {
     var newBudget: Int
 
     var json: JSONValue {
-        .object(["from": .string(from), "to": .string(to), "oldBudget": .number(Double(oldBudget)),
-                 "newBudget": .number(Double(newBudget))])
+        .object([
+            "from": .string(from), "to": .string(to), "oldBudget": .number(Double(oldBudget)),
+            "newBudget": .number(Double(newBudget)),
+        ])
     }
 
     init(from: String, to: String, oldBudget: Int, newBudget: Int) {

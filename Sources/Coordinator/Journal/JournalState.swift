@@ -142,8 +142,10 @@ struct JournalState: Sendable {
 
     private mutating func transition(_ trial: String, _ event: TrialEvent) throws -> Bool {
         guard var entry = progress[trial] else {
-            throw JournalError.invalidRecord(sweep == nil ? "a trial record before the sweep record"
-                                                          : "unknown trial \(trial)")
+            throw JournalError.invalidRecord(
+                sweep == nil
+                    ? "a trial record before the sweep record"
+                    : "unknown trial \(trial)")
         }
         let before = entry.state
         let applied = try entry.apply(event, trial: trial)
@@ -221,8 +223,9 @@ enum JournalReplay {
             }
             if state.sweep == nil {
                 guard case .sweep = record else {
-                    throw JournalError.badLine(file: file, line: index + 1,
-                                               reason: "the journal must start with a sweep record, found \(record.typeName)")
+                    throw JournalError.badLine(
+                        file: file, line: index + 1,
+                        reason: "the journal must start with a sweep record, found \(record.typeName)")
                 }
             }
             do { try state.apply(record) } catch {

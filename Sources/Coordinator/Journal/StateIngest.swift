@@ -54,7 +54,10 @@ final class StateIngest: Sendable {
 
     /// What was stored or refused since the last call, in order.
     func completed() -> [Completion] {
-        queues.withLock { queues in defer { queues.done.removeAll() }; return queues.done }
+        queues.withLock { queues in
+            defer { queues.done.removeAll() }
+            return queues.done
+        }
     }
 
     /// States submitted and not yet stored or refused.
@@ -71,7 +74,10 @@ final class StateIngest: Sendable {
 
     /// Stores what is pending, then stops the thread (idempotent).
     func close() {
-        let wasOpen = queues.withLock { queues in defer { queues.open = false }; return queues.open }
+        let wasOpen = queues.withLock { queues in
+            defer { queues.open = false }
+            return queues.open
+        }
         guard wasOpen else { return }
         wake.signal()
         finished.wait()

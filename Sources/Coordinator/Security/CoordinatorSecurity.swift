@@ -19,7 +19,8 @@ struct CoordinatorSecurity {
     /// made fresh in `runDirectory/local-worker-keys` (0600) and admitted for this run only.
     static func make(keyDirectory: String?, bind: String?, runDirectory: String, localWorkers: Int) throws -> CoordinatorSecurity {
         guard let keyDirectory else {
-            let notice = bind == nil
+            let notice =
+                bind == nil
                 ? "no --curve-keys: listening on loopback only (other machines cannot connect); "
                     + "use --bind and --curve-keys for workers on other nodes"
                 : "no --curve-keys: UNAUTHENTICATED — anyone who can reach \(bind!) can take trials and send results"
@@ -35,7 +36,8 @@ struct CoordinatorSecurity {
             arguments = ["--curve-keys", bundle]
         }
         let names = keys.admittedWorkers.keys.sorted().joined(separator: ", ")
-        let notice = "CURVE authentication on (keys in \(keyDirectory)): admitting \(keys.admittedWorkers.count) "
+        let notice =
+            "CURVE authentication on (keys in \(keyDirectory)): admitting \(keys.admittedWorkers.count) "
             + "worker key\(keys.admittedWorkers.count == 1 ? "" : "s") (\(names)); every other peer is refused"
         return CoordinatorSecurity(security: keys.security, localWorkerArguments: arguments, notice: notice)
     }

@@ -45,7 +45,8 @@ final class LiveView {
         if let eta = status.etaSeconds, status.phase == .running, status.done < status.total {
             summary += " ETA \(duration(eta))"
         }
-        summary += "  running \(status.runningCount)  queued \(status.queued)  failed \(status.failed)  "
+        summary +=
+            "  running \(status.runningCount)  queued \(status.queued)  failed \(status.failed)  "
             + "censored \(status.censored)  workers \(status.workers)  elapsed \(duration(status.elapsed))"
         var lines = [summary]
         let shown = status.running.sorted { ($0.label, $0.seed, $0.trial) < ($1.label, $1.seed, $1.trial) }
@@ -64,7 +65,9 @@ final class LiveView {
         if let train = trial.trainAccuracy, let test = trial.testAccuracy {
             parts.append("train \(accuracy(train))  test \(accuracy(test))")
         }
-        if let rate = trial.stepsPerSecond { parts.append(rate >= 100 ? String(format: "%.0f steps/s", rate) : String(format: "%.1f steps/s", rate)) }
+        if let rate = trial.stepsPerSecond {
+            parts.append(rate >= 100 ? String(format: "%.0f steps/s", rate) : String(format: "%.1f steps/s", rate))
+        }
         if let left = trial.secondsLeft { parts.append("ETA \(duration(left))") }
         return parts.joined(separator: "  ")
     }

@@ -22,9 +22,10 @@ struct ConfigPath: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func isIdentifier(_ text: String) -> Bool {
-        !text.isEmpty && text.unicodeScalars.allSatisfy { scalar in
-            scalar == "_" || (scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)))
-        }
+        !text.isEmpty
+            && text.unicodeScalars.allSatisfy { scalar in
+                scalar == "_" || (scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)))
+            }
     }
 
     var description: String { components.joined(separator: ".") }
@@ -81,8 +82,10 @@ extension JSONValue {
 
     /// Sets `value` at `components`, creating missing intermediate objects. Returns nil when an
     /// intermediate step exists but is not an object, with the index of that step in `blocked`.
-    func setting(_ value: JSONValue, at components: ArraySlice<String>, merge: Bool,
-                 blocked: inout Int?) -> JSONValue? {
+    func setting(
+        _ value: JSONValue, at components: ArraySlice<String>, merge: Bool,
+        blocked: inout Int?
+    ) -> JSONValue? {
         guard let first = components.first else { return merge ? self.merged(with: value) : value }
         var members: [String: JSONValue]
         switch self {

@@ -94,8 +94,9 @@ enum SweepExpansion {
         let cells = GridEntry.productCount(sweep.grid)
         let (trialCount, overflow) = cells.multipliedReportingOverflow(by: sweep.seeds.count)
         guard !overflow, trialCount <= maximumTrials else {
-            throw ConfigError(path: "$.grid", expected: "at most \(maximumTrials) trials (cells × seeds)",
-                              found: overflow ? "more than \(Int.max)" : "\(cells) cells × \(sweep.seeds.count) seeds")
+            throw ConfigError(
+                path: "$.grid", expected: "at most \(maximumTrials) trials (cells × seeds)",
+                found: overflow ? "more than \(Int.max)" : "\(cells) cells × \(sweep.seeds.count) seeds")
         }
         let combinations = GridEntry.product(sweep.grid)
         var trials: [ExpandedTrial] = []
@@ -106,8 +107,9 @@ enum SweepExpansion {
             let cellJSON = try apply(combination, to: base)
             let label = combination.filter(\.labelled).map { LabelPart(path: $0.path.description, value: $0.value) }
             for (seed, seedLocation) in zip(sweep.seeds, sweep.seedLocations) {
-                let seedAssignment = Assignment(path: ConfigPath(components: ["seed"]), value: .number(Double(seed)),
-                                                valueLocation: seedLocation, labelled: false)
+                let seedAssignment = Assignment(
+                    path: ConfigPath(components: ["seed"]), value: .number(Double(seed)),
+                    valueLocation: seedLocation, labelled: false)
                 let json = try apply([seedAssignment], to: cellJSON)
                 let config: TrialConfig
                 do { config = try TrialConfig(json: json) } catch let error as ConfigError {
@@ -117,8 +119,9 @@ enum SweepExpansion {
             }
             let cellKey = trials[trials.count - 1].cellKey
             if let owner = cellOwners[cellKey] {
-                throw ConfigError(path: "$.grid", expected: "every cell to be a different trial config",
-                                  found: "the same config for cells (\(describe(owner))) and (\(describe(label)))")
+                throw ConfigError(
+                    path: "$.grid", expected: "every cell to be a different trial config",
+                    found: "the same config for cells (\(describe(owner))) and (\(describe(label)))")
             }
             cellOwners[cellKey] = label
         }
@@ -138,13 +141,17 @@ enum SweepExpansion {
         var json = start
         for assignment in assignments {
             var blocked: Int?
-            guard let updated = json.setting(assignment.value, at: assignment.path.components[...],
-                                             merge: assignment.merge, blocked: &blocked) else {
+            guard
+                let updated = json.setting(
+                    assignment.value, at: assignment.path.components[...],
+                    merge: assignment.merge, blocked: &blocked)
+            else {
                 let prefix = assignment.path.components.prefix((blocked ?? 0) + 1)
                 let kind = json.value(at: prefix)?.kindDescription ?? "not an object"
-                throw ConfigError(path: assignment.pathLocation ?? assignment.valueLocation,
-                                  expected: "a path through objects of the trial config",
-                                  found: "\"\(prefix.joined(separator: "."))\" is \(kind)")
+                throw ConfigError(
+                    path: assignment.pathLocation ?? assignment.valueLocation,
+                    expected: "a path through objects of the trial config",
+                    found: "\"\(prefix.joined(separator: "."))\" is \(kind)")
             }
             json = updated
         }
@@ -156,10 +163,11 @@ enum SweepExpansion {
     private static func requireDisjointPaths(_ combination: [Assignment]) throws {
         for (index, assignment) in combination.enumerated() {
             if let earlier = combination[..<index].first(where: { $0.path.overlaps(assignment.path) }) {
-                throw ConfigError(path: assignment.pathLocation ?? assignment.valueLocation,
-                                  expected: "a path no other axis of the same trial sets",
-                                  found: "\"\(assignment.path)\", overlapping \"\(earlier.path)\" at "
-                                      + (earlier.pathLocation ?? earlier.valueLocation))
+                throw ConfigError(
+                    path: assignment.pathLocation ?? assignment.valueLocation,
+                    expected: "a path no other axis of the same trial sets",
+                    found: "\"\(assignment.path)\", overlapping \"\(earlier.path)\" at "
+                        + (earlier.pathLocation ?? earlier.valueLocation))
             }
         }
     }
@@ -178,8 +186,9 @@ enum SweepExpansion {
             guard let culprit = assignment.value.value(at: remainder) else { continue }
             if remainder.isEmpty, isUnknownKey, let pathLocation = assignment.pathLocation {
                 // The axis path itself names no field: point at the path, not at its values.
-                return ConfigError(file: error.file, path: pathLocation, expected: expected,
-                                   found: "\(error.found!) in \"\(assignment.path)\"")
+                return ConfigError(
+                    file: error.file, path: pathLocation, expected: expected,
+                    found: "\(error.found!) in \"\(assignment.path)\"")
             }
             let location = remainder.reduce(assignment.valueLocation) { SweepLocation.member($0, $1) }
             var found = error.found
@@ -190,13 +199,15 @@ enum SweepExpansion {
         // an object: blame the path.
         let trialPath = ConfigPath(components: components)
         if let through = assignments.last(where: { trialPath.isPrefix(of: $0.path) && $0.path != trialPath }) {
-            return ConfigError(file: error.file, path: through.pathLocation ?? through.valueLocation,
-                               expected: "a path through objects of the trial config (\"\(trialPath)\" is \(error.expected))",
-                               found: "\"\(through.path)\"")
+            return ConfigError(
+                file: error.file, path: through.pathLocation ?? through.valueLocation,
+                expected: "a path through objects of the trial config (\"\(trialPath)\" is \(error.expected))",
+                found: "\"\(through.path)\"")
         }
-        return ConfigError(file: error.file, path: SweepLocation.root,
-                           expected: "a valid trial (trial field \(error.path): expected \(error.expected))",
-                           found: error.found)
+        return ConfigError(
+            file: error.file, path: SweepLocation.root,
+            expected: "a valid trial (trial field \(error.path): expected \(error.expected))",
+            found: error.found)
     }
 
     // MARK: Baseline
@@ -208,9 +219,10 @@ enum SweepExpansion {
             guard offered.contains(where: { $0.canonicalText == wanted.value.canonicalText }) else {
                 var seen = Set<String>()
                 let values = offered.map(\.canonicalText).filter { seen.insert($0).inserted }
-                throw ConfigError(path: wanted.valueLocation,
-                                  expected: "one of the axis values (\(values.joined(separator: ", ")))",
-                                  found: wanted.value.canonicalText)
+                throw ConfigError(
+                    path: wanted.valueLocation,
+                    expected: "one of the axis values (\(values.joined(separator: ", ")))",
+                    found: wanted.value.canonicalText)
             }
         }
         var keys: [String] = []

@@ -60,8 +60,9 @@ extension SweepFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             let reason = (error as NSError).localizedFailureReason ?? "cannot be read"
-            throw ConfigError(file: path, path: SweepLocation.root, expected: "a readable sweep file",
-                              found: FileManager.default.fileExists(atPath: path) ? reason : "no such file")
+            throw ConfigError(
+                file: path, path: SweepLocation.root, expected: "a readable sweep file",
+                found: FileManager.default.fileExists(atPath: path) ? reason : "no such file")
         }
         return try parse(data: data, file: path)
     }
@@ -69,8 +70,9 @@ extension SweepFile {
     static func parse(data: Data, file: String) throws -> SweepFile {
         let json: JSONValue
         do { json = try JSONValue.parse(data) } catch let error as JSONParseError {
-            throw ConfigError(file: file, path: SweepLocation.root, expected: "valid JSON",
-                              found: "\(error.reason) at \(lineAndColumn(of: error.offset, in: data))")
+            throw ConfigError(
+                file: file, path: SweepLocation.root, expected: "valid JSON",
+                found: "\(error.reason) at \(lineAndColumn(of: error.offset, in: data))")
         }
         do { return try SweepFile(json: json, file: file) } catch let error as ConfigError { throw error.inFile(file) }
     }
@@ -92,8 +94,9 @@ extension SweepFile {
         name = try reader.string("name")
         guard !name.isEmpty, name.unicodeScalars.allSatisfy({ ConfigPath.isIdentifier(String($0)) || "-.".unicodeScalars.contains($0) })
         else {
-            throw ConfigError(path: reader.childPath("name"), expected: "a name of letters, digits, \"-\", \"_\" and \".\"",
-                              found: JSONValue.string(name).canonicalText)
+            throw ConfigError(
+                path: reader.childPath("name"), expected: "a name of letters, digits, \"-\", \"_\" and \".\"",
+                found: JSONValue.string(name).canonicalText)
         }
         description = try reader.string("description", default: "")
         baseAssignments = try Self.baseAssignments(&reader)
@@ -110,25 +113,32 @@ extension SweepFile {
         let base = reader.value("base")
         if let base {
             guard case .object(let members) = base else {
-                throw ConfigError(path: reader.childPath("base"), expected: "an object (a partial trial config)",
-                                  found: base.kindDescription)
+                throw ConfigError(
+                    path: reader.childPath("base"), expected: "an object (a partial trial config)",
+                    found: base.kindDescription)
             }
             if members["seed"] != nil {
-                throw ConfigError(path: SweepLocation.member(reader.childPath("base"), "seed"),
-                                  expected: "no seed in base (seeds come from $.seeds)", found: "a seed")
+                throw ConfigError(
+                    path: SweepLocation.member(reader.childPath("base"), "seed"),
+                    expected: "no seed in base (seeds come from $.seeds)", found: "a seed")
             }
-            assignments.append(Assignment(path: ConfigPath(components: []), value: base,
-                                          valueLocation: reader.childPath("base"), labelled: false))
+            assignments.append(
+                Assignment(
+                    path: ConfigPath(components: []), value: base,
+                    valueLocation: reader.childPath("base"), labelled: false))
         }
         for key in shorthandKeys {
             guard let value = reader.value(key) else { continue }
             // Setting a field twice would make one of them silently lose.
             if base?[key] != nil {
-                throw ConfigError(path: reader.childPath(key), expected: "\(key) set once, in base or at the top level",
-                                  found: "\(key) in both places")
+                throw ConfigError(
+                    path: reader.childPath(key), expected: "\(key) set once, in base or at the top level",
+                    found: "\(key) in both places")
             }
-            assignments.append(Assignment(path: ConfigPath(components: [key]), value: value,
-                                          valueLocation: reader.childPath(key), labelled: false))
+            assignments.append(
+                Assignment(
+                    path: ConfigPath(components: [key]), value: value,
+                    valueLocation: reader.childPath(key), labelled: false))
         }
         return assignments
     }
@@ -137,10 +147,12 @@ extension SweepFile {
         let seedText = "an integer ≥ 0"
         func integer(_ value: JSONValue, at location: String, minimum: Int = 0) throws -> Int {
             guard case .number(let number) = value, number == number.rounded(), number >= Double(minimum),
-                  number < 9.0e15 else {
+                number < 9.0e15
+            else {
                 let found = if case .number = value { value.canonicalText } else { value.kindDescription }
-                throw ConfigError(path: location, expected: minimum == 0 ? seedText : "an integer ≥ \(minimum)",
-                                  found: found)
+                throw ConfigError(
+                    path: location, expected: minimum == 0 ? seedText : "an integer ≥ \(minimum)",
+                    found: found)
             }
             return Int(number)
         }
@@ -163,29 +175,33 @@ extension SweepFile {
             }
             // Checked here, before the seed list is built: a huge count would exhaust memory.
             guard count <= SweepExpansion.maximumTrials else {
-                throw ConfigError(path: reader.childPath("count"), expected: "at most \(SweepExpansion.maximumTrials) seeds",
-                                  found: "\(count)")
+                throw ConfigError(
+                    path: reader.childPath("count"), expected: "at most \(SweepExpansion.maximumTrials) seeds",
+                    found: "\(count)")
             }
             let start = try reader.value("start").map { try integer($0, at: reader.childPath("start")) } ?? 0
             try reader.finish()
             return (Array(start..<start + count), Array(repeating: reader.childPath("start"), count: count))
         case let other?:
-            throw ConfigError(path: location, expected: #"an array of seeds or {"count": n, "start": s}"#,
-                              found: other.kindDescription)
+            throw ConfigError(
+                path: location, expected: #"an array of seeds or {"count": n, "start": s}"#,
+                found: other.kindDescription)
         }
     }
 
     private static func baseline(_ value: JSONValue?, at location: String, axes: [ConfigPath]) throws -> [Assignment] {
         guard let value else { return [] }
         guard case .object(let members) = value, !members.isEmpty else {
-            throw ConfigError(path: location, expected: "a non-empty object of axis path → value",
-                              found: value.kindDescription)
+            throw ConfigError(
+                path: location, expected: "a non-empty object of axis path → value",
+                found: value.kindDescription)
         }
         return try members.keys.sorted().map { key in
             let keyLocation = SweepLocation.member(location, key)
             guard let path = ConfigPath(key), axes.contains(path) else {
-                throw ConfigError(path: keyLocation, expected: "an axis path of the grid (\(axisList(axes)))",
-                                  found: "\"\(key)\"")
+                throw ConfigError(
+                    path: keyLocation, expected: "an axis path of the grid (\(axisList(axes)))",
+                    found: "\"\(key)\"")
             }
             return Assignment(path: path, value: members[key]!, valueLocation: keyLocation, pathLocation: keyLocation)
         }
@@ -197,20 +213,23 @@ extension SweepFile {
         var result: [ConfigPath]?
         if let value = report.value("heatmap") {
             guard case .array(let items) = value, items.count == 2 else {
-                throw ConfigError(path: location, expected: "two axis paths [x, y]",
-                                  found: value.kindDescription)
+                throw ConfigError(
+                    path: location, expected: "two axis paths [x, y]",
+                    found: value.kindDescription)
             }
             result = try items.enumerated().map { index, item in
                 guard case .string(let text) = item, let path = ConfigPath(text), axes.contains(path) else {
-                    throw ConfigError(path: SweepLocation.element(location, index),
-                                      expected: "an axis path of the grid (\(axisList(axes)))",
-                                      found: item.labelText)
+                    throw ConfigError(
+                        path: SweepLocation.element(location, index),
+                        expected: "an axis path of the grid (\(axisList(axes)))",
+                        found: item.labelText)
                 }
                 return path
             }
             if result![0] == result![1] {
-                throw ConfigError(path: SweepLocation.element(location, 1), expected: "a second, different axis",
-                                  found: "\"\(result![1])\" again")
+                throw ConfigError(
+                    path: SweepLocation.element(location, 1), expected: "a second, different axis",
+                    found: "\"\(result![1])\" again")
             }
         }
         try report.finish()

@@ -41,9 +41,10 @@ struct GridAxis: Sendable {
     var merge: Bool
 
     func assignment(_ index: Int) -> Assignment {
-        Assignment(path: path, value: values[index],
-                   valueLocation: SweepLocation.element(SweepLocation.member(location, "values"), index),
-                   pathLocation: SweepLocation.member(location, "path"), merge: merge)
+        Assignment(
+            path: path, value: values[index],
+            valueLocation: SweepLocation.element(SweepLocation.member(location, "values"), index),
+            pathLocation: SweepLocation.member(location, "path"), merge: merge)
     }
 }
 
@@ -144,8 +145,9 @@ enum GridParser {
         let path = try configPath(reader.string("path"), at: reader.childPath("path"))
         let valuesLocation = reader.childPath("values")
         guard case .array(let values)? = reader.value("values") else {
-            throw ConfigError(path: valuesLocation, expected: "a non-empty array of values",
-                              found: (value["values"] ?? .null).kindDescription)
+            throw ConfigError(
+                path: valuesLocation, expected: "a non-empty array of values",
+                found: (value["values"] ?? .null).kindDescription)
         }
         guard !values.isEmpty else {
             throw ConfigError(path: valuesLocation, expected: "a non-empty array of values", found: "an empty array")
@@ -160,8 +162,9 @@ enum GridParser {
         var reader = try ObjectReader(value, path: location)
         let zipLocation = reader.childPath("zip")
         guard case .array(let items)? = reader.value("zip"), !items.isEmpty else {
-            throw ConfigError(path: zipLocation, expected: "a non-empty array of axes {\"path\", \"values\"}",
-                              found: (value["zip"] ?? .null).kindDescription)
+            throw ConfigError(
+                path: zipLocation, expected: "a non-empty array of axes {\"path\", \"values\"}",
+                found: (value["zip"] ?? .null).kindDescription)
         }
         try reader.finish()
         let axes = try items.enumerated().map { index, item in
@@ -169,20 +172,23 @@ enum GridParser {
         }
         for (index, axis) in axes.enumerated().dropFirst() {
             if axis.values.count != axes[0].values.count {
-                throw ConfigError(path: SweepLocation.member(axis.location, "values"),
-                                  expected: "\(axes[0].values.count) values, as many as \(axes[0].location).values",
-                                  found: "\(axis.values.count)")
+                throw ConfigError(
+                    path: SweepLocation.member(axis.location, "values"),
+                    expected: "\(axes[0].values.count) values, as many as \(axes[0].location).values",
+                    found: "\(axis.values.count)")
             }
             if let earlier = axes[..<index].first(where: { $0.path.overlaps(axis.path) }) {
-                throw ConfigError(path: SweepLocation.member(axis.location, "path"),
-                                  expected: "a path no other axis of this zip sets",
-                                  found: "\"\(axis.path)\" overlapping \"\(earlier.path)\"")
+                throw ConfigError(
+                    path: SweepLocation.member(axis.location, "path"),
+                    expected: "a path no other axis of this zip sets",
+                    found: "\"\(axis.path)\" overlapping \"\(earlier.path)\"")
             }
         }
         // Single axes may repeat a value inside a zip (pairs (1e-3, 1) and (1e-3, 0.1)); whole tuples may not.
         let tuples = axes[0].values.indices.map { index in axes.map { $0.values[index].canonicalText }.joined(separator: "\u{1F}") }
-        try requireDistinct(tuples, at: zipLocation, what: "distinct value tuples across the zipped axes",
-                            itemName: "position")
+        try requireDistinct(
+            tuples, at: zipLocation, what: "distinct value tuples across the zipped axes",
+            itemName: "position")
         return .zip(axes, location: location)
     }
 
@@ -190,8 +196,9 @@ enum GridParser {
         var reader = try ObjectReader(value, path: location)
         let variantsLocation = reader.childPath("variants")
         guard case .array(let items)? = reader.value("variants"), !items.isEmpty else {
-            throw ConfigError(path: variantsLocation, expected: "a non-empty array of branches {\"set\", \"grid\"}",
-                              found: (value["variants"] ?? .null).kindDescription)
+            throw ConfigError(
+                path: variantsLocation, expected: "a non-empty array of branches {\"set\", \"grid\"}",
+                found: (value["variants"] ?? .null).kindDescription)
         }
         try reader.finish()
         let branches = try items.enumerated().map { index, item in
@@ -212,15 +219,18 @@ enum GridParser {
             for key in members.keys.sorted() {
                 let keyLocation = SweepLocation.member(setLocation, key)
                 let path = try configPath(key, at: keyLocation)
-                fixed.append(Assignment(path: path, value: members[key]!, valueLocation: keyLocation,
-                                        pathLocation: keyLocation))
+                fixed.append(
+                    Assignment(
+                        path: path, value: members[key]!, valueLocation: keyLocation,
+                        pathLocation: keyLocation))
             }
         }
         let grid = try reader.value("grid").map { try entries($0, at: reader.childPath("grid")) } ?? []
         try reader.finish()
         guard !fixed.isEmpty || !grid.isEmpty else {
-            throw ConfigError(path: location, expected: "a branch with a non-empty \"set\" and/or \"grid\"",
-                              found: "an empty branch")
+            throw ConfigError(
+                path: location, expected: "a branch with a non-empty \"set\" and/or \"grid\"",
+                found: "an empty branch")
         }
         return GridBranch(fixed: fixed, grid: grid, location: location)
     }
@@ -229,27 +239,33 @@ enum GridParser {
 
     static func configPath(_ text: String, at location: String) throws -> ConfigPath {
         guard let path = ConfigPath(text) else {
-            throw ConfigError(path: location, expected: "a dotted path into the trial config like \"target.weightDecay\"",
-                              found: JSONValue.string(text).canonicalText)
+            throw ConfigError(
+                path: location, expected: "a dotted path into the trial config like \"target.weightDecay\"",
+                found: JSONValue.string(text).canonicalText)
         }
         guard path.components.first != "seed" else {
-            throw ConfigError(path: location, expected: "a trial field other than seed (seeds come from $.seeds)",
-                              found: "\"\(text)\"")
+            throw ConfigError(
+                path: location, expected: "a trial field other than seed (seeds come from $.seeds)",
+                found: "\"\(text)\"")
         }
         return path
     }
 
     /// Rejects a repeated item, naming the second occurrence and the first.
-    static func requireDistinct(_ items: [String], at location: String, what: String = "distinct values",
-                                itemName: String = "values") throws {
+    static func requireDistinct(
+        _ items: [String], at location: String, what: String = "distinct values",
+        itemName: String = "values"
+    ) throws {
         var firstIndex: [String: Int] = [:]
         for (index, item) in items.enumerated() {
             if let earlier = firstIndex[item] {
-                let found = itemName == "values"
+                let found =
+                    itemName == "values"
                     ? "\(item) again (same as \(location)[\(earlier)])"
                     : "\(itemName) \(index) repeating \(itemName) \(earlier)"
-                throw ConfigError(path: itemName == "values" ? SweepLocation.element(location, index) : location,
-                                  expected: what, found: found)
+                throw ConfigError(
+                    path: itemName == "values" ? SweepLocation.element(location, index) : location,
+                    expected: what, found: found)
             }
             firstIndex[item] = index
         }

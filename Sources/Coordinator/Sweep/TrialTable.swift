@@ -53,18 +53,26 @@ struct TrialTable {
             columns.append(Column(header: path, cells: cells, fixed: false))
         }
         if let cost {
-            columns.append(Column(header: "params", cells: plan.trials.map { cost.cells[$0.cellKey].map { TrialCost.count($0.parameters) } ?? "?" },
-                                  fixed: true))
-            columns.append(Column(header: "memory", cells: plan.trials.map { cost.cells[$0.cellKey].map { TrialCost.bytes($0.bytes) } ?? "?" },
-                                  fixed: true))
-            columns.append(Column(header: "per step", cells: plan.trials.map { cost.cells[$0.cellKey].map { TrialCost.flops($0.flopsPerStep) } ?? "?" },
-                                  fixed: true))
+            columns.append(
+                Column(
+                    header: "params", cells: plan.trials.map { cost.cells[$0.cellKey].map { TrialCost.count($0.parameters) } ?? "?" },
+                    fixed: true))
+            columns.append(
+                Column(
+                    header: "memory", cells: plan.trials.map { cost.cells[$0.cellKey].map { TrialCost.bytes($0.bytes) } ?? "?" },
+                    fixed: true))
+            columns.append(
+                Column(
+                    header: "per step", cells: plan.trials.map { cost.cells[$0.cellKey].map { TrialCost.flops($0.flopsPerStep) } ?? "?" },
+                    fixed: true))
         }
         columns.append(Column(header: "seed", cells: plan.trials.map { String($0.seed) }, fixed: true))
         if !plan.baselineCellKeys.isEmpty {
             let baseline = Set(plan.baselineCellKeys)
-            columns.append(Column(header: "base", cells: plan.trials.map { baseline.contains($0.cellKey) ? "*" : "" },
-                                  fixed: true))
+            columns.append(
+                Column(
+                    header: "base", cells: plan.trials.map { baseline.contains($0.cellKey) ? "*" : "" },
+                    fixed: true))
         }
         return columns
     }
@@ -102,13 +110,15 @@ struct TrialTable {
             let label = trials.first?.cellLabel.map { "\(names[$0.path] ?? $0.path)=\($0.text)" }.joined(separator: " ") ?? ""
             let number = String(index + 1)
             let lead = String(repeating: " ", count: numberWidth - number.count) + number + "  "
-            let wrapped = CellTable.wrap((label.isEmpty ? "(single cell)" : label) + (baseline.contains(key) ? "  [baseline]" : ""),
-                                         width: width - lead.count)
+            let wrapped = CellTable.wrap(
+                (label.isEmpty ? "(single cell)" : label) + (baseline.contains(key) ? "  [baseline]" : ""),
+                width: width - lead.count)
             lines.append(lead + (wrapped.first ?? ""))
             lines += wrapped.dropFirst().map { indent + $0 }
             if let figures = cost?.cells[key] {
-                lines.append(indent + "params \(TrialCost.count(figures.parameters))  memory \(TrialCost.bytes(figures.bytes))  "
-                             + "\(TrialCost.flops(figures.flopsPerStep))/step")
+                lines.append(
+                    indent + "params \(TrialCost.count(figures.parameters))  memory \(TrialCost.bytes(figures.bytes))  "
+                        + "\(TrialCost.flops(figures.flopsPerStep))/step")
             }
             let entries = trials.map { "seed \($0.seed) \($0.id)" }
             var line = ""

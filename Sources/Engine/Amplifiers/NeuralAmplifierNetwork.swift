@@ -80,8 +80,9 @@ final class NeuralAmplifierNetwork {
         }
         for layer in 1..<activations.count {
             let out = activations[layer].data
-            Linear.forward(out: out, x: activations[layer - 1].data, weight: parameters.value(weights[layer]),
-                           bias: parameters.value(biases[layer]), count: m, inputs: widths[layer], outputs: widths[layer + 1])
+            Linear.forward(
+                out: out, x: activations[layer - 1].data, weight: parameters.value(weights[layer]),
+                bias: parameters.value(biases[layer]), count: m, inputs: widths[layer], outputs: widths[layer + 1])
             Activation.reluForward(out: out, x: out, count: m * widths[layer + 1])
         }
         let last = weights.count - 1, width = widths[last]
@@ -111,9 +112,10 @@ final class NeuralAmplifierNetwork {
                 db[0] += factor
             }
             for layer in stride(from: last - 1, through: 1, by: -1) {
-                Linear.backward(dx: spare, dweight: parameters.gradient(weights[layer]), dbias: parameters.gradient(biases[layer]),
-                                dout: upstream, x: activations[layer - 1].data, weight: parameters.value(weights[layer]),
-                                count: m, inputs: widths[layer], outputs: widths[layer + 1])
+                Linear.backward(
+                    dx: spare, dweight: parameters.gradient(weights[layer]), dbias: parameters.gradient(biases[layer]),
+                    dout: upstream, x: activations[layer - 1].data, weight: parameters.value(weights[layer]),
+                    count: m, inputs: widths[layer], outputs: widths[layer + 1])
                 Activation.reluBackward(dx: spare, dout: spare, out: activations[layer - 1].data, count: m * widths[layer])
                 swap(&upstream, &spare)
             }
@@ -153,8 +155,10 @@ final class NeuralAmplifierNetwork {
 
     /// out = G(g) tensor by tensor (`out` may equal `g`), given scores = MLP_φ(g), which are
     /// replaced by the weights w = exp(s − max s) of their tensor (what the derivative needs).
-    func transform(_ g: UnsafePointer<Float>, scoresToWeights scores: UnsafeMutablePointer<Float>,
-                   slices: [ParameterSlice], into out: UnsafeMutablePointer<Float>) {
+    func transform(
+        _ g: UnsafePointer<Float>, scoresToWeights scores: UnsafeMutablePointer<Float>,
+        slices: [ParameterSlice], into out: UnsafeMutablePointer<Float>
+    ) {
         for slice in slices {
             let (w, gradient, n) = (scores + slice.offset, g + slice.offset, slice.count)
             let maximum = Self.maximum(w, count: n)
@@ -171,8 +175,10 @@ final class NeuralAmplifierNetwork {
     ///     ∂L/∂y = (c / r)(u − (u·ŷ) ŷ);   ∂L/∂s_i = ∂L/∂y_i · g_i · w_i.
     /// `dscores` (count) is workspace and may be `weights` itself (each weight is read before
     /// its entry is overwritten, and the MLP backward recomputes from g).
-    func backwardTransform(_ g: UnsafePointer<Float>, weights: UnsafePointer<Float>, upstream u: UnsafePointer<Float>,
-                           slices: [ParameterSlice], dscores: UnsafeMutablePointer<Float>, count: Int) {
+    func backwardTransform(
+        _ g: UnsafePointer<Float>, weights: UnsafePointer<Float>, upstream u: UnsafePointer<Float>,
+        slices: [ParameterSlice], dscores: UnsafeMutablePointer<Float>, count: Int
+    ) {
         for slice in slices {
             let (w, gradient, upstream, n) = (weights + slice.offset, g + slice.offset, u + slice.offset, slice.count)
             var squares = 0.0, projection = 0.0

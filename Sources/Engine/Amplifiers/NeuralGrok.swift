@@ -69,8 +69,9 @@ public final class NeuralGrok: GradientAmplifier {
     public func accumulateTransformGradient(parameters: ParameterStore, gradient: Tensor, upstream: Tensor) {
         network.scores(of: gradient.data, count: parameters.count, into: scores.data)
         network.transform(gradient.data, scoresToWeights: scores.data, slices: parameters.slices, into: savedValues.data)
-        network.backwardTransform(gradient.data, weights: scores.data, upstream: upstream.data, slices: parameters.slices,
-                                  dscores: scores.data, count: parameters.count)
+        network.backwardTransform(
+            gradient.data, weights: scores.data, upstream: upstream.data, slices: parameters.slices,
+            dscores: scores.data, count: parameters.count)
     }
 
     /// One outer update of φ. `innerGradient` must leave ∇L(θ; B) of the current inner batch in
@@ -78,8 +79,10 @@ public final class NeuralGrok: GradientAmplifier {
     /// current values; both overwrite the model's activations, nothing else. θ is restored.
     /// Returns L_outer at θ′.
     @discardableResult
-    public func outerStep(parameters: ParameterStore, learningRate: Float, innerGradient: () -> Void,
-                          outerGradient: () -> Double) -> Double {
+    public func outerStep(
+        parameters: ParameterStore, learningRate: Float, innerGradient: () -> Void,
+        outerGradient: () -> Double
+    ) -> Double {
         let count = parameters.count
         let theta = parameters.values.data, gradients = parameters.gradients.data
         savedValues.copy(from: parameters.values)
@@ -92,8 +95,9 @@ public final class NeuralGrok: GradientAmplifier {
         // Upstream of G: ∂L_outer/∂G = −η ∂L_outer/∂θ′, written over the gradient buffer.
         for index in 0..<count { gradients[index] *= -learningRate }
         network.parameters.zeroGradients()
-        network.backwardTransform(rawGradient.data, weights: scores.data, upstream: gradients, slices: parameters.slices,
-                                  dscores: scores.data, count: count)
+        network.backwardTransform(
+            rawGradient.data, weights: scores.data, upstream: gradients, slices: parameters.slices,
+            dscores: scores.data, count: count)
         metaOptimizer.step(learningRate: outerLearningRate)
         parameters.values.copy(from: savedValues)
         outerSteps += 1

@@ -1,4 +1,5 @@
 import TrialSchema
+
 /// How each stateful part of a training run writes itself into a trial state and reads itself
 /// back. Every restore overwrites existing storage in place and checks sizes, so a restored
 /// component is the saved one bit for bit or the restore throws.
@@ -57,12 +58,14 @@ extension CurvePoint {
     }
 
     static func decode(from reader: inout StateReader) throws -> CurvePoint {
-        var evaluation = CurvePoint(step: try reader.readInt(), trainLoss: try reader.readDouble(),
-                                    trainAccuracy: try reader.readDouble(), testLoss: try reader.readDouble(),
-                                    testAccuracy: try reader.readDouble())
+        var evaluation = CurvePoint(
+            step: try reader.readInt(), trainLoss: try reader.readDouble(),
+            trainAccuracy: try reader.readDouble(), testLoss: try reader.readDouble(),
+            testAccuracy: try reader.readDouble())
         if try reader.readBool() {
-            evaluation.diagnostics = GradientDiagnostics(weightNorm: try reader.readDouble(), gradientNorm: try reader.readDouble(),
-                                                       gradientEntropy: try reader.readDouble())
+            evaluation.diagnostics = GradientDiagnostics(
+                weightNorm: try reader.readDouble(), gradientNorm: try reader.readDouble(),
+                gradientEntropy: try reader.readDouble())
         }
         return evaluation
     }
@@ -175,9 +178,11 @@ extension Batcher {
         let order = try reader.readIntegers(what: "batch order")
         let position = try reader.readInt()
         guard order.isEmpty || order.count == examples, order.allSatisfy({ (0..<examples).contains($0) }),
-              (0...order.count).contains(position) else {
-            throw TrialStateError.shapeMismatch(what: "batch order", expected: "a permutation of \(examples) examples",
-                                                found: "\(order.count) entries at position \(position)")
+            (0...order.count).contains(position)
+        else {
+            throw TrialStateError.shapeMismatch(
+                what: "batch order", expected: "a permutation of \(examples) examples",
+                found: "\(order.count) entries at position \(position)")
         }
         self.order = order
         self.position = position
@@ -221,8 +226,9 @@ enum AmplifierState {
         case (let average as GrokfastMovingAverage, 2):
             let (window, filled, next) = (try reader.readInt(), try reader.readInt(), try reader.readInt())
             guard window == average.window, (0...window).contains(filled), (0..<window).contains(next) else {
-                throw TrialStateError.shapeMismatch(what: "Grokfast-MA queue", expected: "window \(average.window)",
-                                                    found: "window \(window), \(filled) filled, next \(next)")
+                throw TrialStateError.shapeMismatch(
+                    what: "Grokfast-MA queue", expected: "window \(average.window)",
+                    found: "window \(window), \(filled) filled, next \(next)")
             }
             average.filled = filled
             average.next = next

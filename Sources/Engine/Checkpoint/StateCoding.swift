@@ -67,8 +67,10 @@ public struct StateWriter {
     }
 
     /// Grows the buffer by `count · width` bytes once and lets `store` fill each word.
-    private mutating func appendWords(count: Int, width: Int,
-                                      store: (UnsafeMutableRawBufferPointer, Int, Int) -> Void) {
+    private mutating func appendWords(
+        count: Int, width: Int,
+        store: (UnsafeMutableRawBufferPointer, Int, Int) -> Void
+    ) {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: count * width))
         bytes.withUnsafeMutableBytes { raw in
@@ -147,7 +149,8 @@ public struct StateReader {
         guard count == expected else { throw TrialStateError.shapeMismatch(what: what, expected: "\(expected) values", found: "\(count)") }
         bytes.withUnsafeBytes { raw in
             for index in 0..<count {
-                values[index] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * index, as: UInt32.self)))
+                values[index] = Float(
+                    bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * index, as: UInt32.self)))
             }
         }
         offset += 4 * count
@@ -158,7 +161,8 @@ public struct StateReader {
         guard count == expected else { throw TrialStateError.shapeMismatch(what: what, expected: "\(expected) values", found: "\(count)") }
         bytes.withUnsafeBytes { raw in
             for index in 0..<count {
-                values[index] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8 * index, as: UInt64.self)))
+                values[index] = Double(
+                    bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8 * index, as: UInt64.self)))
             }
         }
         offset += 8 * count

@@ -64,15 +64,19 @@ extension TrialRunner {
     /// A runner continuing from a sealed state of a runner with the same plan — the budget may
     /// differ (at least the state's step) — data and model shape. `model` is as for
     /// `init(plan:data:model:)` (e.g. a GrokTransfer target; its values are overwritten).
-    public convenience init(plan: TrainingPlan, data: DataSplit, model: TrainableModel? = nil, restoring state: Data,
-                            anyThreadCount: Bool = false) throws {
+    public convenience init(
+        plan: TrainingPlan, data: DataSplit, model: TrainableModel? = nil, restoring state: Data,
+        anyThreadCount: Bool = false
+    ) throws {
         let payload = try TrialStateCoder.open(state, content: Self.stateContent, anyThreadCount: anyThreadCount)
         try self.init(plan: plan, data: data, model: model, restoringPayload: payload)
     }
 
     /// As `init(plan:data:model:restoring:)` from an unsealed payload (`statePayload()`).
-    public convenience init(plan: TrainingPlan, data: DataSplit, model: TrainableModel? = nil,
-                            restoringPayload payload: [UInt8]) throws {
+    public convenience init(
+        plan: TrainingPlan, data: DataSplit, model: TrainableModel? = nil,
+        restoringPayload payload: [UInt8]
+    ) throws {
         self.init(plan: plan, data: data, model: model)
         var reader = StateReader(payload)
         try restore(from: &reader)
@@ -97,8 +101,9 @@ extension TrialRunner {
         guard step <= plan.budget else { throw TrialStateError.pastBudget(step: step, budget: plan.budget) }
         let kind = try reader.read(UInt8.self), ownKind: UInt8 = model is Transformer ? 1 : 0
         guard kind == ownKind else {
-            throw TrialStateError.shapeMismatch(what: "model", expected: ownKind == 1 ? "a transformer" : "an MLP",
-                                                found: kind == 1 ? "a transformer" : "an MLP")
+            throw TrialStateError.shapeMismatch(
+                what: "model", expected: ownKind == 1 ? "a transformer" : "an MLP",
+                found: kind == 1 ? "a transformer" : "an MLP")
         }
         // The run merged its input factors at the start of step `merge`.
         if let merge = plan.mergeInputFactorsAfter, step > merge { mergeInputFactors() }
@@ -127,7 +132,10 @@ extension TrialRunner {
     var dataFingerprint: UInt64 {
         var hash = FNV64()
         for dataset in [data.train, outerData, data.test] {
-            guard let dataset else { hash.add(UInt64.max); continue }
+            guard let dataset else {
+                hash.add(UInt64.max)
+                continue
+            }
             hash.add(UInt64(dataset.count))
             for token in dataset.tokens { hash.add(UInt64(UInt32(bitPattern: token))) }
             for feature in dataset.features { hash.add(UInt64(feature.bitPattern)) }

@@ -54,8 +54,10 @@ public enum TrialStateCoder {
     /// The payload of a sealed state of `content`, after every check. `threads` and `build`
     /// default to this process's; `anyThreadCount` accepts a state saved with another count
     /// (the continuation may then differ from an uninterrupted run in the last bits).
-    public static func open(_ data: Data, content: String, threads: Int? = nil, anyThreadCount: Bool = false,
-                            build: String? = nil) throws -> [UInt8] {
+    public static func open(
+        _ data: Data, content: String, threads: Int? = nil, anyThreadCount: Bool = false,
+        build: String? = nil
+    ) throws -> [UInt8] {
         let (header, payload) = try unpack(data)
         guard header.content == content else { throw TrialStateError.wrongContent(expected: content, found: header.content) }
         let build = build ?? EngineInfo.build
@@ -88,8 +90,9 @@ public enum TrialStateCoder {
         let stored = UInt32(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: end, as: UInt32.self) })
         let computed = CRC32.checksum(bytes[0..<end])
         guard stored == computed else { throw TrialStateError.checksumMismatch(stored: stored, computed: computed) }
-        let header = Header(version: version, content: String(decoding: tag, as: UTF8.self), threads: threads,
-                            build: String(decoding: buildBytes, as: UTF8.self))
+        let header = Header(
+            version: version, content: String(decoding: tag, as: UTF8.self), threads: threads,
+            build: String(decoding: buildBytes, as: UTF8.self))
         return (header, Array(bytes[reader.offset..<end]))
     }
 }

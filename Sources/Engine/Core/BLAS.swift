@@ -26,12 +26,14 @@ public enum BLAS {
         team.run(parts: split.blocks.count) { part in
             let block = split.blocks[part]
             if split.byRows {
-                sgemm(transposeA, transposeB, block.count, n, k, alpha,
-                      transposeA ? a + block.lowerBound : a + block.lowerBound * lda, lda,
-                      b, ldb, beta, c + block.lowerBound * ldc, ldc)
+                sgemm(
+                    transposeA, transposeB, block.count, n, k, alpha,
+                    transposeA ? a + block.lowerBound : a + block.lowerBound * lda, lda,
+                    b, ldb, beta, c + block.lowerBound * ldc, ldc)
             } else {
-                sgemm(transposeA, transposeB, m, block.count, k, alpha, a, lda,
-                      transposeB ? b + block.lowerBound * ldb : b + block.lowerBound, ldb, beta, c + block.lowerBound, ldc)
+                sgemm(
+                    transposeA, transposeB, m, block.count, k, alpha, a, lda,
+                    transposeB ? b + block.lowerBound * ldb : b + block.lowerBound, ldb, beta, c + block.lowerBound, ldc)
             }
         }
     }
@@ -46,7 +48,7 @@ public enum BLAS {
         let work = Double(m) * Double(n) * Double(k) / Double(minimumPartWork)
         let parts = max(1, min(threads, extent / 16, work < Double(threads) ? Int(work) : threads))
         let edges = (0...parts).map { $0 == parts ? extent : (extent * $0 / parts) & ~15 }
-        return (byRows, (0..<parts).map { edges[$0] ..< edges[$0 + 1] })
+        return (byRows, (0..<parts).map { edges[$0]..<edges[$0 + 1] })
     }
 
     /// Multiply–adds worth a part of a split product (~20 µs of work).
@@ -58,8 +60,9 @@ public enum BLAS {
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// The same product by definition, in Double accumulation: slow, obviously correct.

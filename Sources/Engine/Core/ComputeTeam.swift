@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
 
 /// The engine's fork–join team: the calling thread plus `size − 1` helper threads, which run
 /// every parallel part of a training step — matrix products and elementwise loops alike.

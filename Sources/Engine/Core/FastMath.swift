@@ -39,8 +39,10 @@ public enum FastMath {
     /// out[i] = exp(x[i] − shift) for `count` values; returns their sum in a fixed order
     /// (eight running lanes, summed, then the tail). `out` may equal `x`.
     @inline(__always)
-    public static func shiftedExponentials(_ x: UnsafePointer<Float>, minus shift: Float,
-                                           into out: UnsafeMutablePointer<Float>, count: Int) -> Float {
+    public static func shiftedExponentials(
+        _ x: UnsafePointer<Float>, minus shift: Float,
+        into out: UnsafeMutablePointer<Float>, count: Int
+    ) -> Float {
         var lanes = SIMD8<Float>()
         var index = 0
         let shifts = SIMD8<Float>(repeating: shift)

@@ -29,7 +29,7 @@ public enum Parallel {
             return
         }
         team.run(parts: parts) { part in
-            body(part * count / parts ..< (part + 1) * count / parts)
+            body(part * count / parts..<(part + 1) * count / parts)
         }
     }
 
@@ -40,20 +40,22 @@ public enum Parallel {
     static func forColumnRanges(_ columns: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         let lines = (columns + 15) / 16
         forRanges(lines, grain: max(grain / 16, 1)) { range in
-            body(range.lowerBound * 16 ..< min(range.upperBound * 16, columns))
+            body(range.lowerBound * 16..<min(range.upperBound * 16, columns))
         }
     }
 
     /// Maps `body` over fixed blocks of `blockSize` items (the last may be shorter) and returns
     /// the results in block order, so a reduction over them is the same for any thread count.
-    static func mapBlocks<Result>(_ count: Int, blockSize: Int, initial: Result,
-                                  _ body: (Range<Int>) -> Result) -> [Result] {
+    static func mapBlocks<Result>(
+        _ count: Int, blockSize: Int, initial: Result,
+        _ body: (Range<Int>) -> Result
+    ) -> [Result] {
         let blocks = (count + blockSize - 1) / blockSize
         var results = [Result](repeating: initial, count: blocks)
         results.withUnsafeMutableBufferPointer { slots in
             forRanges(blocks, grain: 1) { range in
                 for block in range {
-                    slots[block] = body(block * blockSize ..< min((block + 1) * blockSize, count))
+                    slots[block] = body(block * blockSize..<min((block + 1) * blockSize, count))
                 }
             }
         }

@@ -13,8 +13,9 @@ public final class Tensor {
         self.count = shape.reduce(1, *)
         // Cache-line aligned: rows split between threads then never share a line at the split
         // (false sharing), and vector loads never straddle lines at a row's start.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride,
-                                                   alignment: Tensor.alignment)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride,
+            alignment: Tensor.alignment)
         self.data = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
         data.initialize(repeating: 0, count: Swift.max(count, 1))
     }

@@ -10,8 +10,10 @@ public enum Activation {
     }
 
     /// dx = dout · [out > 0]; `dx` may equal `dout`.
-    public static func reluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                                    out: UnsafePointer<Float>, count: Int) {
+    public static func reluBackward(
+        dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+        out: UnsafePointer<Float>, count: Int
+    ) {
         Parallel.forRanges(count, grain: Parallel.elementGrain) { range in
             for index in range {
                 let gradient = dout[index]  // loaded unconditionally, so the select vectorises
@@ -39,8 +41,10 @@ public enum Activation {
     }
 
     /// dx = dout · (Φ(x) + x · φ(x)); `dx` may equal `dout`.
-    public static func geluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                                    x: UnsafePointer<Float>, count: Int) {
+    public static func geluBackward(
+        dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+        x: UnsafePointer<Float>, count: Int
+    ) {
         Parallel.forRanges(count, grain: Parallel.elementGrain / 4) { range in
             var index = range.lowerBound
             while index + 8 <= range.upperBound {

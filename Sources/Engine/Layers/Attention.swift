@@ -68,44 +68,44 @@ public enum CausalAttention {
         let scale = 1 / Float(headDimension).squareRoot()
         let firstQuery = t - queries
         Parallel.forRanges(n, grain: Parallel.rowGrain(3 * t * d)) { examples in
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: t) { buffer in
-            let scoreGradient = buffer.baseAddress!
-            for example in examples {
-                let rows = qkv + example * t * 3 * d, gradients = dqkv + example * t * 3 * d
-                gradients.update(repeating: 0, count: t * 3 * d)
-                for head in 0..<heads {
-                    let offset = head * headDimension
-                    for query in 0..<queries {
-                        let position = firstQuery + query
-                        let weights = probabilities + ((example * heads + head) * queries + query) * t
-                        let upstream = dout + (example * queries + query) * d + offset
-                        var weightedSum: Float = 0
-                        for key in 0...position {
-                            let v = rows + key * 3 * d + 2 * d + offset
-                            let dv = gradients + key * 3 * d + 2 * d + offset
-                            var dot: Float = 0
-                            for column in 0..<headDimension {
-                                dot += upstream[column] * v[column]
-                                dv[column] += weights[key] * upstream[column]
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: t) { buffer in
+                let scoreGradient = buffer.baseAddress!
+                for example in examples {
+                    let rows = qkv + example * t * 3 * d, gradients = dqkv + example * t * 3 * d
+                    gradients.update(repeating: 0, count: t * 3 * d)
+                    for head in 0..<heads {
+                        let offset = head * headDimension
+                        for query in 0..<queries {
+                            let position = firstQuery + query
+                            let weights = probabilities + ((example * heads + head) * queries + query) * t
+                            let upstream = dout + (example * queries + query) * d + offset
+                            var weightedSum: Float = 0
+                            for key in 0...position {
+                                let v = rows + key * 3 * d + 2 * d + offset
+                                let dv = gradients + key * 3 * d + 2 * d + offset
+                                var dot: Float = 0
+                                for column in 0..<headDimension {
+                                    dot += upstream[column] * v[column]
+                                    dv[column] += weights[key] * upstream[column]
+                                }
+                                scoreGradient[key] = dot
+                                weightedSum += weights[key] * dot
                             }
-                            scoreGradient[key] = dot
-                            weightedSum += weights[key] * dot
-                        }
-                        let q = rows + position * 3 * d + offset
-                        let dq = gradients + position * 3 * d + offset
-                        for key in 0...position {
-                            let ds = weights[key] * (scoreGradient[key] - weightedSum) * scale
-                            let k = rows + key * 3 * d + d + offset
-                            let dk = gradients + key * 3 * d + d + offset
-                            for column in 0..<headDimension {
-                                dq[column] += ds * k[column]
-                                dk[column] += ds * q[column]
+                            let q = rows + position * 3 * d + offset
+                            let dq = gradients + position * 3 * d + offset
+                            for key in 0...position {
+                                let ds = weights[key] * (scoreGradient[key] - weightedSum) * scale
+                                let k = rows + key * 3 * d + d + offset
+                                let dk = gradients + key * 3 * d + d + offset
+                                for column in 0..<headDimension {
+                                    dq[column] += ds * k[column]
+                                    dk[column] += ds * q[column]
+                                }
                             }
                         }
                     }
                 }
             }
-          }
         }
     }
 

@@ -41,9 +41,10 @@ public enum EmbeddingLinear {
         vocabulary v: Int, dimension d: Int, tokensPerExample t: Int, outputs h: Int
     ) {
         for position in 0..<t {
-            BLAS.gemm(transposeA: false, transposeB: true, m: v, n: h, k: d,
-                      a: table, lda: d, b: weight + position * d, ldb: t * d,
-                      beta: 0, c: tables + position * v * h, ldc: h)
+            BLAS.gemm(
+                transposeA: false, transposeB: true, m: v, n: h, k: d,
+                a: table, lda: d, b: weight + position * d, ldb: t * d,
+                beta: 0, c: tables + position * v * h, ldc: h)
         }
     }
 
@@ -107,8 +108,9 @@ public enum EmbeddingLinear {
         guard t == 2, let dbias else {
             let masked = UnsafeMutablePointer(mutating: dout)
             Activation.reluBackward(dx: masked, dout: dout, out: out, count: n * h)
-            scatter(dtables: dtables, dbias: dbias, dout: dout, tokens: tokens, count: n, vocabulary: v,
-                    tokensPerExample: t, outputs: h)
+            scatter(
+                dtables: dtables, dbias: dbias, dout: dout, tokens: tokens, count: n, vocabulary: v,
+                tokensPerExample: t, outputs: h)
             return
         }
         // Split by columns: every thread sees all examples in order, so each sum is the same
@@ -164,10 +166,12 @@ public enum EmbeddingLinear {
     ) {
         for position in 0..<t {
             let block = dtables + position * v * h
-            BLAS.gemm(transposeA: true, transposeB: false, m: h, n: d, k: v,
-                      a: block, lda: h, b: table, ldb: d, beta: 1, c: dweight + position * d, ldc: t * d)
-            BLAS.gemm(transposeA: false, transposeB: false, m: v, n: d, k: h,
-                      a: block, lda: h, b: weight + position * d, ldb: t * d, beta: 1, c: dtable, ldc: d)
+            BLAS.gemm(
+                transposeA: true, transposeB: false, m: h, n: d, k: v,
+                a: block, lda: h, b: table, ldb: d, beta: 1, c: dweight + position * d, ldc: t * d)
+            BLAS.gemm(
+                transposeA: false, transposeB: false, m: v, n: d, k: h,
+                a: block, lda: h, b: weight + position * d, ldb: t * d, beta: 1, c: dtable, ldc: d)
         }
     }
 }

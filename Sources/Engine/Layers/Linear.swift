@@ -8,8 +8,9 @@ public enum Linear {
         out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, count n: Int, inputs: Int, outputs: Int
     ) {
-        BLAS.gemm(transposeA: false, transposeB: true, m: n, n: outputs, k: inputs,
-                  a: x, lda: inputs, b: weight, ldb: inputs, beta: 0, c: out, ldc: outputs)
+        BLAS.gemm(
+            transposeA: false, transposeB: true, m: n, n: outputs, k: inputs,
+            a: x, lda: inputs, b: weight, ldb: inputs, beta: 0, c: out, ldc: outputs)
         if let bias { addRowVector(bias, to: out, rows: n, columns: outputs) }
     }
 
@@ -19,12 +20,14 @@ public enum Linear {
         dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         count n: Int, inputs: Int, outputs: Int
     ) {
-        BLAS.gemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: n,
-                  a: dout, lda: outputs, b: x, ldb: inputs, beta: 1, c: dweight, ldc: inputs)
+        BLAS.gemm(
+            transposeA: true, transposeB: false, m: outputs, n: inputs, k: n,
+            a: dout, lda: outputs, b: x, ldb: inputs, beta: 1, c: dweight, ldc: inputs)
         if let dbias { addColumnSums(of: dout, rows: n, columns: outputs, to: dbias) }
         if let dx {
-            BLAS.gemm(transposeA: false, transposeB: false, m: n, n: inputs, k: outputs,
-                      a: dout, lda: outputs, b: weight, ldb: inputs, beta: 0, c: dx, ldc: inputs)
+            BLAS.gemm(
+                transposeA: false, transposeB: false, m: n, n: inputs, k: outputs,
+                a: dout, lda: outputs, b: weight, ldb: inputs, beta: 0, c: dx, ldc: inputs)
         }
     }
 
@@ -38,8 +41,10 @@ public enum Linear {
 
 /// matrix[r, 0..<columns] += vector for every row r; rows are `stride` floats apart
 /// (`columns` when omitted).
-func addRowVector(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                  stride: Int? = nil) {
+func addRowVector(
+    _ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+    stride: Int? = nil
+) {
     let stride = stride ?? columns
     Parallel.forRanges(rows, grain: Parallel.rowGrain(columns)) { range in
         for row in range {
@@ -50,8 +55,10 @@ func addRowVector(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointe
 }
 
 /// sums[c] += Σ_r matrix[r, c] over `rows` rows `stride` floats apart (`columns` when omitted).
-func addColumnSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
-                   to sums: UnsafeMutablePointer<Float>) {
+func addColumnSums(
+    of matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
+    to sums: UnsafeMutablePointer<Float>
+) {
     let stride = stride ?? columns
     // Split by columns, so each column is summed in row order whatever the thread count.
     Parallel.forColumnRanges(columns, grain: Parallel.columnGrain(rows)) { range in

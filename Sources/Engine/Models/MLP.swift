@@ -58,7 +58,10 @@ public final class MLP: TrainableModel {
         case (.features(let width), let rank?):
             layout += [("hidden.0.A", [rank, width]), ("hidden.0.B", [h, rank])]
         }
-        let firstIsFactorised: Bool = { if case .features = shape.input { return shape.embeddingRank != nil }; return false }()
+        let firstIsFactorised: Bool = {
+            if case .features = shape.input { return shape.embeddingRank != nil }
+            return false
+        }()
         for layer in 0..<shape.depth {
             if !(layer == 0 && firstIsFactorised) {
                 layout.append(("hidden.\(layer).weight", [h, layer == 0 ? inputs : h]))
@@ -88,9 +91,14 @@ public final class MLP: TrainableModel {
         spareGradient = Tensor(shape: hiddenShape)
         tables = Tensor(shape: [shape.tokensPerExample, shape.vocabularySize, h])
         tableGradients = Tensor(shape: [shape.tokensPerExample, shape.vocabularySize, h])
-        let embedsTokens: Bool = { if case .tokens = shape.input { return true }; return false }()
+        let embedsTokens: Bool = {
+            if case .tokens = shape.input { return true }
+            return false
+        }()
         embedded = Tensor(shape: [embedsTokens ? capacity : 0, inputs])
-        let composedCount = shape.embeddingRank == nil ? 0
+        let composedCount =
+            shape.embeddingRank == nil
+            ? 0
             : (embedsTokens ? shape.vocabularySize * shape.embeddingDimension : h * inputs)
         composed = Tensor(shape: [composedCount])
         composedGradient = Tensor(shape: [composedCount])
@@ -140,20 +148,23 @@ public final class MLP: TrainableModel {
         case .features(let width):
             guard let features = batch.features else { preconditionFailure("this MLP reads feature inputs") }
             inputFeatures.data.update(from: features, count: n * width)
-            Linear.forward(out: preActivations[0].data, x: inputFeatures.data, weight: inputMatrix, bias: firstBias,
-                           count: n, inputs: shape.firstLayerInputs, outputs: h)
+            Linear.forward(
+                out: preActivations[0].data, x: inputFeatures.data, weight: inputMatrix, bias: firstBias,
+                count: n, inputs: shape.firstLayerInputs, outputs: h)
             activate(layer: 0, count: n)
         }
         forwardCount = n
         for layer in 1..<shape.depth {
-            Linear.forward(out: preActivations[layer].data, x: activations[layer - 1].data,
-                           weight: parameters.value(hiddenWeights[layer]!),
-                           bias: shape.bias ? UnsafePointer(parameters.value(hiddenBiases[layer])) : nil,
-                           count: n, inputs: h, outputs: h)
+            Linear.forward(
+                out: preActivations[layer].data, x: activations[layer - 1].data,
+                weight: parameters.value(hiddenWeights[layer]!),
+                bias: shape.bias ? UnsafePointer(parameters.value(hiddenBiases[layer])) : nil,
+                count: n, inputs: h, outputs: h)
             activate(layer: layer, count: n)
         }
-        Linear.forward(out: logits.data, x: activations[shape.depth - 1].data, weight: parameters.value(outputWeight),
-                       bias: outputBias.map { UnsafePointer(parameters.value($0)) }, count: n, inputs: h, outputs: shape.classes)
+        Linear.forward(
+            out: logits.data, x: activations[shape.depth - 1].data, weight: parameters.value(outputWeight),
+            bias: outputBias.map { UnsafePointer(parameters.value($0)) }, count: n, inputs: h, outputs: shape.classes)
         return logits.data
     }
 
@@ -164,36 +175,44 @@ public final class MLP: TrainableModel {
             return embedding.map { parameters.value($0) } ?? parameters.value(hiddenWeights[0]!)
         }
         if case .tokens(let vocabulary, _) = shape.input {
-            BLAS.gemm(transposeA: false, transposeB: false, m: vocabulary, n: shape.embeddingDimension, k: rank,
-                      a: parameters.value(a), lda: rank, b: parameters.value(b), ldb: shape.embeddingDimension,
-                      beta: 0, c: composed.data, ldc: shape.embeddingDimension)
+            BLAS.gemm(
+                transposeA: false, transposeB: false, m: vocabulary, n: shape.embeddingDimension, k: rank,
+                a: parameters.value(a), lda: rank, b: parameters.value(b), ldb: shape.embeddingDimension,
+                beta: 0, c: composed.data, ldc: shape.embeddingDimension)
         } else {
-            BLAS.gemm(transposeA: false, transposeB: false, m: shape.width, n: shape.firstLayerInputs, k: rank,
-                      a: parameters.value(b), lda: rank, b: parameters.value(a), ldb: shape.firstLayerInputs,
-                      beta: 0, c: composed.data, ldc: shape.firstLayerInputs)
+            BLAS.gemm(
+                transposeA: false, transposeB: false, m: shape.width, n: shape.firstLayerInputs, k: rank,
+                a: parameters.value(b), lda: rank, b: parameters.value(a), ldb: shape.firstLayerInputs,
+                beta: 0, c: composed.data, ldc: shape.firstLayerInputs)
         }
         return composed.data
     }
 
-    private func forwardTokens(_ tokens: UnsafePointer<Int32>, count n: Int, table: UnsafePointer<Float>,
-                               firstBias: UnsafePointer<Float>?) {
+    private func forwardTokens(
+        _ tokens: UnsafePointer<Int32>, count n: Int, table: UnsafePointer<Float>,
+        firstBias: UnsafePointer<Float>?
+    ) {
         let (v, d, t, h) = (shape.vocabularySize, shape.embeddingDimension, shape.tokensPerExample, shape.width)
         let firstWeight = parameters.value(hiddenWeights[0]!)
         if path == .reference {
             Embedding.forward(out: embedded.data, tokens: tokens, table: table, count: n, tokensPerExample: t, dimension: d)
-            Linear.forward(out: preActivations[0].data, x: embedded.data, weight: firstWeight, bias: firstBias,
-                           count: n, inputs: t * d, outputs: h)
+            Linear.forward(
+                out: preActivations[0].data, x: embedded.data, weight: firstWeight, bias: firstBias,
+                count: n, inputs: t * d, outputs: h)
             activate(layer: 0, count: n)
             return
         }
-        EmbeddingLinear.forwardTables(tables: tables.data, table: table, weight: firstWeight,
-                                      vocabulary: v, dimension: d, tokensPerExample: t, outputs: h)
+        EmbeddingLinear.forwardTables(
+            tables: tables.data, table: table, weight: firstWeight,
+            vocabulary: v, dimension: d, tokensPerExample: t, outputs: h)
         if shape.activation == .relu {
-            EmbeddingLinear.gatherReLU(out: activations[0].data, tables: tables.data, bias: firstBias, tokens: tokens,
-                                       count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+            EmbeddingLinear.gatherReLU(
+                out: activations[0].data, tables: tables.data, bias: firstBias, tokens: tokens,
+                count: n, vocabulary: v, tokensPerExample: t, outputs: h)
         } else {
-            EmbeddingLinear.gather(out: preActivations[0].data, tables: tables.data, bias: firstBias, tokens: tokens,
-                                   count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+            EmbeddingLinear.gather(
+                out: preActivations[0].data, tables: tables.data, bias: firstBias, tokens: tokens,
+                count: n, vocabulary: v, tokensPerExample: t, outputs: h)
             activate(layer: 0, count: n)
         }
     }
@@ -212,20 +231,23 @@ public final class MLP: TrainableModel {
         guard let forwardCount, n <= forwardCount else { preconditionFailure("backward without its forward") }
         let h = shape.width
         var upstream = hiddenGradient.data, spare = spareGradient.data
-        Linear.backward(dx: upstream, dweight: parameters.gradient(outputWeight),
-                        dbias: outputBias.map { parameters.gradient($0) }, dout: dlogits,
-                        x: activations[shape.depth - 1].data, weight: parameters.value(outputWeight),
-                        count: n, inputs: h, outputs: shape.classes)
+        Linear.backward(
+            dx: upstream, dweight: parameters.gradient(outputWeight),
+            dbias: outputBias.map { parameters.gradient($0) }, dout: dlogits,
+            x: activations[shape.depth - 1].data, weight: parameters.value(outputWeight),
+            count: n, inputs: h, outputs: shape.classes)
         for layer in stride(from: shape.depth - 1, through: 1, by: -1) {
             deactivate(layer: layer, gradient: upstream, count: n)
-            Linear.backward(dx: spare, dweight: parameters.gradient(hiddenWeights[layer]!),
-                            dbias: shape.bias ? parameters.gradient(hiddenBiases[layer]) : nil,
-                            dout: upstream, x: activations[layer - 1].data,
-                            weight: parameters.value(hiddenWeights[layer]!), count: n, inputs: h, outputs: h)
+            Linear.backward(
+                dx: spare, dweight: parameters.gradient(hiddenWeights[layer]!),
+                dbias: shape.bias ? parameters.gradient(hiddenBiases[layer]) : nil,
+                dout: upstream, x: activations[layer - 1].data,
+                weight: parameters.value(hiddenWeights[layer]!), count: n, inputs: h, outputs: h)
             swap(&upstream, &spare)
         }
         // The input layer's gradient goes to the composed buffer when factorised.
-        let inputGradient = inputFactors == nil
+        let inputGradient =
+            inputFactors == nil
             ? (embedding.map { parameters.gradient($0) } ?? parameters.gradient(hiddenWeights[0]!))
             : composedGradient.data
         if inputFactors != nil { composedGradient.zero() }
@@ -235,8 +257,9 @@ public final class MLP: TrainableModel {
             backwardTokens(inputTokens, count: n, upstream: upstream, dtable: inputGradient, dbias: firstBiasGradient)
         case .features:
             deactivate(layer: 0, gradient: upstream, count: n)
-            Linear.backward(dx: nil, dweight: inputGradient, dbias: firstBiasGradient, dout: upstream, x: inputFeatures.data,
-                            weight: composeInputMatrixPointer(), count: n, inputs: shape.firstLayerInputs, outputs: h)
+            Linear.backward(
+                dx: nil, dweight: inputGradient, dbias: firstBiasGradient, dout: upstream, x: inputFeatures.data,
+                weight: composeInputMatrixPointer(), count: n, inputs: shape.firstLayerInputs, outputs: h)
         }
         backwardThroughFactors()
     }
@@ -245,30 +268,36 @@ public final class MLP: TrainableModel {
         inputFactors == nil ? (embedding.map { parameters.value($0) } ?? parameters.value(hiddenWeights[0]!)) : composed.data
     }
 
-    private func backwardTokens(_ tokens: UnsafePointer<Int32>, count n: Int, upstream: UnsafeMutablePointer<Float>,
-                                dtable: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?) {
+    private func backwardTokens(
+        _ tokens: UnsafePointer<Int32>, count n: Int, upstream: UnsafeMutablePointer<Float>,
+        dtable: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?
+    ) {
         let (v, d, t, h) = (shape.vocabularySize, shape.embeddingDimension, shape.tokensPerExample, shape.width)
         let table = composeInputMatrixPointer()
         let firstWeight = parameters.value(hiddenWeights[0]!), firstWeightGradient = parameters.gradient(hiddenWeights[0]!)
         if path == .reference {
             deactivate(layer: 0, gradient: upstream, count: n)
-            Linear.backward(dx: embedded.data, dweight: firstWeightGradient, dbias: dbias, dout: upstream,
-                            x: embedded.data, weight: firstWeight, count: n, inputs: t * d, outputs: h)
+            Linear.backward(
+                dx: embedded.data, dweight: firstWeightGradient, dbias: dbias, dout: upstream,
+                x: embedded.data, weight: firstWeight, count: n, inputs: t * d, outputs: h)
             Embedding.backward(dtable: dtable, dout: embedded.data, tokens: tokens, count: n, tokensPerExample: t, dimension: d)
             return
         }
         tableGradients.zero()
         if shape.activation == .relu {
-            EmbeddingLinear.scatterReLU(dtables: tableGradients.data, dbias: dbias, dout: upstream, out: activations[0].data,
-                                        tokens: tokens, count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+            EmbeddingLinear.scatterReLU(
+                dtables: tableGradients.data, dbias: dbias, dout: upstream, out: activations[0].data,
+                tokens: tokens, count: n, vocabulary: v, tokensPerExample: t, outputs: h)
         } else {
             deactivate(layer: 0, gradient: upstream, count: n)
-            EmbeddingLinear.scatter(dtables: tableGradients.data, dbias: dbias, dout: upstream, tokens: tokens,
-                                    count: n, vocabulary: v, tokensPerExample: t, outputs: h)
+            EmbeddingLinear.scatter(
+                dtables: tableGradients.data, dbias: dbias, dout: upstream, tokens: tokens,
+                count: n, vocabulary: v, tokensPerExample: t, outputs: h)
         }
-        EmbeddingLinear.backwardTables(dtable: dtable, dweight: firstWeightGradient, dtables: tableGradients.data,
-                                       table: table, weight: firstWeight, vocabulary: v, dimension: d,
-                                       tokensPerExample: t, outputs: h)
+        EmbeddingLinear.backwardTables(
+            dtable: dtable, dweight: firstWeightGradient, dtables: tableGradients.data,
+            table: table, weight: firstWeight, vocabulary: v, dimension: d,
+            tokensPerExample: t, outputs: h)
     }
 
     /// From the composed matrix's gradient G to the factors: E = A·B gives dA += G·Bᵀ,
@@ -279,16 +308,20 @@ public final class MLP: TrainableModel {
         let (av, bv, ag, bg) = (parameters.value(a), parameters.value(b), parameters.gradient(a), parameters.gradient(b))
         if case .tokens(let vocabulary, _) = shape.input {
             let d = shape.embeddingDimension
-            BLAS.gemm(transposeA: false, transposeB: true, m: vocabulary, n: rank, k: d, a: g, lda: d, b: bv, ldb: d,
-                      beta: 1, c: ag, ldc: rank)
-            BLAS.gemm(transposeA: true, transposeB: false, m: rank, n: d, k: vocabulary, a: av, lda: rank, b: g, ldb: d,
-                      beta: 1, c: bg, ldc: d)
+            BLAS.gemm(
+                transposeA: false, transposeB: true, m: vocabulary, n: rank, k: d, a: g, lda: d, b: bv, ldb: d,
+                beta: 1, c: ag, ldc: rank)
+            BLAS.gemm(
+                transposeA: true, transposeB: false, m: rank, n: d, k: vocabulary, a: av, lda: rank, b: g, ldb: d,
+                beta: 1, c: bg, ldc: d)
         } else {
             let (h, f) = (shape.width, shape.firstLayerInputs)
-            BLAS.gemm(transposeA: false, transposeB: true, m: h, n: rank, k: f, a: g, lda: f, b: av, ldb: f,
-                      beta: 1, c: bg, ldc: rank)
-            BLAS.gemm(transposeA: true, transposeB: false, m: rank, n: f, k: h, a: bv, lda: rank, b: g, ldb: f,
-                      beta: 1, c: ag, ldc: f)
+            BLAS.gemm(
+                transposeA: false, transposeB: true, m: h, n: rank, k: f, a: g, lda: f, b: av, ldb: f,
+                beta: 1, c: bg, ldc: rank)
+            BLAS.gemm(
+                transposeA: true, transposeB: false, m: rank, n: f, k: h, a: bv, lda: rank, b: g, ldb: f,
+                beta: 1, c: ag, ldc: f)
         }
     }
 
@@ -306,7 +339,9 @@ public final class MLP: TrainableModel {
     /// (V × d) for tokens, the first-layer weight (H × F) for features — composed if factorised.
     public func inputRepresentation() -> [Float] {
         let pointer = composeInputMatrix()
-        let count = shape.embeddingRank != nil ? composed.count
+        let count =
+            shape.embeddingRank != nil
+            ? composed.count
             : (embedding.map(\.count) ?? hiddenWeights[0]!.count)
         return Array(UnsafeBufferPointer(start: pointer, count: count))
     }

@@ -22,15 +22,20 @@ public struct MLPShape: Sendable, Equatable {
     public var bias: Bool
     public var embeddingRank: Int?
 
-    public init(vocabularySize: Int, tokensPerExample: Int = 2, embeddingDimension: Int, width: Int, depth: Int,
-                classes: Int, activation: Activation = .relu, bias: Bool = true, embeddingRank: Int? = nil) {
-        self.init(input: .tokens(vocabulary: vocabularySize, perExample: tokensPerExample),
-                  embeddingDimension: embeddingDimension, width: width, depth: depth, classes: classes,
-                  activation: activation, bias: bias, embeddingRank: embeddingRank)
+    public init(
+        vocabularySize: Int, tokensPerExample: Int = 2, embeddingDimension: Int, width: Int, depth: Int,
+        classes: Int, activation: Activation = .relu, bias: Bool = true, embeddingRank: Int? = nil
+    ) {
+        self.init(
+            input: .tokens(vocabulary: vocabularySize, perExample: tokensPerExample),
+            embeddingDimension: embeddingDimension, width: width, depth: depth, classes: classes,
+            activation: activation, bias: bias, embeddingRank: embeddingRank)
     }
 
-    public init(input: Input, embeddingDimension: Int = 0, width: Int, depth: Int, classes: Int,
-                activation: Activation = .relu, bias: Bool = true, embeddingRank: Int? = nil) {
+    public init(
+        input: Input, embeddingDimension: Int = 0, width: Int, depth: Int, classes: Int,
+        activation: Activation = .relu, bias: Bool = true, embeddingRank: Int? = nil
+    ) {
         precondition(depth >= 1, "an MLP needs at least one hidden layer")
         self.input = input
         self.embeddingDimension = embeddingDimension

@@ -74,8 +74,10 @@ public final class Transformer: TrainableModel {
             layout.append((prefix + "attention.output.weight", [d, d]))
             if shape.attentionBias { layout.append((prefix + "attention.output.bias", [d])) }
             if shape.layerNorm { layout += [(prefix + "norm2.weight", [d]), (prefix + "norm2.bias", [d])] }
-            layout += [(prefix + "mlp.input.weight", [m, d]), (prefix + "mlp.input.bias", [m]),
-                       (prefix + "mlp.output.weight", [d, m]), (prefix + "mlp.output.bias", [d])]
+            layout += [
+                (prefix + "mlp.input.weight", [m, d]), (prefix + "mlp.input.bias", [m]),
+                (prefix + "mlp.output.weight", [d, m]), (prefix + "mlp.output.bias", [d]),
+            ]
         }
         if shape.layerNorm { layout += [("final.norm.weight", [d]), ("final.norm.bias", [d])] }
         layout.append(("unembedding.weight", [shape.classes, d]))
@@ -155,15 +157,17 @@ public final class Transformer: TrainableModel {
         let queries = queries(ofBlock: shape.layers - 1)
         var final = input
         if let (weight, bias) = finalNorm {
-            LayerNorm.forward(out: finalNormalized.data, mean: finalMean.data, inverseDeviation: finalInverseDeviation.data,
-                              x: input, weight: parameters.value(weight), bias: parameters.value(bias),
-                              rows: n * queries, dimension: d)
+            LayerNorm.forward(
+                out: finalNormalized.data, mean: finalMean.data, inverseDeviation: finalInverseDeviation.data,
+                x: input, weight: parameters.value(weight), bias: parameters.value(bias),
+                rows: n * queries, dimension: d)
             final = UnsafePointer(finalNormalized.data)
         }
         // logits (n × C) = final[last position] · W_Uᵀ
-        BLAS.gemm(transposeA: false, transposeB: true, m: n, n: shape.classes, k: d,
-                  a: final + (queries - 1) * d, lda: queries * d, b: parameters.value(unembedding), ldb: d,
-                  beta: 0, c: logits.data, ldc: shape.classes)
+        BLAS.gemm(
+            transposeA: false, transposeB: true, m: n, n: shape.classes, k: d,
+            a: final + (queries - 1) * d, lda: queries * d, b: parameters.value(unembedding), ldb: d,
+            beta: 0, c: logits.data, ldc: shape.classes)
         return logits.data
     }
 

@@ -8,17 +8,20 @@ extension Transformer {
         let lastOutput = workspaces[last].output.data
         let final = finalNorm == nil ? lastOutput : finalNormalized.data
         // dW_U += dlogitsᵀ · final[last position];  dfinal[last position] = dlogits · W_U (others 0)
-        BLAS.gemm(transposeA: true, transposeB: false, m: c, n: d, k: n, a: dlogits, lda: c,
-                  b: final + (queries - 1) * d, ldb: queries * d, beta: 1, c: parameters.gradient(unembedding), ldc: d)
+        BLAS.gemm(
+            transposeA: true, transposeB: false, m: c, n: d, k: n, a: dlogits, lda: c,
+            b: final + (queries - 1) * d, ldb: queries * d, beta: 1, c: parameters.gradient(unembedding), ldc: d)
         if queries > 1 { finalGradient.data.update(repeating: 0, count: rows * d) }
-        BLAS.gemm(transposeA: false, transposeB: false, m: n, n: d, k: c, a: dlogits, lda: c,
-                  b: parameters.value(unembedding), ldb: d, beta: 0, c: finalGradient.data + (queries - 1) * d, ldc: queries * d)
+        BLAS.gemm(
+            transposeA: false, transposeB: false, m: n, n: d, k: c, a: dlogits, lda: c,
+            b: parameters.value(unembedding), ldb: d, beta: 0, c: finalGradient.data + (queries - 1) * d, ldc: queries * d)
         var upstream = streamGradient.data, spare = spareStreamGradient.data
         if let (weight, bias) = finalNorm {
             upstream.update(repeating: 0, count: rows * d)
-            LayerNorm.backward(dx: upstream, dweight: parameters.gradient(weight), dbias: parameters.gradient(bias),
-                               dout: finalGradient.data, x: lastOutput, weight: parameters.value(weight),
-                               mean: finalMean.data, inverseDeviation: finalInverseDeviation.data, rows: rows, dimension: d)
+            LayerNorm.backward(
+                dx: upstream, dweight: parameters.gradient(weight), dbias: parameters.gradient(bias),
+                dout: finalGradient.data, x: lastOutput, weight: parameters.value(weight),
+                mean: finalMean.data, inverseDeviation: finalInverseDeviation.data, rows: rows, dimension: d)
         } else {
             upstream.update(from: finalGradient.data, count: rows * d)
         }
@@ -39,15 +42,18 @@ extension Transformer {
     }
 
     /// dout (n·Tq × d, consumed) → inputGradient (n·T × d, overwritten): gradient of the block's input stream.
-    private func backwardBlock(_ index: Int, upstream: UnsafeMutablePointer<Float>,
-                               inputGradient: UnsafeMutablePointer<Float>, count n: Int) {
+    private func backwardBlock(
+        _ index: Int, upstream: UnsafeMutablePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>, count n: Int
+    ) {
         let block = blocks[index], work = workspaces[index]
         let (t, d) = (shape.sequenceLength, shape.modelDimension)
         let queries = queries(ofBlock: index), rows = n * queries
         let input = UnsafePointer(blockInput(index))
         backwardAfterAttention(block, work: work, upstream: upstream, rows: rows)
-        CausalAttention.backward(dqkv: qkvGradient.data, dout: attentionGradient.data, probabilities: work.probabilities.data,
-                                 qkv: work.qkv.data, count: n, length: t, queries: queries, heads: shape.heads, dimension: d)
+        CausalAttention.backward(
+            dqkv: qkvGradient.data, dout: attentionGradient.data, probabilities: work.probabilities.data,
+            qkv: work.qkv.data, count: n, length: t, queries: queries, heads: shape.heads, dimension: d)
         // The residual path: queried positions get d(middle), the others nothing. A normalised
         // residual lands on ln₁'s output, which backwardProjection takes through ln₁.
         let normalizedResidual = shape.blockForm == .normalizedResidual
@@ -74,34 +80,41 @@ extension Transformer {
 
     /// dout (rows × d) of `forwardAfterAttention`'s output → parameter gradients,
     /// upstream := d(middle) (its residual input), attentionGradient (rows × d) := d(attention).
-    func backwardAfterAttention(_ block: TransformerBlockParameters, work: TransformerBlockWorkspace,
-                                upstream: UnsafeMutablePointer<Float>, rows: Int) {
+    func backwardAfterAttention(
+        _ block: TransformerBlockParameters, work: TransformerBlockWorkspace,
+        upstream: UnsafeMutablePointer<Float>, rows: Int
+    ) {
         let (d, m) = (shape.modelDimension, shape.mlpDimension)
         // MLP: output = middle + act(norm2 · W_inᵀ + b_in) · W_outᵀ + b_out
         let dhidden = hiddenGradient.data
-        Linear.backward(dx: dhidden, dweight: parameters.gradient(block.mlpOutputWeight),
-                        dbias: parameters.gradient(block.mlpOutputBias), dout: upstream, x: work.hidden.data,
-                        weight: parameters.value(block.mlpOutputWeight), count: rows, inputs: m, outputs: d)
+        Linear.backward(
+            dx: dhidden, dweight: parameters.gradient(block.mlpOutputWeight),
+            dbias: parameters.gradient(block.mlpOutputBias), dout: upstream, x: work.hidden.data,
+            weight: parameters.value(block.mlpOutputWeight), count: rows, inputs: m, outputs: d)
         switch shape.activation {
         case .relu: Activation.reluBackward(dx: dhidden, dout: dhidden, out: work.hidden.data, count: rows * m)
         case .gelu: Activation.geluBackward(dx: dhidden, dout: dhidden, x: work.preActivation.data, count: rows * m)
         }
         let normalized2 = block.norm2 == nil ? work.middle.data : work.normalized2.data
         // upstream becomes d(middle): its own residual path plus the MLP's input gradient.
-        backwardLinearInput(dout: dhidden, x: normalized2, weight: block.mlpInputWeight, bias: block.mlpInputBias,
-                            rows: rows, inputs: d, outputs: m, norm: block.norm2, normInput: work.middle.data,
-                            mean: work.mean2.data, inverseDeviation: work.inverseDeviation2.data, dx: upstream)
+        backwardLinearInput(
+            dout: dhidden, x: normalized2, weight: block.mlpInputWeight, bias: block.mlpInputBias,
+            rows: rows, inputs: d, outputs: m, norm: block.norm2, normInput: work.middle.data,
+            mean: work.mean2.data, inverseDeviation: work.inverseDeviation2.data, dx: upstream)
         // Attention: middle = residual[queried] + attention · W_Oᵀ + b_O
-        Linear.backward(dx: attentionGradient.data, dweight: parameters.gradient(block.outputWeight),
-                        dbias: block.outputBias.map { parameters.gradient($0) }, dout: upstream, x: work.attention.data,
-                        weight: parameters.value(block.outputWeight), count: rows, inputs: d, outputs: d)
+        Linear.backward(
+            dx: attentionGradient.data, dweight: parameters.gradient(block.outputWeight),
+            dbias: block.outputBias.map { parameters.gradient($0) }, dout: upstream, x: work.attention.data,
+            weight: parameters.value(block.outputWeight), count: rows, inputs: d, outputs: d)
     }
 
     /// dqkv (n·T × 3d; only the last `queries` positions' q part used) → weight and bias
     /// gradients, and inputGradient += ∂/∂stream through norm1.
-    private func backwardProjection(_ block: TransformerBlockParameters, work: TransformerBlockWorkspace,
-                                    input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
-                                    count n: Int, queries: Int) {
+    private func backwardProjection(
+        _ block: TransformerBlockParameters, work: TransformerBlockWorkspace,
+        input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+        count n: Int, queries: Int
+    ) {
         let (t, d) = (shape.sequenceLength, shape.modelDimension)
         let dqkv = UnsafePointer(qkvGradient.data)
         let normalized = block.norm1 == nil ? input : UnsafePointer(work.normalized1.data)
@@ -113,45 +126,55 @@ extension Transformer {
         let beta: Float = block.norm1 == nil || shape.blockForm == .normalizedResidual ? 1 : 0
         // Keys and values (all of q|k|v when every position was queried).
         let first = queries == t ? 0 : d
-        BLAS.gemm(transposeA: true, transposeB: false, m: 3 * d - first, n: d, k: n * t, a: dqkv + first, lda: 3 * d,
-                  b: normalized, ldb: d, beta: 1, c: dweight + first * d, ldc: d)
+        BLAS.gemm(
+            transposeA: true, transposeB: false, m: 3 * d - first, n: d, k: n * t, a: dqkv + first, lda: 3 * d,
+            b: normalized, ldb: d, beta: 1, c: dweight + first * d, ldc: d)
         if let dbias { addColumnSums(of: dqkv + first, rows: n * t, columns: 3 * d - first, stride: 3 * d, to: dbias + first) }
-        BLAS.gemm(transposeA: false, transposeB: false, m: n * t, n: d, k: 3 * d - first, a: dqkv + first, lda: 3 * d,
-                  b: weight + first * d, ldb: d, beta: beta, c: dnormalized, ldc: d)
+        BLAS.gemm(
+            transposeA: false, transposeB: false, m: n * t, n: d, k: 3 * d - first, a: dqkv + first, lda: 3 * d,
+            b: weight + first * d, ldb: d, beta: beta, c: dnormalized, ldc: d)
         if queries < t {
             for position in (t - queries)..<t {
                 let dq = dqkv + position * 3 * d
-                BLAS.gemm(transposeA: true, transposeB: false, m: d, n: d, k: n, a: dq, lda: t * 3 * d,
-                          b: normalized + position * d, ldb: t * d, beta: 1, c: dweight, ldc: d)
+                BLAS.gemm(
+                    transposeA: true, transposeB: false, m: d, n: d, k: n, a: dq, lda: t * 3 * d,
+                    b: normalized + position * d, ldb: t * d, beta: 1, c: dweight, ldc: d)
                 if let dbias { addColumnSums(of: dq, rows: n, columns: d, stride: t * 3 * d, to: dbias) }
-                BLAS.gemm(transposeA: false, transposeB: false, m: n, n: d, k: d, a: dq, lda: t * 3 * d,
-                          b: weight, ldb: d, beta: 1, c: dnormalized + position * d, ldc: t * d)
+                BLAS.gemm(
+                    transposeA: false, transposeB: false, m: n, n: d, k: d, a: dq, lda: t * 3 * d,
+                    b: weight, ldb: d, beta: 1, c: dnormalized + position * d, ldc: t * d)
             }
         }
         if let (normWeight, normBias) = block.norm1 {
-            LayerNorm.backward(dx: inputGradient, dweight: parameters.gradient(normWeight), dbias: parameters.gradient(normBias),
-                               dout: normGradient.data, x: input, weight: parameters.value(normWeight),
-                               mean: work.mean1.data, inverseDeviation: work.inverseDeviation1.data, rows: n * t, dimension: d)
+            LayerNorm.backward(
+                dx: inputGradient, dweight: parameters.gradient(normWeight), dbias: parameters.gradient(normBias),
+                dout: normGradient.data, x: input, weight: parameters.value(normWeight),
+                mean: work.mean1.data, inverseDeviation: work.inverseDeviation1.data, rows: n * t, dimension: d)
         }
     }
 
     /// For y = norm(z) · Wᵀ + b with dout = dy: dW += doutᵀ · norm(z), db += Σ dout, and
     /// dx += ∂/∂z (through the norm when there is one, else dx += dout · W).
-    private func backwardLinearInput(dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: ParameterSlice,
-                                     bias: ParameterSlice, rows: Int, inputs: Int, outputs: Int,
-                                     norm: (weight: ParameterSlice, bias: ParameterSlice)?, normInput: UnsafePointer<Float>,
-                                     mean: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>,
-                                     dx: UnsafeMutablePointer<Float>) {
-        BLAS.gemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows, a: dout, lda: outputs,
-                  b: x, ldb: inputs, beta: 1, c: parameters.gradient(weight), ldc: inputs)
+    private func backwardLinearInput(
+        dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: ParameterSlice,
+        bias: ParameterSlice, rows: Int, inputs: Int, outputs: Int,
+        norm: (weight: ParameterSlice, bias: ParameterSlice)?, normInput: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>
+    ) {
+        BLAS.gemm(
+            transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows, a: dout, lda: outputs,
+            b: x, ldb: inputs, beta: 1, c: parameters.gradient(weight), ldc: inputs)
         addColumnSums(of: dout, rows: rows, columns: outputs, to: parameters.gradient(bias))
         let target = norm == nil ? dx : normGradient.data
-        BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs, a: dout, lda: outputs,
-                  b: parameters.value(weight), ldb: inputs, beta: norm == nil ? 1 : 0, c: target, ldc: inputs)
+        BLAS.gemm(
+            transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs, a: dout, lda: outputs,
+            b: parameters.value(weight), ldb: inputs, beta: norm == nil ? 1 : 0, c: target, ldc: inputs)
         if let (normWeight, normBias) = norm {
-            LayerNorm.backward(dx: dx, dweight: parameters.gradient(normWeight), dbias: parameters.gradient(normBias),
-                               dout: normGradient.data, x: normInput, weight: parameters.value(normWeight),
-                               mean: mean, inverseDeviation: inverseDeviation, rows: rows, dimension: inputs)
+            LayerNorm.backward(
+                dx: dx, dweight: parameters.gradient(normWeight), dbias: parameters.gradient(normBias),
+                dout: normGradient.data, x: normInput, weight: parameters.value(normWeight),
+                mean: mean, inverseDeviation: inverseDeviation, rows: rows, dimension: inputs)
         }
     }
 
@@ -203,19 +226,21 @@ extension Transformer {
         }
         let normalized = block.norm1 == nil ? tables.input.data : tables.normalized.data
         let dnormalized = block.norm1 == nil ? tables.inputGradient.data : tables.normalizedGradient.data
-        Linear.backward(dx: dnormalized, dweight: parameters.gradient(block.qkvWeight),
-                        dbias: block.qkvBias.map { parameters.gradient($0) }, dout: tables.qkvGradient.data,
-                        x: normalized, weight: parameters.value(block.qkvWeight), count: t * v, inputs: d, outputs: width)
+        Linear.backward(
+            dx: dnormalized, dweight: parameters.gradient(block.qkvWeight),
+            dbias: block.qkvBias.map { parameters.gradient($0) }, dout: tables.qkvGradient.data,
+            x: normalized, weight: parameters.value(block.qkvWeight), count: t * v, inputs: d, outputs: width)
         if shape.blockForm == .normalizedResidual {
             let residual = tables.residualGradient.data
             for index in 0..<(t * v * d) { dnormalized[index] += residual[index] }
         }
         if let (weight, bias) = block.norm1 {
             tables.inputGradient.zero()
-            LayerNorm.backward(dx: tables.inputGradient.data, dweight: parameters.gradient(weight),
-                               dbias: parameters.gradient(bias), dout: dnormalized, x: tables.input.data,
-                               weight: parameters.value(weight), mean: tables.mean.data,
-                               inverseDeviation: tables.inverseDeviation.data, rows: t * v, dimension: d)
+            LayerNorm.backward(
+                dx: tables.inputGradient.data, dweight: parameters.gradient(weight),
+                dbias: parameters.gradient(bias), dout: dnormalized, x: tables.input.data,
+                weight: parameters.value(weight), mean: tables.mean.data,
+                inverseDeviation: tables.inverseDeviation.data, rows: t * v, dimension: d)
         }
         let tokenGradient = parameters.gradient(tokenEmbedding), positionGradient = parameters.gradient(positionEmbedding)
         for position in 0..<t {
@@ -246,7 +271,9 @@ extension Transformer {
         for block in 0..<shape.layers {
             let queries = queries(ofBlock: block), rows = n * queries
             if block > 0 || !usesTables {
-                forward += queries == t ? Linear.forwardFlops(count: n * t, inputs: d, outputs: 3 * d)
+                forward +=
+                    queries == t
+                    ? Linear.forwardFlops(count: n * t, inputs: d, outputs: 3 * d)
                     : Linear.forwardFlops(count: n * t, inputs: d, outputs: 2 * d) + Linear.forwardFlops(count: rows, inputs: d, outputs: d)
             }
             forward += CausalAttention.forwardFlops(count: n, length: t, queries: queries, dimension: d)

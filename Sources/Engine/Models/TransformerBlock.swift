@@ -107,74 +107,91 @@ extension Transformer {
                 residual = UnsafePointer(work.normalized1.data)
             }
         } else {
-            let normalized = normalize(input, rows: n * t, norm: block.norm1, out: work.normalized1,
-                                       mean: work.mean1, inverseDeviation: work.inverseDeviation1)
+            let normalized = normalize(
+                input, rows: n * t, norm: block.norm1, out: work.normalized1,
+                mean: work.mean1, inverseDeviation: work.inverseDeviation1)
             project(block, normalized: normalized, qkv: work.qkv.data, count: n, queries: queries)
             if shape.blockForm == .normalizedResidual { residual = normalized }
         }
-        CausalAttention.forward(out: work.attention.data, probabilities: work.probabilities.data, qkv: work.qkv.data,
-                                count: n, length: t, queries: queries, heads: shape.heads, dimension: d)
+        CausalAttention.forward(
+            out: work.attention.data, probabilities: work.probabilities.data, qkv: work.qkv.data,
+            count: n, length: t, queries: queries, heads: shape.heads, dimension: d)
         forwardAfterAttention(block, work: work, residual: residual, count: n, residualLength: t, queries: queries)
     }
 
     /// work.attention (n·Tq × d) → work.output (n·Tq × d): output projection onto the residual
     /// (n × L × d, read at its last Tq positions), then the MLP sublayer.
-    func forwardAfterAttention(_ block: TransformerBlockParameters, work: TransformerBlockWorkspace,
-                               residual: UnsafePointer<Float>, count n: Int, residualLength: Int, queries: Int) {
+    func forwardAfterAttention(
+        _ block: TransformerBlockParameters, work: TransformerBlockWorkspace,
+        residual: UnsafePointer<Float>, count n: Int, residualLength: Int, queries: Int
+    ) {
         let (d, m) = (shape.modelDimension, shape.mlpDimension)
         let rows = n * queries
         // middle = residual[queried positions] + attention · W_Oᵀ + b_O
-        addingResidual(out: work.middle.data, x: work.attention.data, weight: parameters.value(block.outputWeight),
-                       bias: block.outputBias.map { UnsafePointer(parameters.value($0)) }, residual: residual,
-                       count: n, residualLength: residualLength, queries: queries, inputs: d, outputs: d)
-        let normalized = normalize(work.middle.data, rows: rows, norm: block.norm2, out: work.normalized2,
-                                   mean: work.mean2, inverseDeviation: work.inverseDeviation2)
-        Linear.forward(out: work.preActivation.data, x: normalized, weight: parameters.value(block.mlpInputWeight),
-                       bias: parameters.value(block.mlpInputBias), count: rows, inputs: d, outputs: m)
+        addingResidual(
+            out: work.middle.data, x: work.attention.data, weight: parameters.value(block.outputWeight),
+            bias: block.outputBias.map { UnsafePointer(parameters.value($0)) }, residual: residual,
+            count: n, residualLength: residualLength, queries: queries, inputs: d, outputs: d)
+        let normalized = normalize(
+            work.middle.data, rows: rows, norm: block.norm2, out: work.normalized2,
+            mean: work.mean2, inverseDeviation: work.inverseDeviation2)
+        Linear.forward(
+            out: work.preActivation.data, x: normalized, weight: parameters.value(block.mlpInputWeight),
+            bias: parameters.value(block.mlpInputBias), count: rows, inputs: d, outputs: m)
         switch shape.activation {
         case .relu: Activation.reluForward(out: work.hidden.data, x: work.hidden.data, count: rows * m)
         case .gelu: Activation.geluForward(out: work.hidden.data, x: work.preActivation.data, count: rows * m)
         }
-        addingResidual(out: work.output.data, x: work.hidden.data, weight: parameters.value(block.mlpOutputWeight),
-                       bias: parameters.value(block.mlpOutputBias), residual: work.middle.data,
-                       count: n, residualLength: queries, queries: queries, inputs: m, outputs: d)
+        addingResidual(
+            out: work.output.data, x: work.hidden.data, weight: parameters.value(block.mlpOutputWeight),
+            bias: parameters.value(block.mlpOutputBias), residual: work.middle.data,
+            count: n, residualLength: queries, queries: queries, inputs: m, outputs: d)
     }
 
     /// LayerNorm of x (rows × d) into `out` when the block has one; x itself otherwise.
-    func normalize(_ x: UnsafePointer<Float>, rows: Int, norm: (weight: ParameterSlice, bias: ParameterSlice)?,
-                   out: Tensor, mean: Tensor, inverseDeviation: Tensor) -> UnsafePointer<Float> {
+    func normalize(
+        _ x: UnsafePointer<Float>, rows: Int, norm: (weight: ParameterSlice, bias: ParameterSlice)?,
+        out: Tensor, mean: Tensor, inverseDeviation: Tensor
+    ) -> UnsafePointer<Float> {
         guard let (weight, bias) = norm else { return x }
-        LayerNorm.forward(out: out.data, mean: mean.data, inverseDeviation: inverseDeviation.data, x: x,
-                          weight: parameters.value(weight), bias: parameters.value(bias), rows: rows,
-                          dimension: shape.modelDimension)
+        LayerNorm.forward(
+            out: out.data, mean: mean.data, inverseDeviation: inverseDeviation.data, x: x,
+            weight: parameters.value(weight), bias: parameters.value(bias), rows: rows,
+            dimension: shape.modelDimension)
         return UnsafePointer(out.data)
     }
 
     /// normalized (n·T × d) → qkv (n·T × 3d): keys and values at every position, queries at
     /// the last `queries` positions only (one strided product per query position).
-    private func project(_ block: TransformerBlockParameters, normalized: UnsafePointer<Float>,
-                         qkv: UnsafeMutablePointer<Float>, count n: Int, queries: Int) {
+    private func project(
+        _ block: TransformerBlockParameters, normalized: UnsafePointer<Float>,
+        qkv: UnsafeMutablePointer<Float>, count n: Int, queries: Int
+    ) {
         let (t, d) = (shape.sequenceLength, shape.modelDimension)
         let weight = parameters.value(block.qkvWeight), bias = block.qkvBias.map { parameters.value($0) }
         if queries == t {
             Linear.forward(out: qkv, x: normalized, weight: weight, bias: bias, count: n * t, inputs: d, outputs: 3 * d)
             return
         }
-        BLAS.gemm(transposeA: false, transposeB: true, m: n * t, n: 2 * d, k: d, a: normalized, lda: d,
-                  b: weight + d * d, ldb: d, beta: 0, c: qkv + d, ldc: 3 * d)
+        BLAS.gemm(
+            transposeA: false, transposeB: true, m: n * t, n: 2 * d, k: d, a: normalized, lda: d,
+            b: weight + d * d, ldb: d, beta: 0, c: qkv + d, ldc: 3 * d)
         if let bias { addRowVector(bias + d, to: qkv + d, rows: n * t, columns: 2 * d, stride: 3 * d) }
         for position in (t - queries)..<t {
-            BLAS.gemm(transposeA: false, transposeB: true, m: n, n: d, k: d, a: normalized + position * d, lda: t * d,
-                      b: weight, ldb: d, beta: 0, c: qkv + position * 3 * d, ldc: t * 3 * d)
+            BLAS.gemm(
+                transposeA: false, transposeB: true, m: n, n: d, k: d, a: normalized + position * d, lda: t * d,
+                b: weight, ldb: d, beta: 0, c: qkv + position * 3 * d, ldc: t * 3 * d)
             if let bias { addRowVector(bias, to: qkv + position * 3 * d, rows: n, columns: d, stride: t * 3 * d) }
         }
     }
 
     /// x (n·Tq × inputs) → out (n·Tq × outputs) = residual[queried rows] + bias + x · weightᵀ,
     /// the residual (n × L × outputs) read at its last Tq positions; one pass, then the product.
-    private func addingResidual(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>, count n: Int,
-                                residualLength: Int, queries: Int, inputs: Int, outputs: Int) {
+    private func addingResidual(
+        out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>, count n: Int,
+        residualLength: Int, queries: Int, inputs: Int, outputs: Int
+    ) {
         Parallel.forRanges(n, grain: Parallel.rowGrain(queries * outputs)) { examples in
             for example in examples {
                 for query in 0..<queries {
@@ -188,8 +205,9 @@ extension Transformer {
                 }
             }
         }
-        BLAS.gemm(transposeA: false, transposeB: true, m: n * queries, n: outputs, k: inputs, a: x, lda: inputs,
-                  b: weight, ldb: inputs, beta: 1, c: out, ldc: outputs)
+        BLAS.gemm(
+            transposeA: false, transposeB: true, m: n * queries, n: outputs, k: inputs, a: x, lda: inputs,
+            b: weight, ldb: inputs, beta: 1, c: out, ldc: outputs)
     }
 
     // MARK: First-block tables
@@ -206,10 +224,12 @@ extension Transformer {
             }
         }
         let block = blocks[0]
-        let normalized = normalize(tables.input.data, rows: t * v, norm: block.norm1, out: tables.normalized,
-                                   mean: tables.mean, inverseDeviation: tables.inverseDeviation)
-        Linear.forward(out: tables.qkv.data, x: normalized, weight: parameters.value(block.qkvWeight),
-                       bias: block.qkvBias.map { parameters.value($0) }, count: t * v, inputs: d, outputs: 3 * d)
+        let normalized = normalize(
+            tables.input.data, rows: t * v, norm: block.norm1, out: tables.normalized,
+            mean: tables.mean, inverseDeviation: tables.inverseDeviation)
+        Linear.forward(
+            out: tables.qkv.data, x: normalized, weight: parameters.value(block.qkvWeight),
+            bias: block.qkvBias.map { parameters.value($0) }, count: t * v, inputs: d, outputs: 3 * d)
     }
 
     /// qkv (n·T × 3d) row (example, position) = table qkv row (position, token)

@@ -22,16 +22,18 @@ public struct TransformerShape: Sendable, Equatable {
 
         public init(inputTokens: Int, slots: [Slot]) {
             precondition(!slots.isEmpty, "a sequence needs a position")
-            precondition(slots.allSatisfy { if case .input(let index) = $0 { (0..<inputTokens).contains(index) } else { true } },
-                         "a slot reads an input the example does not have")
+            precondition(
+                slots.allSatisfy { if case .input(let index) = $0 { (0..<inputTokens).contains(index) } else { true } },
+                "a slot reads an input the example does not have")
             self.inputTokens = inputTokens
             self.slots = slots
         }
 
         /// The inputs in order, then the constant ids of `appendedTokens` (e.g. `[p]` for `a b =`).
         public init(inputTokens: Int, appendedTokens: [Int32] = []) {
-            self.init(inputTokens: inputTokens,
-                      slots: (0..<inputTokens).map { Slot.input($0) } + appendedTokens.map { Slot.constant($0) })
+            self.init(
+                inputTokens: inputTokens,
+                slots: (0..<inputTokens).map { Slot.input($0) } + appendedTokens.map { Slot.constant($0) })
         }
 
         public var length: Int { slots.count }
@@ -55,9 +57,11 @@ public struct TransformerShape: Sendable, Equatable {
     /// What each block's attention residual adds onto (`normalizedResidual` needs `layerNorm`).
     public var blockForm: TransformerBlockForm
 
-    public init(vocabularySize: Int, sequence: SequenceLayout, modelDimension: Int, heads: Int, mlpDimension: Int,
-                layers: Int, classes: Int, activation: Activation = .relu, layerNorm: Bool = false,
-                attentionBias: Bool = false, blockForm: TransformerBlockForm = .preNorm) {
+    public init(
+        vocabularySize: Int, sequence: SequenceLayout, modelDimension: Int, heads: Int, mlpDimension: Int,
+        layers: Int, classes: Int, activation: Activation = .relu, layerNorm: Bool = false,
+        attentionBias: Bool = false, blockForm: TransformerBlockForm = .preNorm
+    ) {
         precondition(layers >= 1, "a transformer needs at least one layer")
         precondition(heads >= 1 && modelDimension % heads == 0, "model dimension \(modelDimension) not divisible by \(heads) heads")
         precondition(sequence.constants.allSatisfy { $0 >= 0 && Int($0) < vocabularySize }, "constant token outside the vocabulary")
@@ -77,13 +81,16 @@ public struct TransformerShape: Sendable, Equatable {
 
     /// Nanda's modular-arithmetic transformer (d 128, 4 heads, d_mlp 512, ReLU, no LayerNorm)
     /// over `a b =`: vocabulary p + 1 with `=` = p, or p and sequence `a b` without it.
-    public static func modularArithmetic(modulus p: Int, layers: Int = 1, modelDimension: Int = 128, heads: Int = 4,
-                                         mlpDimension: Int = 512, activation: Activation = .relu,
-                                         layerNorm: Bool = false, equalsToken: Bool = true) -> TransformerShape {
-        TransformerShape(vocabularySize: equalsToken ? p + 1 : p,
-                         sequence: SequenceLayout(inputTokens: 2, appendedTokens: equalsToken ? [Int32(p)] : []),
-                         modelDimension: modelDimension, heads: heads, mlpDimension: mlpDimension, layers: layers,
-                         classes: p, activation: activation, layerNorm: layerNorm)
+    public static func modularArithmetic(
+        modulus p: Int, layers: Int = 1, modelDimension: Int = 128, heads: Int = 4,
+        mlpDimension: Int = 512, activation: Activation = .relu,
+        layerNorm: Bool = false, equalsToken: Bool = true
+    ) -> TransformerShape {
+        TransformerShape(
+            vocabularySize: equalsToken ? p + 1 : p,
+            sequence: SequenceLayout(inputTokens: 2, appendedTokens: equalsToken ? [Int32(p)] : []),
+            modelDimension: modelDimension, heads: heads, mlpDimension: mlpDimension, layers: layers,
+            classes: p, activation: activation, layerNorm: layerNorm)
     }
 
     public var sequenceLength: Int { sequence.length }

@@ -38,16 +38,19 @@ public final class AdamW: Optimizer {
     public internal(set) var stepCount = 0
 
     public func carryingState(to store: ParameterStore) -> Optimizer {
-        let next = AdamW(parameters: store, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-                         decoupled: decoupled)
+        let next = AdamW(
+            parameters: store, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            decoupled: decoupled)
         next.stepCount = stepCount
         parameters.transferState(firstMoment, to: next.firstMoment, layout: store)
         parameters.transferState(secondMoment, to: next.secondMoment, layout: store)
         return next
     }
 
-    public init(parameters: ParameterStore, beta1: Float = 0.9, beta2: Float = 0.98, epsilon: Float = 1e-8,
-                weightDecay: Float, decoupled: Bool = true) {
+    public init(
+        parameters: ParameterStore, beta1: Float = 0.9, beta2: Float = 0.98, epsilon: Float = 1e-8,
+        weightDecay: Float, decoupled: Bool = true
+    ) {
         self.parameters = parameters
         self.decoupled = decoupled
         self.beta1 = beta1
@@ -113,7 +116,7 @@ public final class SGD: Optimizer {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif

@@ -50,12 +50,12 @@ public struct Dataset: Sendable {
         case .tokens(let perExample, let vocabulary):
             var rows: [Int32] = []
             rows.reserveCapacity(indices.count * width)
-            for index in indices { rows.append(contentsOf: tokens[index * width ..< (index + 1) * width]) }
+            for index in indices { rows.append(contentsOf: tokens[index * width..<(index + 1) * width]) }
             return Dataset(tokens: rows, labels: picked, tokensPerExample: perExample, vocabularySize: vocabulary, classes: classes)
         case .features:
             var rows: [Float] = []
             rows.reserveCapacity(indices.count * width)
-            for index in indices { rows.append(contentsOf: features[index * width ..< (index + 1) * width]) }
+            for index in indices { rows.append(contentsOf: features[index * width..<(index + 1) * width]) }
             return Dataset(features: rows, width: width, labels: picked, classes: classes)
         }
     }

@@ -30,8 +30,10 @@ extension ModularOperation {
 /// Every defined equation `a ∘ b = c (mod p)` as a two-token example (a, b) → c; b ≠ 0 when
 /// `excludingZeroSecondOperand`, as the Grokfast and NeuralGrok code build their data.
 public enum ModularArithmetic {
-    public static func dataset(operation: ModularOperation, modulus p: Int,
-                               excludingZeroSecondOperand: Bool = false) -> Dataset {
+    public static func dataset(
+        operation: ModularOperation, modulus p: Int,
+        excludingZeroSecondOperand: Bool = false
+    ) -> Dataset {
         var tokens: [Int32] = []
         var labels: [Int32] = []
         tokens.reserveCapacity(2 * p * p)

@@ -30,8 +30,10 @@ public enum VectorTasks {
 
     /// The GrokTransfer paper's theory data (§3.1): x = [x₁, x₂, noise] with x₁, x₂ uniform ±1
     /// and each of the `dimension − 2` noise coordinates uniform ±ε; label 1 when x₁·x₂ = +1.
-    public static func xorCluster(dimension p: Int, noise epsilon: Double, trainCount: Int, testCount: Int,
-                                  seed: Int) -> DataSplit {
+    public static func xorCluster(
+        dimension p: Int, noise epsilon: Double, trainCount: Int, testCount: Int,
+        seed: Int
+    ) -> DataSplit {
         precondition(p >= 3, "XOR cluster data needs two signal and at least one noise coordinate")
         var generator = SeededGenerator(seed: seed, stream: "data")
         let noise = Float(epsilon)

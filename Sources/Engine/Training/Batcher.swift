@@ -70,7 +70,8 @@ private final class BatchStorage {
     }
 
     func batch(count: Int) -> Batcher.Batch {
-        Batcher.Batch(inputs: usesTokens ? InputBatch(tokens: tokens, count: count) : InputBatch(features: features, count: count),
-                      labels: labels)
+        Batcher.Batch(
+            inputs: usesTokens ? InputBatch(tokens: tokens, count: count) : InputBatch(features: features, count: count),
+            labels: labels)
     }
 }

@@ -23,15 +23,18 @@ public enum EnginePlan {
             if task.operation == .divide, !isPrime(task.modulus) {
                 throw Unsupported(path: "$.task.modulus", reason: "division needs a prime modulus, got \(task.modulus)")
             }
-            let all = ModularArithmetic.dataset(operation: task.operation, modulus: task.modulus,
-                                                excludingZeroSecondOperand: task.layout.excludesZeroSecondOperand)
+            let all = ModularArithmetic.dataset(
+                operation: task.operation, modulus: task.modulus,
+                excludingZeroSecondOperand: task.layout.excludesZeroSecondOperand)
             return DataSplit(all: all, trainFraction: task.trainFraction, seed: config.seed)
         case .parity(let task):
-            return VectorTasks.parity(bits: task.bits, order: task.order, trainCount: task.trainCount,
-                                      testCount: task.testCount, seed: config.seed)
+            return VectorTasks.parity(
+                bits: task.bits, order: task.order, trainCount: task.trainCount,
+                testCount: task.testCount, seed: config.seed)
         case .xorCluster(let task):
-            return VectorTasks.xorCluster(dimension: task.dimension, noise: task.noise, trainCount: task.trainCount,
-                                          testCount: task.testCount, seed: config.seed)
+            return VectorTasks.xorCluster(
+                dimension: task.dimension, noise: task.noise, trainCount: task.trainCount,
+                testCount: task.testCount, seed: config.seed)
         case .digits(let task):
             return DataSplit(all: VectorTasks.digits(), trainCount: task.trainCount, seed: config.seed)
         }
@@ -42,8 +45,9 @@ public enum EnginePlan {
     /// The target stage's plan, with the trial's amplifier and diagnostics.
     public static func targetPlan(for config: TrialConfig, data: DataSplit) throws -> TrainingPlan {
         let model = try modelShape(for: config.target.architecture, layout: config.task.tokenLayout, data: data)
-        var plan = trainingPlan(model: model, training: config.target.training, budget: config.budget,
-                                evalEvery: config.evalEvery, criteria: config.thresholds, seed: config.seed)
+        var plan = trainingPlan(
+            model: model, training: config.target.training, budget: config.budget,
+            evalEvery: config.evalEvery, criteria: config.thresholds, seed: config.seed)
         if case .transformer(let settings) = config.target.architecture {
             plan.transformerInitialization = settings.initialization
         }
@@ -57,12 +61,15 @@ public enum EnginePlan {
     /// amplifier is the target's.
     public static func weakPlan(for config: TrialConfig, weak: WeakStage, data: DataSplit) -> TrainingPlan {
         let criteria = Thresholds(train: 0, test: weak.stopAtTestAccuracy ?? 2, sustain: 1)
-        return trainingPlan(model: .mlp(mlpShape(for: weak.model, data: data)), training: weak.training,
-                            budget: weak.budget, evalEvery: config.evalEvery, criteria: criteria, seed: config.seed)
+        return trainingPlan(
+            model: .mlp(mlpShape(for: weak.model, data: data)), training: weak.training,
+            budget: weak.budget, evalEvery: config.evalEvery, criteria: criteria, seed: config.seed)
     }
 
-    public static func trainingPlan(model: ModelShape, training: TrainingSettings, budget: Int, evalEvery: Int,
-                             criteria: Thresholds, seed: Int) -> TrainingPlan {
+    public static func trainingPlan(
+        model: ModelShape, training: TrainingSettings, budget: Int, evalEvery: Int,
+        criteria: Thresholds, seed: Int
+    ) -> TrainingPlan {
         var plan = TrainingPlan(model: model)
         plan.initScale = training.initScale
         plan.optimizer = training.optimizer
@@ -80,8 +87,10 @@ public enum EnginePlan {
 
     // MARK: Models
 
-    public static func modelShape(for architecture: Architecture, layout: TokenLayout = .plain,
-                                  data: DataSplit) throws -> ModelShape {
+    public static func modelShape(
+        for architecture: Architecture, layout: TokenLayout = .plain,
+        data: DataSplit
+    ) throws -> ModelShape {
         switch architecture {
         case .mlp(let settings):
             return .mlp(mlpShape(for: settings, data: data))
@@ -89,30 +98,37 @@ public enum EnginePlan {
             guard case .tokens(let perExample, let vocabulary) = data.train.inputs else {
                 throw Unsupported(path: "$.target.architecture", reason: "a transformer reads token sequences")
             }
-            return .transformer(transformerShape(for: settings, layout: layout, tokensPerExample: perExample,
-                                                 vocabulary: vocabulary, classes: data.train.classes))
+            return .transformer(
+                transformerShape(
+                    for: settings, layout: layout, tokensPerExample: perExample,
+                    vocabulary: vocabulary, classes: data.train.classes))
         }
     }
 
     public static func mlpShape(for settings: MLPSettings, data: DataSplit) -> MLPShape {
-        let input: MLPShape.Input = switch data.train.inputs {
-        case .tokens(let perExample, let vocabulary): .tokens(vocabulary: vocabulary, perExample: perExample)
-        case .features(let width): .features(width: width)
-        }
-        return MLPShape(input: input, embeddingDimension: settings.embeddingDimensions, width: settings.width,
-                        depth: settings.depth, classes: data.train.classes, activation: settings.activation, bias: settings.bias)
+        let input: MLPShape.Input =
+            switch data.train.inputs {
+            case .tokens(let perExample, let vocabulary): .tokens(vocabulary: vocabulary, perExample: perExample)
+            case .features(let width): .features(width: width)
+            }
+        return MLPShape(
+            input: input, embeddingDimension: settings.embeddingDimensions, width: settings.width,
+            depth: settings.depth, classes: data.train.classes, activation: settings.activation, bias: settings.bias)
     }
 
     /// The transformer over the task's sequence: its tokens, `=` (id `vocabulary`) and, in the
     /// papers' layouts, an operator (id `vocabulary + 1`) read into logits over every token.
-    public static func transformerShape(for settings: TransformerSettings, layout: TokenLayout = .plain,
-                                        tokensPerExample: Int, vocabulary: Int, classes: Int) -> TransformerShape {
+    public static func transformerShape(
+        for settings: TransformerSettings, layout: TokenLayout = .plain,
+        tokensPerExample: Int, vocabulary: Int, classes: Int
+    ) -> TransformerShape {
         let sequence = layout.sequence(inputTokens: tokensPerExample, vocabulary: vocabulary)
-        return TransformerShape(vocabularySize: sequence.vocabulary, sequence: sequence.layout,
-                                modelDimension: settings.modelDimensions, heads: settings.heads,
-                                mlpDimension: settings.mlpDimensions, layers: settings.layers,
-                                classes: layout == .plain ? classes : sequence.vocabulary, activation: settings.activation,
-                                layerNorm: settings.layerNorm, attentionBias: settings.attentionBias, blockForm: settings.block)
+        return TransformerShape(
+            vocabularySize: sequence.vocabulary, sequence: sequence.layout,
+            modelDimension: settings.modelDimensions, heads: settings.heads,
+            mlpDimension: settings.mlpDimensions, layers: settings.layers,
+            classes: layout == .plain ? classes : sequence.vocabulary, activation: settings.activation,
+            layerNorm: settings.layerNorm, attentionBias: settings.attentionBias, blockForm: settings.block)
     }
 
     private static func isPrime(_ number: Int) -> Bool {

@@ -1,10 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
-
 import TrialSchema
+
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
 
 /// The measures of a parameter store at one step, over every entry of the gradient buffer as it
 /// stands (zero entries contribute 0 to the entropy).

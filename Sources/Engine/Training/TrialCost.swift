@@ -31,15 +31,17 @@ public struct TrialCost: Sendable, Equatable {
         let batch = plan.batchSize == 0 ? data.train.count : min(plan.batchSize, data.train.count)
         let capacity = TrialRunner.workspaceCapacity(plan: plan, data: data)
         let parameters = parameterCount(plan.model)
-        let copies: Double = switch plan.amplifier {
-        case nil: 4
-        case .ema?: 5
-        case .movingAverage(let settings)?: 5 + Double(settings.window)
-        case .neuralGrok?: 7
-        }
+        let copies: Double =
+            switch plan.amplifier {
+            case nil: 4
+            case .ema?: 5
+            case .movingAverage(let settings)?: 5 + Double(settings.window)
+            case .neuralGrok?: 7
+            }
         let floats = Double(parameters) * copies + Double(capacity) * activationsPerExample(plan.model)
-        return TrialCost(parameters: parameters, bytes: Int(min(floats * 4, Double(Int.max / 2))),
-                         flopsPerStep: 3 * plan.model.forwardFlopsPerExample * Double(batch))
+        return TrialCost(
+            parameters: parameters, bytes: Int(min(floats * 4, Double(Int.max / 2))),
+            flopsPerStep: 3 * plan.model.forwardFlopsPerExample * Double(batch))
     }
 
     static func parameterCount(_ model: ModelShape) -> Int {

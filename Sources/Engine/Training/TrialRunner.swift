@@ -81,11 +81,13 @@ public final class TrialRunner {
         let parameters = self.model.parameters
         switch plan.optimizer {
         case .adamW(let settings):
-            optimizer = AdamW(parameters: parameters, beta1: Float(settings.beta1), beta2: Float(settings.beta2),
-                              epsilon: Float(settings.epsilon), weightDecay: plan.weightDecay)
+            optimizer = AdamW(
+                parameters: parameters, beta1: Float(settings.beta1), beta2: Float(settings.beta2),
+                epsilon: Float(settings.epsilon), weightDecay: plan.weightDecay)
         case .adam(let settings):
-            optimizer = AdamW(parameters: parameters, beta1: Float(settings.beta1), beta2: Float(settings.beta2),
-                              epsilon: Float(settings.epsilon), weightDecay: plan.weightDecay, decoupled: false)
+            optimizer = AdamW(
+                parameters: parameters, beta1: Float(settings.beta1), beta2: Float(settings.beta2),
+                epsilon: Float(settings.epsilon), weightDecay: plan.weightDecay, decoupled: false)
         case .sgd(let settings):
             optimizer = SGD(parameters: parameters, momentum: Float(settings.momentum), weightDecay: plan.weightDecay)
         }
@@ -144,8 +146,10 @@ public final class TrialRunner {
     /// with the step about to be taken before each step (and before the final evaluation at the
     /// budget): there the runner's complete state can be captured (`captureState()`) without
     /// changing what follows. A restored runner continues from its saved step.
-    public func run(onEvaluation: (CurvePoint) -> Void = { _ in },
-                    onStepBoundary: (Int) -> Void = { _ in }) -> TrainingOutcome {
+    public func run(
+        onEvaluation: (CurvePoint) -> Void = { _ in },
+        onStepBoundary: (Int) -> Void = { _ in }
+    ) -> TrainingOutcome {
         guard case .finished(let outcome) = run(until: { false }, onEvaluation: onEvaluation, onStepBoundary: onStepBoundary) else {
             preconditionFailure("a run that is never asked to stop finishes")
         }
@@ -162,8 +166,10 @@ public final class TrialRunner {
 
     /// `run`, which also asks `shouldStop` at every step boundary, right after `onStepBoundary`
     /// (so a state captured there is the state the run stops in).
-    public func run(until shouldStop: () -> Bool, onEvaluation: (CurvePoint) -> Void = { _ in },
-                    onStepBoundary: (Int) -> Void = { _ in }) -> RunEnd {
+    public func run(
+        until shouldStop: () -> Bool, onEvaluation: (CurvePoint) -> Void = { _ in },
+        onStepBoundary: (Int) -> Void = { _ in }
+    ) -> RunEnd {
         precondition(atStepBoundary, "a run that stopped on success or divergence cannot continue")
         let start = DispatchTime.now().uptimeNanoseconds
         runStartNanoseconds = start
@@ -189,8 +195,9 @@ public final class TrialRunner {
             }
             if step == plan.budget {
                 let train = evaluate(data.train), test = evaluate(data.test)
-                let point = CurvePoint(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
-                                       testLoss: test.loss, testAccuracy: test.accuracy)
+                let point = CurvePoint(
+                    step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                    testLoss: test.loss, testAccuracy: test.accuracy)
                 finished = progress
                 finished.record(point)
                 onEvaluation(point)
@@ -202,15 +209,18 @@ public final class TrialRunner {
                 guard evaluating else { return true }
                 // Full batch: the training forward already saw the whole training set with the
                 // current parameters, so its loss and accuracy are the train metrics.
-                let train = examples == data.train.count
+                let train =
+                    examples == data.train.count
                     ? (loss: tally.lossSum / Double(examples), accuracy: Double(tally.correct) / Double(examples))
                     : evaluate(data.train)
                 let test = evaluate(data.test)
                 // The gradient buffer still holds this step's (amplified) gradient: evaluation
                 // only runs forward passes.
                 let diagnostics = plan.diagnostics ? GradientDiagnostics(of: model.parameters) : nil
-                record(CurvePoint(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
-                                  testLoss: test.loss, testAccuracy: test.accuracy, diagnostics: diagnostics))
+                record(
+                    CurvePoint(
+                        step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                        testLoss: test.loss, testAccuracy: test.accuracy, diagnostics: diagnostics))
                 // Both confirmed: grokked, and the step's update is not taken.
                 return progress.grokked.confirmedStep == nil || progress.memorised.confirmedStep == nil
             }
@@ -219,9 +229,11 @@ public final class TrialRunner {
             if report.diverged {
                 status = .diverged
                 atStepBoundary = false
-                record(CurvePoint(step: step, trainLoss: .nan,
-                                  trainAccuracy: Double(report.tally.correct) / Double(report.examples),
-                                  testLoss: .nan, testAccuracy: 0))
+                record(
+                    CurvePoint(
+                        step: step, trainLoss: .nan,
+                        trainAccuracy: Double(report.tally.correct) / Double(report.examples),
+                        testLoss: .nan, testAccuracy: 0))
                 finished = progress
                 break
             }
@@ -235,10 +247,12 @@ public final class TrialRunner {
         }
         // Kept in the runner's progress too, so a checkpoint taken after the run counts it.
         progress.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return .finished(TrainingOutcome(status: status, tMem: finished.memorised.confirmedStep,
-                                         tGrok: finished.grokked.confirmedStep, steps: finished.step,
-                                         seconds: progress.seconds, denseFlops: finished.denseFlops,
-                                         curve: finished.curve))
+        return .finished(
+            TrainingOutcome(
+                status: status, tMem: finished.memorised.confirmedStep,
+                tGrok: finished.grokked.confirmedStep, steps: finished.step,
+                seconds: progress.seconds, denseFlops: finished.denseFlops,
+                curve: finished.curve))
     }
 
     // MARK: Steps
@@ -249,8 +263,11 @@ public final class TrialRunner {
     /// rate and NeuralGrok's outer step every T steps. `beforeUpdate` sees the parameters and
     /// the amplified gradient of this step, before the update: evaluation runs there.
     @discardableResult
-    public func trainStep(_ step: Int, beforeUpdate: (_ examples: Int, _ tally: LossTally) -> Bool = { _, _ in true })
-        -> StepReport {
+    public func trainStep(
+        _ step: Int, beforeUpdate: (_ examples: Int, _ tally: LossTally) -> Bool = { _, _ in true }
+    )
+        -> StepReport
+    {
         if step == plan.mergeInputFactorsAfter { mergeInputFactors() }
         let batch = batcher.next()
         let tally = trainingGradient(batch.inputs, labels: batch.labels)
@@ -280,19 +297,24 @@ public final class TrialRunner {
     /// NeuralGrok's outer step on the batch just trained on and all of D_outer.
     private func updateAmplifier(_ neuralGrok: NeuralGrok, batch: Batcher.Batch, learningRate: Float) {
         guard let outerData else { return }
-        neuralGrok.outerStep(parameters: model.parameters, learningRate: learningRate, innerGradient: {
-            _ = trainingGradient(batch.inputs, labels: batch.labels)
-        }, outerGradient: {
-            outerData.tokens.withUnsafeBufferPointer { tokens in
-                outerData.features.withUnsafeBufferPointer { features in
-                    outerData.labels.withUnsafeBufferPointer { labels in
-                        let inputs = tokens.isEmpty ? InputBatch(features: features.baseAddress!, count: outerData.count)
-                            : InputBatch(tokens: tokens.baseAddress!, count: outerData.count)
-                        return trainingGradient(inputs, labels: labels.baseAddress!).lossSum / Double(outerData.count)
+        neuralGrok.outerStep(
+            parameters: model.parameters, learningRate: learningRate,
+            innerGradient: {
+                _ = trainingGradient(batch.inputs, labels: batch.labels)
+            },
+            outerGradient: {
+                outerData.tokens.withUnsafeBufferPointer { tokens in
+                    outerData.features.withUnsafeBufferPointer { features in
+                        outerData.labels.withUnsafeBufferPointer { labels in
+                            let inputs =
+                                tokens.isEmpty
+                                ? InputBatch(features: features.baseAddress!, count: outerData.count)
+                                : InputBatch(tokens: tokens.baseAddress!, count: outerData.count)
+                            return trainingGradient(inputs, labels: labels.baseAddress!).lossSum / Double(outerData.count)
+                        }
                     }
                 }
-            }
-        })
+            })
     }
 
     /// Zeroes gradients, runs forward, loss and backward; returns the batch's loss tally.
@@ -305,16 +327,20 @@ public final class TrialRunner {
         return tally
     }
 
-    private func applyLoss(logits: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, count n: Int,
-                           gradient: Bool) -> LossTally {
+    private func applyLoss(
+        logits: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, count n: Int,
+        gradient: Bool
+    ) -> LossTally {
         let classes = model.classes
         switch plan.loss {
         case .crossEntropy:
-            return Loss.softmaxCrossEntropy(logits: logits, labels: labels, count: n, classes: classes,
-                                            dlogits: gradient ? logits : nil, scale: n)
+            return Loss.softmaxCrossEntropy(
+                logits: logits, labels: labels, count: n, classes: classes,
+                dlogits: gradient ? logits : nil, scale: n)
         case .meanSquaredError:
-            return Loss.meanSquaredError(logits: logits, labels: labels, count: n, classes: classes,
-                                         dlogits: gradient ? logits : nil, scale: n)
+            return Loss.meanSquaredError(
+                logits: logits, labels: labels, count: n, classes: classes,
+                dlogits: gradient ? logits : nil, scale: n)
         }
     }
 
@@ -324,20 +350,21 @@ public final class TrialRunner {
         let width = dataset.rowWidth
         dataset.tokens.withUnsafeBufferPointer { tokens in
             dataset.features.withUnsafeBufferPointer { features in
-            dataset.labels.withUnsafeBufferPointer { labels in
-                var offset = 0
-                while offset < dataset.count {
-                    let n = min(model.capacity, dataset.count - offset)
-                    let batch = tokens.isEmpty
-                        ? InputBatch(features: features.baseAddress! + offset * width, count: n)
-                        : InputBatch(tokens: tokens.baseAddress! + offset * width, count: n)
-                    let logits = model.forward(batch)
-                    let tally = applyLoss(logits: logits, labels: labels.baseAddress! + offset, count: n, gradient: false)
-                    total.lossSum += tally.lossSum
-                    total.correct += tally.correct
-                    offset += n
+                dataset.labels.withUnsafeBufferPointer { labels in
+                    var offset = 0
+                    while offset < dataset.count {
+                        let n = min(model.capacity, dataset.count - offset)
+                        let batch =
+                            tokens.isEmpty
+                            ? InputBatch(features: features.baseAddress! + offset * width, count: n)
+                            : InputBatch(tokens: tokens.baseAddress! + offset * width, count: n)
+                        let logits = model.forward(batch)
+                        let tally = applyLoss(logits: logits, labels: labels.baseAddress! + offset, count: n, gradient: false)
+                        total.lossSum += tally.lossSum
+                        total.correct += tally.correct
+                        offset += n
+                    }
                 }
-            }
             }
         }
         return (total.lossSum / Double(dataset.count), Double(total.correct) / Double(dataset.count))

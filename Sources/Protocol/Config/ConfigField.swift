@@ -81,9 +81,11 @@ public struct ConfigCase<Union> {
     let read: (Union?, inout ObjectReader) throws -> Union
     let write: (Union, inout [String: JSONValue]) -> Void
 
-    public init(_ name: String, matches: @escaping (Union) -> Bool,
-                read: @escaping (Union?, inout ObjectReader) throws -> Union,
-                write: @escaping (Union, inout [String: JSONValue]) -> Void) {
+    public init(
+        _ name: String, matches: @escaping (Union) -> Bool,
+        read: @escaping (Union?, inout ObjectReader) throws -> Union,
+        write: @escaping (Union, inout [String: JSONValue]) -> Void
+    ) {
         self.name = name
         self.matches = matches
         self.read = read
@@ -96,25 +98,31 @@ public struct ConfigCase<Union> {
         _ name: String, _ embed: @escaping (Payload) -> Union, _ extract: @escaping (Union) -> Payload?,
         fixed: [FixedMember] = []
     ) -> ConfigCase {
-        ConfigCase(name, matches: { extract($0) != nil }, read: { current, reader in
-            var payload = current.flatMap(extract) ?? Payload.defaults
-            try Payload.read(into: &payload, from: &reader)
-            for member in fixed { try member.read(from: &reader) }
-            return embed(payload)
-        }, write: { value, members in
-            extract(value)?.write(into: &members)
-            for member in fixed { member.write(into: &members) }
-        })
+        ConfigCase(
+            name, matches: { extract($0) != nil },
+            read: { current, reader in
+                var payload = current.flatMap(extract) ?? Payload.defaults
+                try Payload.read(into: &payload, from: &reader)
+                for member in fixed { try member.read(from: &reader) }
+                return embed(payload)
+            },
+            write: { value, members in
+                extract(value)?.write(into: &members)
+                for member in fixed { member.write(into: &members) }
+            })
     }
 
     /// A case without settings.
     public static func unit(_ name: String, _ value: Union, fixed: [FixedMember] = []) -> ConfigCase where Union: Equatable {
-        ConfigCase(name, matches: { $0 == value }, read: { _, reader in
-            for member in fixed { try member.read(from: &reader) }
-            return value
-        }, write: { _, members in
-            for member in fixed { member.write(into: &members) }
-        })
+        ConfigCase(
+            name, matches: { $0 == value },
+            read: { _, reader in
+                for member in fixed { try member.read(from: &reader) }
+                return value
+            },
+            write: { _, members in
+                for member in fixed { member.write(into: &members) }
+            })
     }
 }
 
@@ -148,8 +156,10 @@ public struct ConfigField<Root> {
     let read: (inout Root, inout ObjectReader) throws -> Void
     let write: (Root, inout [String: JSONValue]) -> Void
 
-    public init(read: @escaping (inout Root, inout ObjectReader) throws -> Void,
-                write: @escaping (Root, inout [String: JSONValue]) -> Void) {
+    public init(
+        read: @escaping (inout Root, inout ObjectReader) throws -> Void,
+        write: @escaping (Root, inout [String: JSONValue]) -> Void
+    ) {
         self.read = read
         self.write = write
     }
@@ -159,89 +169,113 @@ public struct ConfigField<Root> {
 
 extension ConfigField {
     /// A whole number in `range`; absent keeps the default unless `required`.
-    public static func integer(_ key: String, _ path: WritableKeyPath<Root, Int>, in range: ClosedRange<Int>? = nil,
-                               _ rangeText: String? = nil, required: Bool = false) -> ConfigField {
-        ConfigField(read: { root, reader in
-            root[keyPath: path] = try reader.integer(key, default: required ? nil : root[keyPath: path], in: range,
-                                                     rangeText: rangeText)
-        }, write: { root, members in members[key] = .number(Double(root[keyPath: path])) })
+    public static func integer(
+        _ key: String, _ path: WritableKeyPath<Root, Int>, in range: ClosedRange<Int>? = nil,
+        _ rangeText: String? = nil, required: Bool = false
+    ) -> ConfigField {
+        ConfigField(
+            read: { root, reader in
+                root[keyPath: path] = try reader.integer(
+                    key, default: required ? nil : root[keyPath: path], in: range,
+                    rangeText: rangeText)
+            }, write: { root, members in members[key] = .number(Double(root[keyPath: path])) })
     }
 
     /// A whole number whose range and default depend on members read before it.
-    public static func integer(_ key: String, _ path: WritableKeyPath<Root, Int>,
-                               in range: @escaping (Root) -> ClosedRange<Int>, _ rangeText: @escaping (Root) -> String,
-                               default fallback: @escaping (Root) -> Int) -> ConfigField {
-        ConfigField(read: { root, reader in
-            root[keyPath: path] = try reader.integer(key, default: fallback(root), in: range(root), rangeText: rangeText(root))
-        }, write: { root, members in members[key] = .number(Double(root[keyPath: path])) })
+    public static func integer(
+        _ key: String, _ path: WritableKeyPath<Root, Int>,
+        in range: @escaping (Root) -> ClosedRange<Int>, _ rangeText: @escaping (Root) -> String,
+        default fallback: @escaping (Root) -> Int
+    ) -> ConfigField {
+        ConfigField(
+            read: { root, reader in
+                root[keyPath: path] = try reader.integer(key, default: fallback(root), in: range(root), rangeText: rangeText(root))
+            }, write: { root, members in members[key] = .number(Double(root[keyPath: path])) })
     }
 
     /// A whole number or nothing: absent and null read as nil, nil is not written.
-    public static func optionalInteger(_ key: String, _ path: WritableKeyPath<Root, Int?>, in range: ClosedRange<Int>? = nil,
-                                       _ rangeText: String? = nil) -> ConfigField {
-        ConfigField(read: { root, reader in
-            root[keyPath: path] = reader.has(key) ? try reader.integer(key, in: range, rangeText: rangeText) : nil
-            _ = reader.value(key)
-        }, write: { root, members in
-            if let value = root[keyPath: path] { members[key] = .number(Double(value)) }
-        })
+    public static func optionalInteger(
+        _ key: String, _ path: WritableKeyPath<Root, Int?>, in range: ClosedRange<Int>? = nil,
+        _ rangeText: String? = nil
+    ) -> ConfigField {
+        ConfigField(
+            read: { root, reader in
+                root[keyPath: path] = reader.has(key) ? try reader.integer(key, in: range, rangeText: rangeText) : nil
+                _ = reader.value(key)
+            },
+            write: { root, members in
+                if let value = root[keyPath: path] { members[key] = .number(Double(value)) }
+            })
     }
 
-    public static func number(_ key: String, _ path: WritableKeyPath<Root, Double>, in range: ClosedRange<Double>? = nil,
-                              _ rangeText: String? = nil, required: Bool = false) -> ConfigField {
-        ConfigField(read: { root, reader in
-            root[keyPath: path] = try reader.number(key, default: required ? nil : root[keyPath: path], in: range,
-                                                    rangeText: rangeText)
-        }, write: { root, members in members[key] = .number(root[keyPath: path]) })
+    public static func number(
+        _ key: String, _ path: WritableKeyPath<Root, Double>, in range: ClosedRange<Double>? = nil,
+        _ rangeText: String? = nil, required: Bool = false
+    ) -> ConfigField {
+        ConfigField(
+            read: { root, reader in
+                root[keyPath: path] = try reader.number(
+                    key, default: required ? nil : root[keyPath: path], in: range,
+                    rangeText: rangeText)
+            }, write: { root, members in members[key] = .number(root[keyPath: path]) })
     }
 
     /// A number that may be non-finite, written as null (JSON has no NaN); absent reads as NaN.
     public static func numberOrNull(_ key: String, _ path: WritableKeyPath<Root, Double>) -> ConfigField {
-        ConfigField(read: { root, reader in root[keyPath: path] = try reader.numberOrNaN(key, required: false) },
-                    write: { root, members in members[key] = .finite(root[keyPath: path]) })
+        ConfigField(
+            read: { root, reader in root[keyPath: path] = try reader.numberOrNaN(key, required: false) },
+            write: { root, members in members[key] = .finite(root[keyPath: path]) })
     }
 
     /// A number or null (which means "off"): absent keeps the default, nil is written as null.
-    public static func nullableNumber(_ key: String, _ path: WritableKeyPath<Root, Double?>,
-                                      in range: ClosedRange<Double>) -> ConfigField {
-        ConfigField(read: { root, reader in
-            if reader.has(key) {
-                root[keyPath: path] = try reader.number(key, in: range)
-            } else if reader.isNull(key) {
-                root[keyPath: path] = nil
-            }
-        }, write: { root, members in members[key] = root[keyPath: path].map(JSONValue.number) ?? .null })
+    public static func nullableNumber(
+        _ key: String, _ path: WritableKeyPath<Root, Double?>,
+        in range: ClosedRange<Double>
+    ) -> ConfigField {
+        ConfigField(
+            read: { root, reader in
+                if reader.has(key) {
+                    root[keyPath: path] = try reader.number(key, in: range)
+                } else if reader.isNull(key) {
+                    root[keyPath: path] = nil
+                }
+            }, write: { root, members in members[key] = root[keyPath: path].map(JSONValue.number) ?? .null })
     }
 
     public static func flag(_ key: String, _ path: WritableKeyPath<Root, Bool>, required: Bool = false) -> ConfigField {
-        ConfigField(read: { root, reader in
-            root[keyPath: path] = try reader.bool(key, default: required ? nil : root[keyPath: path])
-        }, write: { root, members in members[key] = .bool(root[keyPath: path]) })
+        ConfigField(
+            read: { root, reader in
+                root[keyPath: path] = try reader.bool(key, default: required ? nil : root[keyPath: path])
+            }, write: { root, members in members[key] = .bool(root[keyPath: path]) })
     }
 
     public static func string(_ key: String, _ path: WritableKeyPath<Root, String>, required: Bool = false) -> ConfigField {
-        ConfigField(read: { root, reader in
-            root[keyPath: path] = try reader.string(key, default: required ? nil : root[keyPath: path])
-        }, write: { root, members in members[key] = .string(root[keyPath: path]) })
+        ConfigField(
+            read: { root, reader in
+                root[keyPath: path] = try reader.string(key, default: required ? nil : root[keyPath: path])
+            }, write: { root, members in members[key] = .string(root[keyPath: path]) })
     }
 
     /// A string or nothing: absent and null read as nil, nil is not written.
     public static func optionalString(_ key: String, _ path: WritableKeyPath<Root, String?>) -> ConfigField {
-        ConfigField(read: { root, reader in
-            root[keyPath: path] = reader.has(key) ? try reader.string(key) : nil
-            _ = reader.value(key)
-        }, write: { root, members in
-            if let value = root[keyPath: path] { members[key] = .string(value) }
-        })
+        ConfigField(
+            read: { root, reader in
+                root[keyPath: path] = reader.has(key) ? try reader.string(key) : nil
+                _ = reader.value(key)
+            },
+            write: { root, members in
+                if let value = root[keyPath: path] { members[key] = .string(value) }
+            })
     }
 
     /// One case of a plain enum, by name.
     public static func choice<Choice: RawRepresentable & CaseIterable>(
         _ key: String, _ path: WritableKeyPath<Root, Choice>, required: Bool = false
     ) -> ConfigField where Choice.RawValue == String {
-        ConfigField(read: { root, reader in
-            root[keyPath: path] = try reader.choice(key, default: required ? nil : root[keyPath: path])
-        }, write: { root, members in members[key] = .string(root[keyPath: path].rawValue) })
+        ConfigField(
+            read: { root, reader in
+                root[keyPath: path] = try reader.choice(key, default: required ? nil : root[keyPath: path])
+            }, write: { root, members in members[key] = .string(root[keyPath: path].rawValue) })
     }
 
     /// One case of a plain enum, written only when it is not `omitted`: for members added after
@@ -249,12 +283,14 @@ extension ConfigField {
     public static func choice<Choice: RawRepresentable & CaseIterable & Equatable>(
         _ key: String, _ path: WritableKeyPath<Root, Choice>, omittedAt omitted: Choice
     ) -> ConfigField where Choice.RawValue == String {
-        ConfigField(read: { root, reader in
-            root[keyPath: path] = try reader.choice(key, default: root[keyPath: path])
-        }, write: { root, members in
-            let value = root[keyPath: path]
-            if value != omitted { members[key] = .string(value.rawValue) }
-        })
+        ConfigField(
+            read: { root, reader in
+                root[keyPath: path] = try reader.choice(key, default: root[keyPath: path])
+            },
+            write: { root, members in
+                let value = root[keyPath: path]
+                if value != omitted { members[key] = .string(value.rawValue) }
+            })
     }
 
     public static func fixed(_ member: FixedMember) -> ConfigField {
@@ -267,53 +303,68 @@ extension ConfigField {
 extension ConfigField {
     /// A nested object; absent or null keeps the default.
     public static func object<Value: ConfigObject>(_ key: String, _ path: WritableKeyPath<Root, Value>) -> ConfigField {
-        ConfigField(read: { root, reader in
-            guard var nested = try reader.object(key) else { return }
-            try Value.read(into: &root[keyPath: path], from: &nested)
-            try nested.finish()
-        }, write: { root, members in members[key] = root[keyPath: path].json })
+        ConfigField(
+            read: { root, reader in
+                guard var nested = try reader.object(key) else { return }
+                try Value.read(into: &root[keyPath: path], from: &nested)
+                try nested.finish()
+            }, write: { root, members in members[key] = root[keyPath: path].json })
     }
 
     /// A nested object or nothing: absent and null read as nil, nil is not written.
     public static func optionalObject<Value: ConfigObject>(_ key: String, _ path: WritableKeyPath<Root, Value?>) -> ConfigField {
-        ConfigField(read: { root, reader in
-            guard let raw = reader.value(key) else { root[keyPath: path] = nil; return }
-            root[keyPath: path] = try Value(json: raw, path: reader.childPath(key))
-        }, write: { root, members in
-            if let value = root[keyPath: path] { members[key] = value.json }
-        })
+        ConfigField(
+            read: { root, reader in
+                guard let raw = reader.value(key) else {
+                    root[keyPath: path] = nil
+                    return
+                }
+                root[keyPath: path] = try Value(json: raw, path: reader.childPath(key))
+            },
+            write: { root, members in
+                if let value = root[keyPath: path] { members[key] = value.json }
+            })
     }
 
     /// Another type's members in this same object (a stage holds its model's sizes).
     public static func inline<Value: ConfigObject>(_ path: WritableKeyPath<Root, Value>) -> ConfigField {
-        ConfigField(read: { root, reader in try Value.read(into: &root[keyPath: path], from: &reader) },
-                    write: { root, members in root[keyPath: path].write(into: &members) })
+        ConfigField(
+            read: { root, reader in try Value.read(into: &root[keyPath: path], from: &reader) },
+            write: { root, members in root[keyPath: path].write(into: &members) })
     }
 
     /// A union whose tag and members sit in this same object.
     public static func inline<Value: ConfigUnion>(_ path: WritableKeyPath<Root, Value>) -> ConfigField {
-        ConfigField(read: { root, reader in
-            if let value = try Value.read(current: root[keyPath: path], from: &reader).value { root[keyPath: path] = value }
-        }, write: { root, members in root[keyPath: path].write(into: &members) })
+        ConfigField(
+            read: { root, reader in
+                if let value = try Value.read(current: root[keyPath: path], from: &reader).value { root[keyPath: path] = value }
+            }, write: { root, members in root[keyPath: path].write(into: &members) })
     }
 
     /// A union in a nested object; absent or null keeps the default.
     public static func union<Value: ConfigUnion>(_ key: String, _ path: WritableKeyPath<Root, Value>) -> ConfigField {
-        ConfigField(read: { root, reader in
-            guard var nested = try reader.object(key) else { return }
-            if let value = try Value.read(current: root[keyPath: path], from: &nested).value { root[keyPath: path] = value }
-            try nested.finish()
-        }, write: { root, members in members[key] = root[keyPath: path].json })
+        ConfigField(
+            read: { root, reader in
+                guard var nested = try reader.object(key) else { return }
+                if let value = try Value.read(current: root[keyPath: path], from: &nested).value { root[keyPath: path] = value }
+                try nested.finish()
+            }, write: { root, members in members[key] = root[keyPath: path].json })
     }
 
     /// An optional union in a nested object whose tag is required: absent, null and the tag
     /// `none` all read as nil, and nil is written as null.
-    public static func optionalUnion<Value: ConfigUnion>(_ key: String, _ path: WritableKeyPath<Root, Value?>,
-                                                         none: String) -> ConfigField {
-        ConfigField(read: { root, reader in
-            guard var nested = try reader.object(key) else { root[keyPath: path] = nil; return }
-            root[keyPath: path] = try Value.read(current: nil, from: &nested, extraNames: [none]).value
-            try nested.finish()
-        }, write: { root, members in members[key] = root[keyPath: path]?.json ?? .null })
+    public static func optionalUnion<Value: ConfigUnion>(
+        _ key: String, _ path: WritableKeyPath<Root, Value?>,
+        none: String
+    ) -> ConfigField {
+        ConfigField(
+            read: { root, reader in
+                guard var nested = try reader.object(key) else {
+                    root[keyPath: path] = nil
+                    return
+                }
+                root[keyPath: path] = try Value.read(current: nil, from: &nested, extraNames: [none]).value
+                try nested.finish()
+            }, write: { root, members in members[key] = root[keyPath: path]?.json ?? .null })
     }
 }

@@ -66,8 +66,10 @@ public struct ObjectReader {
         return members[key] != nil
     }
 
-    public mutating func number(_ key: String, default fallback: Double? = nil,
-                                in range: ClosedRange<Double>? = nil, rangeText: String? = nil) throws -> Double {
+    public mutating func number(
+        _ key: String, default fallback: Double? = nil,
+        in range: ClosedRange<Double>? = nil, rangeText: String? = nil
+    ) throws -> Double {
         guard let raw = value(key) else {
             if let fallback { return fallback }
             throw ConfigError(path: childPath(key), expected: "a number", found: "nothing")
@@ -76,24 +78,28 @@ public struct ObjectReader {
             throw ConfigError(path: childPath(key), expected: "a number", found: raw.kindDescription)
         }
         if let range, !range.contains(number) {
-            throw ConfigError(path: childPath(key),
-                              expected: rangeText ?? "a number in \(range.lowerBound)...\(range.upperBound)",
-                              found: JSONValue.format(number))
+            throw ConfigError(
+                path: childPath(key),
+                expected: rangeText ?? "a number in \(range.lowerBound)...\(range.upperBound)",
+                found: JSONValue.format(number))
         }
         return number
     }
 
-    public mutating func integer(_ key: String, default fallback: Int? = nil,
-                                 in range: ClosedRange<Int>? = nil, rangeText: String? = nil) throws -> Int {
+    public mutating func integer(
+        _ key: String, default fallback: Int? = nil,
+        in range: ClosedRange<Int>? = nil, rangeText: String? = nil
+    ) throws -> Int {
         let number = try self.number(key, default: fallback.map(Double.init))
         guard number == number.rounded(), abs(number) < 9.0e15 else {
             throw ConfigError(path: childPath(key), expected: "an integer", found: JSONValue.format(number))
         }
         let integer = Int(number)
         if let range, !range.contains(integer) {
-            throw ConfigError(path: childPath(key),
-                              expected: rangeText ?? "an integer in \(range.lowerBound)...\(range.upperBound)",
-                              found: String(integer))
+            throw ConfigError(
+                path: childPath(key),
+                expected: rangeText ?? "an integer in \(range.lowerBound)...\(range.upperBound)",
+                found: String(integer))
         }
         return integer
     }
@@ -166,7 +172,8 @@ public struct ObjectReader {
         let unknown = members.keys.filter { !consumed.contains($0) }.sorted()
         guard let first = unknown.first else { return }
         let known = consumed.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-        throw ConfigError(path: childPath(first), expected: "no such key (known keys: \(known))",
-                          found: "unknown key \"\(first)\"")
+        throw ConfigError(
+            path: childPath(first), expected: "no such key (known keys: \(known))",
+            found: "unknown key \"\(first)\"")
     }
 }

@@ -29,24 +29,28 @@ extension TrialConfig: ConfigObject {
     public static func validate(_ config: TrialConfig, at path: String) throws {
         if case .transformer = config.target.architecture {
             if !config.task.readsTokens {
-                throw ConfigError(path: path + ".target.architecture", expected: "\"mlp\" for task kind \"\(config.task.caseName)\"",
-                                  found: "\"transformer\" (it reads token sequences: modular tasks only)")
+                throw ConfigError(
+                    path: path + ".target.architecture", expected: "\"mlp\" for task kind \"\(config.task.caseName)\"",
+                    found: "\"transformer\" (it reads token sequences: modular tasks only)")
             }
             if case .grokTransfer = config.method {
-                throw ConfigError(path: path + ".target.architecture", expected: "\"mlp\" for method \"groktransfer\"",
-                                  found: "\"transformer\"")
+                throw ConfigError(
+                    path: path + ".target.architecture", expected: "\"mlp\" for method \"groktransfer\"",
+                    found: "\"transformer\"")
             }
         }
         guard case .grokTransfer(let weak, .copy) = config.method, case .mlp(let target) = config.target.architecture else {
             return
         }
         // Tokens copy the embedding table (V × d), features the first layer (width × inputs).
-        let (key, weakSize, targetSize) = config.task.readsTokens
+        let (key, weakSize, targetSize) =
+            config.task.readsTokens
             ? ("embeddingDim", weak.model.embeddingDimensions, target.embeddingDimensions)
             : ("width", weak.model.width, target.width)
         if weakSize != targetSize {
-            throw ConfigError(path: "\(path).weak.\(key)", expected: "the target's \(key) (\(targetSize)) for transfer mode \"copy\"",
-                              found: String(weakSize))
+            throw ConfigError(
+                path: "\(path).weak.\(key)", expected: "the target's \(key) (\(targetSize)) for transfer mode \"copy\"",
+                found: String(weakSize))
         }
     }
 }
@@ -68,20 +72,27 @@ extension Method: ConfigUnion {
 
     public static var cases: [ConfigCase<Method>] {
         [
-            .unit("scratch", .scratch, fixed: ["weak", "transfer"].map { key in
-                FixedMember(key, .null, expected: "no \(key) for method \"scratch\"", found: "a \(key) section")
-            }),
-            ConfigCase("groktransfer", matches: { if case .grokTransfer = $0 { true } else { false } }, read: { current, reader in
-                var (weak, transfer) = (WeakStage(), Transfer.factorized(mergeAfter: nil))
-                if case .grokTransfer(let currentWeak, let currentTransfer)? = current { (weak, transfer) = (currentWeak, currentTransfer) }
-                try ConfigField<WeakStage>.object("weak", \.self).read(&weak, &reader)
-                try ConfigField<Transfer>.union("transfer", \.self).read(&transfer, &reader)
-                return .grokTransfer(weak: weak, transfer: transfer)
-            }, write: { method, members in
-                guard case .grokTransfer(let weak, let transfer) = method else { return }
-                members["weak"] = weak.json
-                ConfigField<Transfer>.union("transfer", \.self).write(transfer, &members)
-            }),
+            .unit(
+                "scratch", .scratch,
+                fixed: ["weak", "transfer"].map { key in
+                    FixedMember(key, .null, expected: "no \(key) for method \"scratch\"", found: "a \(key) section")
+                }),
+            ConfigCase(
+                "groktransfer", matches: { if case .grokTransfer = $0 { true } else { false } },
+                read: { current, reader in
+                    var (weak, transfer) = (WeakStage(), Transfer.factorized(mergeAfter: nil))
+                    if case .grokTransfer(let currentWeak, let currentTransfer)? = current {
+                        (weak, transfer) = (currentWeak, currentTransfer)
+                    }
+                    try ConfigField<WeakStage>.object("weak", \.self).read(&weak, &reader)
+                    try ConfigField<Transfer>.union("transfer", \.self).read(&transfer, &reader)
+                    return .grokTransfer(weak: weak, transfer: transfer)
+                },
+                write: { method, members in
+                    guard case .grokTransfer(let weak, let transfer) = method else { return }
+                    members["weak"] = weak.json
+                    ConfigField<Transfer>.union("transfer", \.self).write(transfer, &members)
+                }),
         ]
     }
 }
@@ -107,23 +118,30 @@ extension Transfer: ConfigUnion {
         [
             factorization("factorized", Transfer.factorized, { if case .factorized(let steps) = $0 { steps } else { nil } }),
             factorization("randomA", Transfer.randomA, { if case .randomA(let steps) = $0 { steps } else { nil } }),
-            .unit("copy", .copy, fixed: [
-                FixedMember("mergeAfter", nil, expected: "no mergeAfter for transfer mode \"copy\" (nothing to merge)"),
-            ]),
+            .unit(
+                "copy", .copy,
+                fixed: [
+                    FixedMember("mergeAfter", nil, expected: "no mergeAfter for transfer mode \"copy\" (nothing to merge)")
+                ]),
         ]
     }
 
     /// A factorised case: `mergeAfter` only when set, so configs without it keep their ids.
-    private static func factorization(_ name: String, _ embed: @escaping (Int?) -> Transfer,
-                                      _ extract: @escaping (Transfer) -> Int??) -> ConfigCase<Transfer> {
-        ConfigCase(name, matches: { extract($0) != nil }, read: { current, reader in
-            var steps = current.flatMap(extract) ?? nil
-            try ConfigField<Int?>.optionalInteger("mergeAfter", \.self, in: 1...100_000_000, "a positive step count")
-                .read(&steps, &reader)
-            return embed(steps)
-        }, write: { transfer, members in
-            if let steps = extract(transfer) ?? nil { members["mergeAfter"] = .number(Double(steps)) }
-        })
+    private static func factorization(
+        _ name: String, _ embed: @escaping (Int?) -> Transfer,
+        _ extract: @escaping (Transfer) -> Int??
+    ) -> ConfigCase<Transfer> {
+        ConfigCase(
+            name, matches: { extract($0) != nil },
+            read: { current, reader in
+                var steps = current.flatMap(extract) ?? nil
+                try ConfigField<Int?>.optionalInteger("mergeAfter", \.self, in: 1...100_000_000, "a positive step count")
+                    .read(&steps, &reader)
+                return embed(steps)
+            },
+            write: { transfer, members in
+                if let steps = extract(transfer) ?? nil { members["mergeAfter"] = .number(Double(steps)) }
+            })
     }
 }
 
@@ -161,8 +179,9 @@ extension ParityTask: ConfigObject {
     public static var fields: [ConfigField<ParityTask>] {
         [
             .integer("bits", \.bits, in: 1...100_000),
-            .integer("order", \.order, in: { 1...$0.bits }, { "an integer in 1...bits (\($0.bits))" },
-                     default: { min($0.order, $0.bits) }),
+            .integer(
+                "order", \.order, in: { 1...$0.bits }, { "an integer in 1...bits (\($0.bits))" },
+                default: { min($0.order, $0.bits) }),
             .integer("trainCount", \.trainCount, in: 1...10_000_000),
             .integer("testCount", \.testCount, in: 1...10_000_000),
         ]
@@ -205,8 +224,9 @@ extension Architecture: ConfigUnion {
         [
             .payload("mlp", Architecture.mlp, { if case .mlp(let model) = $0 { model } else { nil } }),
             // Earlier versions wrote every stage's `bias`; transformers never read it.
-            .payload("transformer", Architecture.transformer, { if case .transformer(let model) = $0 { model } else { nil } },
-                     fixed: [FixedMember("bias", .bool(true), expected: "true or nothing (transformers have no bias switch)")]),
+            .payload(
+                "transformer", Architecture.transformer, { if case .transformer(let model) = $0 { model } else { nil } },
+                fixed: [FixedMember("bias", .bool(true), expected: "true or nothing (transformers have no bias switch)")]),
         ]
     }
 }
@@ -236,8 +256,9 @@ extension TransformerSettings: ConfigObject {
             .integer("width", \.mlpDimensions, in: 1...65_536),
             .integer("depth", \.layers, in: 1...64),
             .choice("activation", \.activation),
-            .integer("heads", \.heads, in: { 1...$0.modelDimensions }, { "an integer in 1...embeddingDim (\($0.modelDimensions))" },
-                     default: \.heads),
+            .integer(
+                "heads", \.heads, in: { 1...$0.modelDimensions }, { "an integer in 1...embeddingDim (\($0.modelDimensions))" },
+                default: \.heads),
             .flag("layerNorm", \.layerNorm),
             .flag("attentionBias", \.attentionBias),
             .choice("block", \.block, omittedAt: .preNorm),
@@ -247,12 +268,14 @@ extension TransformerSettings: ConfigObject {
 
     public static func validate(_ model: TransformerSettings, at path: String) throws {
         if model.block == .normalizedResidual, !model.layerNorm {
-            throw ConfigError(path: path + ".block", expected: "\"preNorm\" without layerNorm (the normalised residual is ln₁'s output)",
-                              found: "\"normalizedResidual\"")
+            throw ConfigError(
+                path: path + ".block", expected: "\"preNorm\" without layerNorm (the normalised residual is ln₁'s output)",
+                found: "\"normalizedResidual\"")
         }
         guard model.modelDimensions % model.heads == 0 else {
-            throw ConfigError(path: path + ".heads", expected: "a divisor of embeddingDim (\(model.modelDimensions))",
-                              found: String(model.heads))
+            throw ConfigError(
+                path: path + ".heads", expected: "a divisor of embeddingDim (\(model.modelDimensions))",
+                found: String(model.heads))
         }
     }
 }
@@ -367,19 +390,20 @@ extension NeuralGrokSettings: ConfigObject {
 extension ConfigField {
     /// 1 to 8 layer widths, each in 1...4096.
     static func widths(_ key: String, _ path: WritableKeyPath<Root, [Int]>) -> ConfigField {
-        ConfigField(read: { root, reader in
-            guard let raw = reader.value(key) else { return }
-            let itemsPath = reader.childPath(key)
-            guard case .array(let items) = raw, !items.isEmpty, items.count <= 8 else {
-                throw ConfigError(path: itemsPath, expected: "a list of 1 to 8 layer widths", found: raw.kindDescription)
-            }
-            root[keyPath: path] = try items.enumerated().map { index, item in
-                guard case .number(let number) = item, number == number.rounded(), number >= 1, number <= 4096 else {
-                    throw ConfigError(path: "\(itemsPath)[\(index)]", expected: "an integer in 1...4096", found: item.kindDescription)
+        ConfigField(
+            read: { root, reader in
+                guard let raw = reader.value(key) else { return }
+                let itemsPath = reader.childPath(key)
+                guard case .array(let items) = raw, !items.isEmpty, items.count <= 8 else {
+                    throw ConfigError(path: itemsPath, expected: "a list of 1 to 8 layer widths", found: raw.kindDescription)
                 }
-                return Int(number)
-            }
-        }, write: { root, members in members[key] = .array(root[keyPath: path].map { .number(Double($0)) }) })
+                root[keyPath: path] = try items.enumerated().map { index, item in
+                    guard case .number(let number) = item, number == number.rounded(), number >= 1, number <= 4096 else {
+                        throw ConfigError(path: "\(itemsPath)[\(index)]", expected: "an integer in 1...4096", found: item.kindDescription)
+                    }
+                    return Int(number)
+                }
+            }, write: { root, members in members[key] = .array(root[keyPath: path].map { .number(Double($0)) }) })
     }
 }
 

@@ -39,9 +39,11 @@ public struct TrialResult: Hashable, Sendable {
     public var error: String?
     public var curve: [CurvePoint]
 
-    public init(trialId: String, outcome: TrialOutcome, tMem: Int? = nil, tGrok: Int? = nil, steps: Int,
-                seconds: Double, flops: Double, blasThreads: Int, host: String, error: String? = nil,
-                curve: [CurvePoint] = []) {
+    public init(
+        trialId: String, outcome: TrialOutcome, tMem: Int? = nil, tGrok: Int? = nil, steps: Int,
+        seconds: Double, flops: Double, blasThreads: Int, host: String, error: String? = nil,
+        curve: [CurvePoint] = []
+    ) {
         self.trialId = trialId
         self.outcome = outcome
         self.tMem = tMem
@@ -85,13 +87,14 @@ extension TrialResult: ConfigObject {
             .optionalString("build", \.build),
             .optionalString("error", \.error),
             .optionalObject("weak", \.weak),
-            ConfigField(read: { result, reader in
-                guard case .array(let points)? = reader.value("curve") else {
-                    throw ConfigError(path: reader.childPath("curve"), expected: "an array of curve points")
-                }
-                let path = reader.childPath("curve")
-                result.curve = try points.enumerated().map { index, point in try CurvePoint(json: point, path: "\(path)[\(index)]") }
-            }, write: { result, members in members["curve"] = .array(result.curve.map(\.json)) }),
+            ConfigField(
+                read: { result, reader in
+                    guard case .array(let points)? = reader.value("curve") else {
+                        throw ConfigError(path: reader.childPath("curve"), expected: "an array of curve points")
+                    }
+                    let path = reader.childPath("curve")
+                    result.curve = try points.enumerated().map { index, point in try CurvePoint(json: point, path: "\(path)[\(index)]") }
+                }, write: { result, members in members["curve"] = .array(result.curve.map(\.json)) }),
         ]
     }
 }
@@ -102,7 +105,9 @@ extension CurvePoint {
     /// the bulk of every result message and journal line. Non-finite values (a diverged loss)
     /// are written as null.
     public var json: JSONValue {
-        var fields: [JSONValue] = [.number(Double(step)), .finite(trainLoss), .finite(trainAccuracy), .finite(testLoss), .finite(testAccuracy)]
+        var fields: [JSONValue] = [
+            .number(Double(step)), .finite(trainLoss), .finite(trainAccuracy), .finite(testLoss), .finite(testAccuracy),
+        ]
         if let diagnostics {
             fields += [.finite(diagnostics.weightNorm), .finite(diagnostics.gradientNorm), .finite(diagnostics.gradientEntropy)]
         }
@@ -111,13 +116,18 @@ extension CurvePoint {
 
     public init(json: JSONValue, path: String) throws {
         guard case .array(let fields) = json, fields.count == 5 || fields.count == 8 else {
-            throw ConfigError(path: path, expected: "[step, trainLoss, trainAccuracy, testLoss, testAccuracy] "
-                              + "optionally followed by [weightNorm, gradientNorm, gradientEntropy]",
-                              found: json.kindDescription)
+            throw ConfigError(
+                path: path,
+                expected: "[step, trainLoss, trainAccuracy, testLoss, testAccuracy] "
+                    + "optionally followed by [weightNorm, gradientNorm, gradientEntropy]",
+                found: json.kindDescription)
         }
         var numbers: [Double] = []
         for field in fields {
-            if case .null = field { numbers.append(.nan); continue }
+            if case .null = field {
+                numbers.append(.nan)
+                continue
+            }
             guard case .number(let number) = field else {
                 throw ConfigError(path: path, expected: "numbers only", found: field.kindDescription)
             }
@@ -126,12 +136,15 @@ extension CurvePoint {
         // A step must be a whole, non-negative number of a sane size: converting anything else
         // (null → NaN, 1e300) to Int would trap, and a hostile frame must never crash a peer.
         guard numbers[0] == numbers[0].rounded(), numbers[0] >= 0, numbers[0] < 9.0e15 else {
-            throw ConfigError(path: "\(path)[0]", expected: "a step: an integer ≥ 0",
-                              found: numbers[0].isNaN ? "null" : JSONValue.format(numbers[0]))
+            throw ConfigError(
+                path: "\(path)[0]", expected: "a step: an integer ≥ 0",
+                found: numbers[0].isNaN ? "null" : JSONValue.format(numbers[0]))
         }
-        let diagnostics = numbers.count == 8
+        let diagnostics =
+            numbers.count == 8
             ? GradientDiagnostics(weightNorm: numbers[5], gradientNorm: numbers[6], gradientEntropy: numbers[7]) : nil
-        self.init(step: Int(numbers[0]), trainLoss: numbers[1], trainAccuracy: numbers[2],
-                  testLoss: numbers[3], testAccuracy: numbers[4], diagnostics: diagnostics)
+        self.init(
+            step: Int(numbers[0]), trainLoss: numbers[1], trainAccuracy: numbers[2],
+            testLoss: numbers[3], testAccuracy: numbers[4], diagnostics: diagnostics)
     }
 }

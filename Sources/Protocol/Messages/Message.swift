@@ -21,8 +21,9 @@ public enum Message: Hashable, Sendable {
     /// diverges; they travel as JSON null and come back as NaN. `stage` is `.weak` for the weak
     /// model of a GrokTransfer trial (its steps are the weak run's): a sign of life, not a
     /// point of the trial's curve.
-    case progress(trialId: String, step: Int, trainAccuracy: Double, testAccuracy: Double,
-                  trainLoss: Double, testLoss: Double, stage: ProgressStage = .target)
+    case progress(
+        trialId: String, step: Int, trainAccuracy: Double, testAccuracy: Double,
+        trainLoss: Double, testLoss: Double, stage: ProgressStage = .target)
     /// A finished trial, whatever its outcome.
     case result(TrialResult)
     /// The trial could not run on this worker (a crash, an invalid config, a lost engine).
@@ -70,7 +71,7 @@ public enum Message: Hashable, Sendable {
     public var trialId: String? {
         switch self {
         case .assign(let trialId, _, _), .progress(let trialId, _, _, _, _, _, _), .failure(let trialId, _),
-             .cancel(let trialId, _), .stopped(let trialId, _), .stateStored(let trialId, _, _):
+            .cancel(let trialId, _), .stopped(let trialId, _), .stateStored(let trialId, _, _):
             trialId
         case .result(let result):
             result.trialId

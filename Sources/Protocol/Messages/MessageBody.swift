@@ -69,8 +69,9 @@ extension Message {
     init(kind: MessageKind, body: JSONValue, attachment: Data? = nil) throws {
         let path = "$.body"
         if kind != .state, let attachment {
-            throw ConfigError(path: "$", expected: "no binary attachment for a \(kind.rawValue) message",
-                              found: "\(attachment.count) bytes after the JSON")
+            throw ConfigError(
+                path: "$", expected: "no binary attachment for a \(kind.rawValue) message",
+                found: "\(attachment.count) bytes after the JSON")
         }
         switch kind {
         case .hello:
@@ -98,8 +99,9 @@ extension Message {
             let testLoss = try reader.numberOrNaN("testLoss", required: true)
             let stage: ProgressStage = try reader.choice("stage", default: .target)
             try reader.finish()
-            self = .progress(trialId: trialId, step: step, trainAccuracy: trainAccuracy,
-                             testAccuracy: testAccuracy, trainLoss: trainLoss, testLoss: testLoss, stage: stage)
+            self = .progress(
+                trialId: trialId, step: step, trainAccuracy: trainAccuracy,
+                testAccuracy: testAccuracy, trainLoss: trainLoss, testLoss: testLoss, stage: stage)
         case .result:
             self = .result(try TrialResult(json: body, path: path))
         case .failure:
@@ -117,8 +119,9 @@ extension Message {
             let bytes = try reader.integer("bytes", in: 0...MessageCodec.maximumFrameBytes)
             let data = attachment ?? Data()
             guard data.count == bytes else {
-                throw ConfigError(path: reader.childPath("bytes"), expected: "the attachment's length (\(data.count) bytes)",
-                                  found: String(bytes))
+                throw ConfigError(
+                    path: reader.childPath("bytes"), expected: "the attachment's length (\(data.count) bytes)",
+                    found: String(bytes))
             }
             try reader.finish()
             self = .state(StateChunk(trialId: trialId, step: step, part: part, parts: parts, data: data))

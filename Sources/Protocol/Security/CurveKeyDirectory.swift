@@ -41,8 +41,9 @@ public enum CurveKeyDirectory {
     public static func loadCoordinatorKeys(directory: String) throws -> CoordinatorKeys {
         let keyPair = try CurveKeyFile.readKeyPair(path: path(directory, coordinatorSecret))
         let admittedDirectory = path(directory, admitted)
-        try CurveKeyFile.checkPermissions(admittedDirectory, forbidden: 0o022,
-                                          allowed: "the admitted-keys directory must not be writable by group or others")
+        try CurveKeyFile.checkPermissions(
+            admittedDirectory, forbidden: 0o022,
+            allowed: "the admitted-keys directory must not be writable by group or others")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: admittedDirectory)) ?? [])
             .filter { $0.hasSuffix(".key") }.sorted()
         var admittedWorkers: [String: String] = [:]
@@ -56,8 +57,9 @@ public enum CurveKeyDirectory {
     }
 
     public static func loadWorkerKeys(directory: String) throws -> WorkerKeys {
-        WorkerKeys(coordinatorPublicKey: try CurveKeyFile.readPublicKey(path: path(directory, coordinatorPublic)),
-                   keyPair: try CurveKeyFile.readKeyPair(path: path(directory, workerSecret)))
+        WorkerKeys(
+            coordinatorPublicKey: try CurveKeyFile.readPublicKey(path: path(directory, coordinatorPublic)),
+            keyPair: try CurveKeyFile.readKeyPair(path: path(directory, workerSecret)))
     }
 
     // MARK: Creating
@@ -75,8 +77,9 @@ public enum CurveKeyDirectory {
             coordinator = try CurveKeyFile.readKeyPair(path: coordinatorSecretPath)
         } else {
             coordinator = try CurveKeyPair.generate()
-            try CurveKeyFile.write(coordinator, name: "coordinator", secretPath: coordinatorSecretPath,
-                                   publicPath: path(directory, coordinatorPublic))
+            try CurveKeyFile.write(
+                coordinator, name: "coordinator", secretPath: coordinatorSecretPath,
+                publicPath: path(directory, coordinatorPublic))
         }
         let existing = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .compactMap { $0.hasPrefix("worker-") ? Int($0.dropFirst("worker-".count)) : nil }
@@ -109,8 +112,9 @@ public enum CurveKeyDirectory {
             return
         }
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: mode])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: mode])
         } catch {
             throw CurveKeyError.io(path: directory, reason: "cannot create the directory (\(error.localizedDescription))")
         }

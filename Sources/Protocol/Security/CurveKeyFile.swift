@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Why a CURVE key file could not be written or used. Every message names the file and says
 /// what to do about it.
@@ -63,8 +64,9 @@ public enum CurveKeyFile {
     static func text(name: String, publicKey: String, secretKey: String?) -> String {
         var lines = [
             "#   GrokSweep CURVE key \"\(name)\" (ZeroMQ certificate format, Z85 keys).",
-            secretKey == nil ? "#   Public: give it to whoever must recognise this key."
-                             : "#   SECRET: keep this file readable by its owner only (mode 0600).",
+            secretKey == nil
+                ? "#   Public: give it to whoever must recognise this key."
+                : "#   SECRET: keep this file readable by its owner only (mode 0600).",
             "metadata",
             "    name = \"\(name)\"",
             "curve",

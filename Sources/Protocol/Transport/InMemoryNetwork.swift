@@ -133,9 +133,11 @@ public final class InMemoryCoordinatorTransport: CoordinatorTransport, Sendable 
         let frame = try encodeForTransport(message)
         if !network.routeToWorker(frame, peer: peer) {
             counters.add(droppedOutbound: 1)
-            logger.info("dropped an undeliverable message", metadata: [
-                "peer": "\(peer)", "type": "\(message.kind.rawValue)",
-            ])
+            logger.info(
+                "dropped an undeliverable message",
+                metadata: [
+                    "peer": "\(peer)", "type": "\(message.kind.rawValue)",
+                ])
         }
     }
 

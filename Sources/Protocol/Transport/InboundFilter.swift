@@ -24,8 +24,9 @@ struct InboundFilter: Sendable {
         } catch {
             counters.add(dropped: 1)
             let reason = error.reason
-            dropLog.record("dropped an invalid frame", peer: peer, reason: reason,
-                           detail: ["bytes": "\(frame.count)", "error": "\(error)"])
+            dropLog.record(
+                "dropped an invalid frame", peer: peer, reason: reason,
+                detail: ["bytes": "\(frame.count)", "error": "\(error)"])
             return nil
         }
     }
@@ -33,8 +34,9 @@ struct InboundFilter: Sendable {
     /// Records and logs a multipart message whose shape is wrong before any decoding.
     func dropMalformed(frameCount: Int, from peer: String) {
         counters.add(dropped: 1)
-        dropLog.record("dropped a message with an unexpected number of frames", peer: peer, reason: "frameCount",
-                       detail: ["frames": "\(frameCount)"])
+        dropLog.record(
+            "dropped a message with an unexpected number of frames", peer: peer, reason: "frameCount",
+            detail: ["frames": "\(frameCount)"])
     }
 }
 

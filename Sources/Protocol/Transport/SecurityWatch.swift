@@ -52,10 +52,12 @@ final class SecurityWatch: @unchecked Sendable {
         if request.mechanism == "CURVE", admittedKeys.contains(request.clientPublicKey) { return true }
         counters.add(refusedPeers: 1)
         if shouldLog("zap \(request.clientPublicKey) \(request.address)") {
-            logger.warning("refused a worker: its public key is not among the admitted keys", metadata: [
-                "address": "\(request.address)", "mechanism": "\(request.mechanism)",
-                "publicKey": "\(request.clientPublicKey)",
-            ])
+            logger.warning(
+                "refused a worker: its public key is not among the admitted keys",
+                metadata: [
+                    "address": "\(request.address)", "mechanism": "\(request.mechanism)",
+                    "publicKey": "\(request.clientPublicKey)",
+                ])
         }
         return false
     }
@@ -68,14 +70,16 @@ final class SecurityWatch: @unchecked Sendable {
         case .refusedByPeer(let address, let status):
             // On the coordinator this is its own ZAP verdict, already logged with the key.
             if !countsHandshakeFailures, shouldLog("refused \(address)") {
-                logger.error("the coordinator refused this worker's key; it admits only the keys it lists",
-                             metadata: ["address": "\(address)", "zapStatus": "\(status)"])
+                logger.error(
+                    "the coordinator refused this worker's key; it admits only the keys it lists",
+                    metadata: ["address": "\(address)", "zapStatus": "\(status)"])
             }
         case .handshakeFailed(let address, let code):
             if countsHandshakeFailures { counters.add(refusedPeers: 1) }
             if shouldLog("failed \(address) \(code)") {
-                logger.warning("a connection failed the security handshake (no key, a wrong key, or no CURVE)",
-                               metadata: ["endpoint": "\(address)", "detail": "\(Self.describe(handshakeFailure: code))"])
+                logger.warning(
+                    "a connection failed the security handshake (no key, a wrong key, or no CURVE)",
+                    metadata: ["endpoint": "\(address)", "detail": "\(Self.describe(handshakeFailure: code))"])
             }
         }
     }

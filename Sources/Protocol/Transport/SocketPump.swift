@@ -50,9 +50,11 @@ final class SocketPump: @unchecked Sendable {
     private var stopRequested = false
     private var finished = false
 
-    init(socket: ZeroMQSocket, settings: Settings, logger: Logger, counters: TransportCounters,
-         securityWatch: SecurityWatch? = nil,
-         canAcceptInbound: @escaping () -> Bool, handleInbound: @escaping ([Data], Int) -> Void) throws {
+    init(
+        socket: ZeroMQSocket, settings: Settings, logger: Logger, counters: TransportCounters,
+        securityWatch: SecurityWatch? = nil,
+        canAcceptInbound: @escaping () -> Bool, handleInbound: @escaping ([Data], Int) -> Void
+    ) throws {
         self.socket = socket
         self.securityWatch = securityWatch
         self.wakePipe = try WakePipe()
@@ -112,9 +114,11 @@ final class SocketPump: @unchecked Sendable {
             guard flush(&pending) else { break loop }
             if stopping { break loop }
             let wantsReadable = canAcceptInbound()
-            guard let readiness = socket.poll(readable: wantsReadable, writable: !pending.isEmpty,
-                                              wakeDescriptor: wakePipe.readDescriptor,
-                                              timeoutMilliseconds: pollMilliseconds)
+            guard
+                let readiness = socket.poll(
+                    readable: wantsReadable, writable: !pending.isEmpty,
+                    wakeDescriptor: wakePipe.readDescriptor,
+                    timeoutMilliseconds: pollMilliseconds)
             else { break loop }
             // Drain before taking the outbox: a signal that arrives later is for a message that
             // the next `takeOutbox` sees or that wakes the next poll, so none is lost.
@@ -167,9 +171,11 @@ final class SocketPump: @unchecked Sendable {
             }
             if pending.count >= settings.pendingLimit {
                 counters.add(droppedOutbound: 1)
-                logger.warning("dropped a message: the send queue is full", metadata: [
-                    "peer": "\(outbound.peer)", "type": "\(outbound.kind.rawValue)",
-                ])
+                logger.warning(
+                    "dropped a message: the send queue is full",
+                    metadata: [
+                        "peer": "\(outbound.peer)", "type": "\(outbound.kind.rawValue)",
+                    ])
                 continue
             }
             pending.append(outbound)
@@ -191,9 +197,11 @@ final class SocketPump: @unchecked Sendable {
             case .wouldBlock, .unreachable, .failed:
                 sentCount += 1
                 counters.add(droppedOutbound: 1)
-                logger.info("dropped an undeliverable message", metadata: [
-                    "peer": "\(outbound.peer)", "type": "\(outbound.kind.rawValue)",
-                ])
+                logger.info(
+                    "dropped an undeliverable message",
+                    metadata: [
+                        "peer": "\(outbound.peer)", "type": "\(outbound.kind.rawValue)",
+                    ])
             case .terminated:
                 return false
             }

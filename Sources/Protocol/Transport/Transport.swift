@@ -31,7 +31,8 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     /// The id as text when it is printable UTF-8, otherwise as hex (`0x00a1b2…`).
     public var description: String {
         if let text = String(validating: bytes, as: UTF8.self),
-           text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) {
+            text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+        {
             return text
         }
         return "0x" + bytes.map { String(format: "%02x", $0) }.joined()

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A non-blocking pipe whose read end sits in the socket thread's poll set, so other threads
 /// can interrupt `zmq_poll` the moment they queue a message instead of waiting out its timeout.
@@ -43,11 +44,11 @@ final class WakePipe: Sendable {
 
     func close() {
         #if canImport(Glibc)
-        _ = Glibc.close(readDescriptor)
-        _ = Glibc.close(writeDescriptor)
+            _ = Glibc.close(readDescriptor)
+            _ = Glibc.close(writeDescriptor)
         #else
-        _ = Darwin.close(readDescriptor)
-        _ = Darwin.close(writeDescriptor)
+            _ = Darwin.close(readDescriptor)
+            _ = Darwin.close(writeDescriptor)
         #endif
     }
 }

@@ -19,8 +19,9 @@ public final class ZeroMQDealerGroup {
         sockets.reserveCapacity(routingIds.count)
         do {
             for id in routingIds {
-                let socket = try ZeroMQSocket(role: .dealer(routingId: id), settings: options.socketSettings,
-                                              sharedContext: context)
+                let socket = try ZeroMQSocket(
+                    role: .dealer(routingId: id), settings: options.socketSettings,
+                    sharedContext: context)
                 sockets.append(socket)
                 try socket.connect(endpoint)
             }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CZeroMQ
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The one file that talks to libzmq (and to the raw pipe used to wake a poll). Every pointer
 /// stays inside this file; callers see frames as `Data` and outcomes as enums.
@@ -70,7 +71,8 @@ final class ZeroMQSocket {
     private static let zapEndpoint = "inproc://zeromq.zap.01"
     /// inproc names are per context; with a shared context each socket needs its own.
     private var monitorEndpoint: String { "inproc://groksweep.monitor.\(UInt(bitPattern: socket))" }
-    private static let monitoredEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+    private static let monitoredEvents =
+        ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
         | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
 
     // MARK: Setup
@@ -100,8 +102,9 @@ final class ZeroMQSocket {
             try setOption(ZMQ_MAXMSGSIZE, Int64(settings.maximumFrameBytes), "ZMQ_MAXMSGSIZE")
             try setOption(ZMQ_RECONNECT_IVL, Int32(settings.reconnectIntervalMilliseconds), "ZMQ_RECONNECT_IVL")
             // ZeroMQ doubles the interval after each failed attempt up to this maximum: backoff.
-            try setOption(ZMQ_RECONNECT_IVL_MAX, Int32(settings.reconnectIntervalMaximumMilliseconds),
-                          "ZMQ_RECONNECT_IVL_MAX")
+            try setOption(
+                ZMQ_RECONNECT_IVL_MAX, Int32(settings.reconnectIntervalMaximumMilliseconds),
+                "ZMQ_RECONNECT_IVL_MAX")
             try applySecurity(settings.security)
             try startSecurityHelpers(settings.security)
             switch role {
@@ -112,8 +115,9 @@ final class ZeroMQSocket {
                 try setOption(ZMQ_ROUTER_HANDOVER, Int32(1), "ZMQ_ROUTER_HANDOVER")
             case .dealer(let routingId):
                 try routingId.bytes.withUnsafeBytes { buffer in
-                    try check(zmq_setsockopt(socket, ZMQ_ROUTING_ID, buffer.baseAddress, buffer.count),
-                              "ZMQ_ROUTING_ID")
+                    try check(
+                        zmq_setsockopt(socket, ZMQ_ROUTING_ID, buffer.baseAddress, buffer.count),
+                        "ZMQ_ROUTING_ID")
                 }
             }
         } catch {
@@ -293,11 +297,12 @@ final class ZeroMQSocket {
             return code == ETERM ? nil : Readiness()  // EINTR: report nothing, the caller loops
         }
         let isReadable = { (index: Int?) in index.map { items[$0].revents & Int16(ZMQ_POLLIN) != 0 } ?? false }
-        return Readiness(readable: items[0].revents & Int16(ZMQ_POLLIN) != 0,
-                         writable: items[0].revents & Int16(ZMQ_POLLOUT) != 0,
-                         woken: items[1].revents & Int16(ZMQ_POLLIN) != 0,
-                         authenticationPending: isReadable(zapIndex),
-                         securityEventPending: isReadable(monitorIndex))
+        return Readiness(
+            readable: items[0].revents & Int16(ZMQ_POLLIN) != 0,
+            writable: items[0].revents & Int16(ZMQ_POLLOUT) != 0,
+            woken: items[1].revents & Int16(ZMQ_POLLIN) != 0,
+            authenticationPending: isReadable(zapIndex),
+            securityEventPending: isReadable(monitorIndex))
     }
 
     /// Waits until any of `sockets` is readable, at most `timeoutMilliseconds`; returns the
@@ -319,11 +324,14 @@ final class ZeroMQSocket {
             let mechanism = String(decoding: frames[5], as: UTF8.self)
             var key = ""
             if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 { key = Self.z85(frames[6]) }
-            let request = ZAPRequest(address: String(decoding: frames[3], as: UTF8.self), mechanism: mechanism,
-                                     clientPublicKey: key)
+            let request = ZAPRequest(
+                address: String(decoding: frames[3], as: UTF8.self), mechanism: mechanism,
+                clientPublicKey: key)
             let admitted = decide(request)
-            let reply = [Data("1.0".utf8), frames[1], Data((admitted ? "200" : "400").utf8),
-                         Data((admitted ? "OK" : "key not admitted").utf8), Data(key.utf8), Data()]
+            let reply = [
+                Data("1.0".utf8), frames[1], Data((admitted ? "200" : "400").utf8),
+                Data((admitted ? "OK" : "key not admitted").utf8), Data(key.utf8), Data(),
+            ]
             for (index, frame) in reply.enumerated() {
                 let flags = ZMQ_DONTWAIT | (index < reply.count - 1 ? ZMQ_SNDMORE : 0)
                 let status = frame.withUnsafeBytes { buffer -> Int32 in

@@ -21,10 +21,11 @@ public struct ZeroMQOptions: Sendable {
     public init() {}
 
     var socketSettings: ZeroMQSocket.Settings {
-        ZeroMQSocket.Settings(maximumFrameBytes: MessageCodec.maximumFrameBytes,
-                              reconnectIntervalMilliseconds: Self.milliseconds(reconnectInterval),
-                              reconnectIntervalMaximumMilliseconds: Self.milliseconds(reconnectIntervalMaximum),
-                              security: security)
+        ZeroMQSocket.Settings(
+            maximumFrameBytes: MessageCodec.maximumFrameBytes,
+            reconnectIntervalMilliseconds: Self.milliseconds(reconnectInterval),
+            reconnectIntervalMaximumMilliseconds: Self.milliseconds(reconnectIntervalMaximum),
+            security: security)
     }
 
     func pumpSettings(dropWhenBlocked: Bool) -> SocketPump.Settings {
@@ -34,10 +35,14 @@ public struct ZeroMQOptions: Sendable {
     func securityWatch(server: Bool, logger: Logger, counters: TransportCounters) -> SecurityWatch? {
         switch security {
         case .none: return nil
-        case .curveServer(_, let admitted): return SecurityWatch(admittedKeys: admitted, countsHandshakeFailures: server,
-                                                                 logger: logger, counters: counters)
-        case .curveClient: return SecurityWatch(admittedKeys: nil, countsHandshakeFailures: server,
-                                                logger: logger, counters: counters)
+        case .curveServer(_, let admitted):
+            return SecurityWatch(
+                admittedKeys: admitted, countsHandshakeFailures: server,
+                logger: logger, counters: counters)
+        case .curveClient:
+            return SecurityWatch(
+                admittedKeys: nil, countsHandshakeFailures: server,
+                logger: logger, counters: counters)
         }
     }
 
@@ -100,8 +105,10 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport, Sendable {
 
     /// Binds `endpoint` (e.g. `tcp://*:5555`, `tcp://127.0.0.1:0` for a free port). Throws
     /// `TransportError.bindFailed` when the address is in use or invalid.
-    public init(bind endpoint: String, options: ZeroMQOptions = ZeroMQOptions(),
-                logger: Logger = Logger(label: "groksweep.transport.coordinator")) throws {
+    public init(
+        bind endpoint: String, options: ZeroMQOptions = ZeroMQOptions(),
+        logger: Logger = Logger(label: "groksweep.transport.coordinator")
+    ) throws {
         let socket = try ZeroMQSocket(role: .router, settings: options.socketSettings)
         do {
             self.endpoint = try socket.bind(endpoint)
@@ -173,8 +180,10 @@ public final class ZeroMQWorkerTransport: WorkerTransport, Sendable {
     /// Connects to `endpoint` as `routingId` (by convention the worker id, so a restarted worker
     /// is the same peer to the coordinator). Throws `TransportError.connectFailed` for a
     /// malformed endpoint; an absent coordinator is not an error.
-    public init(connect endpoint: String, routingId: PeerID, options: ZeroMQOptions = ZeroMQOptions(),
-                logger: Logger = Logger(label: "groksweep.transport.worker")) throws {
+    public init(
+        connect endpoint: String, routingId: PeerID, options: ZeroMQOptions = ZeroMQOptions(),
+        logger: Logger = Logger(label: "groksweep.transport.worker")
+    ) throws {
         let socket = try ZeroMQSocket(role: .dealer(routingId: routingId), settings: options.socketSettings)
         do {
             try socket.connect(endpoint)

@@ -1,8 +1,9 @@
 import Foundation
 import Protocol
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// CURVE authentication over real processes: keys made by `grok-coord keys`, a coordinator with
@@ -19,8 +20,9 @@ struct AuthenticationEndToEndTests {
         let keys = (directory as NSString).appendingPathComponent("keys")
         let runDirectory = (directory as NSString).appendingPathComponent("run")
 
-        let keygen = try ChildProcess(EndToEnd.binary("grok-coord"), ["keys", keys, "--workers", "1"],
-                                      name: "keys", logDirectory: directory)
+        let keygen = try ChildProcess(
+            EndToEnd.binary("grok-coord"), ["keys", keys, "--workers", "1"],
+            name: "keys", logDirectory: directory)
         #expect(keygen.waitForExit(timeout: .seconds(10)) == 0, "\(keygen.logTail())")
         // A well-formed bundle that knows the coordinator's public key but is not admitted.
         let coordinatorKey = try CurveKeyFile.readPublicKey(path: "\(keys)/coordinator.key")
@@ -31,9 +33,10 @@ struct AuthenticationEndToEndTests {
         let exposed = (directory as NSString).appendingPathComponent("exposed-keys")
         _ = try CurveKeyDirectory.createWorkerBundle(at: exposed, coordinatorPublicKey: coordinatorKey)
         chmod("\(exposed)/worker.key_secret", 0o644)
-        let careless = try ChildProcess(EndToEnd.binary("grok-worker"),
-                                        ["--connect", "tcp://127.0.0.1:1", "--curve-keys", exposed],
-                                        name: "careless", logDirectory: directory)
+        let careless = try ChildProcess(
+            EndToEnd.binary("grok-worker"),
+            ["--connect", "tcp://127.0.0.1:1", "--curve-keys", exposed],
+            name: "careless", logDirectory: directory)
         #expect(careless.waitForExit(timeout: .seconds(10)) == 1)
         #expect(careless.log.contains("permissions 0644 are too open"), "\(careless.logTail())")
 
@@ -46,8 +49,9 @@ struct AuthenticationEndToEndTests {
         var processes = [coordinator]
         defer { processes.forEach { $0.reap() } }
         let worker = { (id: String, extra: [String]) in
-            let process = try ChildProcess(EndToEnd.binary("grok-worker"), ["--connect", endpoint, "--id", id] + extra,
-                                           name: id, logDirectory: directory)
+            let process = try ChildProcess(
+                EndToEnd.binary("grok-worker"), ["--connect", endpoint, "--id", id] + extra,
+                name: id, logDirectory: directory)
             processes.append(process)
             return process
         }
@@ -79,9 +83,10 @@ struct AuthenticationEndToEndTests {
         let directory = try EndToEnd.scratchDirectory("loopback")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let sweep = try EndToEnd.writeSweep(in: directory, name: "loopback", seeds: 1, budget: 100)
-        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
-                                           [sweep, "--run-dir", "\(directory)/run", "--local-workers", "1"],
-                                           name: "coord", logDirectory: directory)
+        let coordinator = try ChildProcess(
+            EndToEnd.binary("grok-coord"),
+            [sweep, "--run-dir", "\(directory)/run", "--local-workers", "1"],
+            name: "coord", logDirectory: directory)
         defer { coordinator.reap() }
         #expect(coordinator.waitForExit(timeout: .seconds(60)) == 0, "\(coordinator.logTail())")
         #expect(coordinator.log.contains("listening on tcp://127.0.0.1:"))

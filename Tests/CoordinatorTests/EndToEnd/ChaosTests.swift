@@ -21,16 +21,19 @@ struct ChaosTests {
         return process.terminationStatus == 0
     }()
 
-    @Test("kills, a stop beyond the liveness timeout and a coordinator restart: no trial lost or doubled, same numbers",
-          .enabled(if: hasPython, "python3 is needed by the chaos script's checker"))
+    @Test(
+        "kills, a stop beyond the liveness timeout and a coordinator restart: no trial lost or doubled, same numbers",
+        .enabled(if: hasPython, "python3 is needed by the chaos script's checker"))
     func reducedChaos() async throws {
         let directory = try EndToEnd.scratchDirectory("chaos")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let bin = try EndToEnd.binary("grok-coord").deletingLastPathComponent().path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.script.path, "--trials", "16", "--budget", "4000", "--workers", "2",
-                             "--coordinator-kills", "1", "--seed", "3", "--checkpoint-every", "0.3"]
+        process.arguments = [
+            Self.script.path, "--trials", "16", "--budget", "4000", "--workers", "2",
+            "--coordinator-kills", "1", "--seed", "3", "--checkpoint-every", "0.3",
+        ]
         var environment = ProcessInfo.processInfo.environment
         environment["GROKSWEEP_BIN"] = bin
         environment["TMPDIR"] = directory

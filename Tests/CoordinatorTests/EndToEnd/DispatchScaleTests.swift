@@ -13,13 +13,16 @@ struct DispatchScaleTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let bench = try ChildProcess(
             EndToEnd.binary("grok-coord"),
-            ["bench-dispatch", "--workers", "200", "--trials", "3000", "--trial-ms", "5", "--processes", "2",
-             "--work-dir", "\(directory)/work"],
+            [
+                "bench-dispatch", "--workers", "200", "--trials", "3000", "--trial-ms", "5", "--processes", "2",
+                "--work-dir", "\(directory)/work",
+            ],
             name: "bench", logDirectory: directory)
         defer { bench.reap() }
         #expect(bench.waitForExit(timeout: .seconds(90)) == 0, "\(bench.logTail())")
-        #expect(bench.log.contains("exactly once: 3000 of 3000 finished, 0 duplicate results, 0 failed, replay agrees: true"),
-                "\(bench.logTail())")
+        #expect(
+            bench.log.contains("exactly once: 3000 of 3000 finished, 0 duplicate results, 0 failed, replay agrees: true"),
+            "\(bench.logTail())")
         // Steady-state samples are all assignments but each worker's first: at least 3 000 − 200,
         // more when a slow-to-connect worker got none or a trial was handed out again.
         let samples = bench.log.range(of: "assignment latency (ready → assign, ").map { start in

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Protocol
 import Testing
+
 @testable import Coordinator
 
 /// A scripted worker on the in-memory network: heartbeats on its own thread (until told to go
@@ -54,7 +55,9 @@ private final class FakeWorker: @unchecked Sendable {
     }
 
     /// The next message, which must be an assignment.
-    func nextAssignment(timeout: Duration = .seconds(3), sourceLocation: SourceLocation = #_sourceLocation) throws -> (trial: String, attempt: Int) {
+    func nextAssignment(
+        timeout: Duration = .seconds(3), sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (trial: String, attempt: Int) {
         let message = next(timeout: timeout)
         guard case .assign(let trial, let attempt, _)? = message else {
             throw DispatcherHarness.Unexpected(description: "\(id): expected an assignment, got \(String(describing: message))")
@@ -128,8 +131,10 @@ private final class DispatcherHarness: @unchecked Sendable {
 }
 
 private func result(_ trial: String, host: String) -> Message {
-    .result(TrialResult(trialId: trial, outcome: .censored, tMem: 10, steps: 100, seconds: 0.01, flops: 1,
-                        blasThreads: 1, host: host))
+    .result(
+        TrialResult(
+            trialId: trial, outcome: .censored, tMem: 10, steps: 100, seconds: 0.01, flops: 1,
+            blasThreads: 1, host: host))
 }
 
 @Suite("Dispatcher over the in-memory network", .timeLimit(.minutes(6)))
@@ -138,7 +143,11 @@ struct DispatcherInMemoryTests {
     func pullDispatchHoldsOneTrialEach() throws {
         let harness = try DispatcherHarness(trials: 3)
         let (w1, w2) = (harness.worker("w1"), harness.worker("w2"))
-        defer { w1.stop(); w2.stop(); harness.shutDown() }
+        defer {
+            w1.stop()
+            w2.stop()
+            harness.shutDown()
+        }
         let t = harness.trials
 
         w1.hello()
@@ -170,7 +179,11 @@ struct DispatcherInMemoryTests {
     func silentWorkerTrialIsRequeued() throws {
         let harness = try DispatcherHarness(trials: 2)
         let (w1, w2) = (harness.worker("w1"), harness.worker("w2"))
-        defer { w1.stop(); w2.stop(); harness.shutDown() }
+        defer {
+            w1.stop()
+            w2.stop()
+            harness.shutDown()
+        }
         let t = harness.trials
 
         w1.hello()
@@ -190,7 +203,8 @@ struct DispatcherInMemoryTests {
         #expect(waited >= .milliseconds(100), "requeued only after ~3 missed heartbeats (took \(waited))")
         #expect(waited < .seconds(2), "requeued promptly (took \(waited))")
         let failures = try harness.records("attemptFailed")
-        #expect(failures.count == 1 && failures.first?.trial == t[0] && failures.first?.worker == "w1"
+        #expect(
+            failures.count == 1 && failures.first?.trial == t[0] && failures.first?.worker == "w1"
                 && failures.first?.attempt == 1 && failures.first?.error?.contains("silent") == true)
 
         w2.send(result(t[0], host: "w2"))
@@ -203,7 +217,10 @@ struct DispatcherInMemoryTests {
     func trialFailingThreeTimesIsGivenUp() throws {
         let harness = try DispatcherHarness(trials: 1)
         let w1 = harness.worker("w1")
-        defer { w1.stop(); harness.shutDown() }
+        defer {
+            w1.stop()
+            harness.shutDown()
+        }
         let trial = harness.trials[0]
 
         w1.hello()
@@ -228,7 +245,10 @@ struct DispatcherInMemoryTests {
     func readyFloodIsIdempotent() throws {
         let harness = try DispatcherHarness(trials: 6)
         let flooder = harness.worker("flooder")
-        defer { flooder.stop(); harness.shutDown() }
+        defer {
+            flooder.stop()
+            harness.shutDown()
+        }
         let t = harness.trials
 
         flooder.hello()
@@ -268,7 +288,10 @@ struct DispatcherInMemoryTests {
     func restartedWorkerLosesItsAttempt() throws {
         let harness = try DispatcherHarness(trials: 1)
         let worker = harness.worker("w1")
-        defer { worker.stop(); harness.shutDown() }
+        defer {
+            worker.stop()
+            harness.shutDown()
+        }
         let trial = harness.trials[0]
 
         worker.hello(pid: 100)
@@ -292,7 +315,11 @@ struct DispatcherInMemoryTests {
     func watchdogStopsAStalledTrial() throws {
         let harness = try DispatcherHarness(trials: 1) { $0.watchdog.floor = .milliseconds(300) }
         let (stuck, healthy) = (harness.worker("stuck"), harness.worker("healthy"))
-        defer { stuck.stop(); healthy.stop(); harness.shutDown() }
+        defer {
+            stuck.stop()
+            healthy.stop()
+            harness.shutDown()
+        }
         let trial = harness.trials[0]
 
         stuck.hello()
@@ -317,7 +344,11 @@ struct DispatcherInMemoryTests {
     func giveUpNeedsDistinctWorkersAndLosersAreQuarantined() throws {
         let harness = try DispatcherHarness(trials: 2)
         let (w1, w2) = (harness.worker("w1"), harness.worker("w2"))
-        defer { w1.stop(); w2.stop(); harness.shutDown() }
+        defer {
+            w1.stop()
+            w2.stop()
+            harness.shutDown()
+        }
         let t = harness.trials
 
         w1.hello()
@@ -348,7 +379,11 @@ struct DispatcherInMemoryTests {
     func duplicateResultsAreIgnored() throws {
         let harness = try DispatcherHarness(trials: 2)
         let (w1, w2) = (harness.worker("w1"), harness.worker("w2"))
-        defer { w1.stop(); w2.stop(); harness.shutDown() }
+        defer {
+            w1.stop()
+            w2.stop()
+            harness.shutDown()
+        }
         let t = harness.trials
 
         w1.hello()
@@ -377,7 +412,11 @@ struct DispatcherInMemoryTests {
     func resultsForTrialsNeverGivenAreDropped() throws {
         let harness = try DispatcherHarness(trials: 2)
         let (w1, forger) = (harness.worker("w1"), harness.worker("forger"))
-        defer { w1.stop(); forger.stop(); harness.shutDown() }
+        defer {
+            w1.stop()
+            forger.stop()
+            harness.shutDown()
+        }
         let t = harness.trials
 
         forger.hello()
@@ -397,8 +436,9 @@ struct DispatcherInMemoryTests {
 
         #expect(try harness.ending() == .completed)
         #expect(harness.dispatcher.unassignedResults == 2)
-        print("forged results: \(harness.dispatcher.unassignedResults) results for trials the sender was never given "
-              + "and \(harness.dispatcher.strayMessages) for no trial of the sweep were dropped; 0 reached the journal")
+        print(
+            "forged results: \(harness.dispatcher.unassignedResults) results for trials the sender was never given "
+                + "and \(harness.dispatcher.strayMessages) for no trial of the sweep were dropped; 0 reached the journal")
         #expect(harness.dispatcher.strayMessages >= 1)
         #expect(harness.journal.state.results.values.allSatisfy { $0.host == "w1" })
         #expect(try harness.records("finished").count == 2)
@@ -408,14 +448,23 @@ struct DispatcherInMemoryTests {
     func helloFlood() throws {
         let harness = try DispatcherHarness(trials: 2)
         let w1 = harness.worker("w1")
-        defer { w1.stop(); harness.shutDown() }
+        defer {
+            w1.stop()
+            harness.shutDown()
+        }
         let info = WorkerInfo(workerId: "flood", host: "flood", cores: 1, build: "x", blasThreads: 1, pid: 1)
         let hello = try MessageCodec.encode(.hello(info))
         let flooder = PeerID("flooder")
         var sent = 0
-        for _ in 0..<20_000 { harness.network.injectFrame(hello, from: flooder); sent += 1 }
+        for _ in 0..<20_000 {
+            harness.network.injectFrame(hello, from: flooder)
+            sent += 1
+        }
         for index in 0..<2_000 {
-            for _ in 0..<5 { harness.network.injectFrame(hello, from: PeerID("flood-\(index)")); sent += 1 }
+            for _ in 0..<5 {
+                harness.network.injectFrame(hello, from: PeerID("flood-\(index)"))
+                sent += 1
+            }
         }
         let floodEnded = ContinuousClock.now
         w1.hello()
@@ -426,8 +475,9 @@ struct DispatcherInMemoryTests {
         #expect(waited < .seconds(3), "the honest worker waited \(waited) behind the flood")
         // Flooders never heartbeat: after the liveness timeout (150 ms here) only w1 is left.
         #expect(eventually(timeout: .seconds(3)) { harness.dispatcher.status().workers == 1 })
-        print("hello flood: \(sent) hellos from 2 001 peers; the honest worker got its trial \(waited) after the flood; "
-              + "roster back to \(harness.dispatcher.status().workers) worker")
+        print(
+            "hello flood: \(sent) hellos from 2 001 peers; the honest worker got its trial \(waited) after the flood; "
+                + "roster back to \(harness.dispatcher.status().workers) worker")
         w1.send(result(assignment.trial, host: "w1"))
         w1.send(.ready)
         w1.send(result(try w1.nextAssignment().trial, host: "w1"))
@@ -442,8 +492,10 @@ extension DispatcherInMemoryTests {
 
     /// Two workers, two trials: `slow` holds the first and crawls, `fast` finishes the second and
     /// (nothing being queued) gets a backup copy of the first.
-    private static func backupScenario(_ harness: DispatcherHarness, slow: FakeWorker, fast: FakeWorker,
-                                       busy: FakeWorker? = nil) throws -> String {
+    private static func backupScenario(
+        _ harness: DispatcherHarness, slow: FakeWorker, fast: FakeWorker,
+        busy: FakeWorker? = nil
+    ) throws -> String {
         let t = harness.trials
         slow.hello()
         slow.send(.ready)
@@ -471,29 +523,41 @@ extension DispatcherInMemoryTests {
     func weakStageProgressKeepsTheWatchdogAway() throws {
         let harness = try DispatcherHarness(trials: 1) { $0.watchdog.floor = .milliseconds(300) }
         let worker = harness.worker("w1")
-        defer { worker.stop(); harness.shutDown() }
+        defer {
+            worker.stop()
+            harness.shutDown()
+        }
         worker.hello()
         worker.send(.ready)
         let trial = try worker.nextAssignment().trial
         // 1.2 s of weak-stage progress (4× the floor), then the target's.
         for step in stride(from: 0, to: 1200, by: 100) {
-            worker.send(.progress(trialId: trial, step: step, trainAccuracy: 0.5, testAccuracy: 0.1, trainLoss: 1, testLoss: 2,
-                                  stage: .weak))
+            worker.send(
+                .progress(
+                    trialId: trial, step: step, trainAccuracy: 0.5, testAccuracy: 0.1, trainLoss: 1, testLoss: 2,
+                    stage: .weak))
             Thread.sleep(forTimeInterval: 0.1)
         }
         worker.send(Self.progress(trial, step: 0))
         #expect(try harness.records("attemptFailed").isEmpty, "the weak stage was not taken for a stall")
-        #expect(eventually(timeout: .seconds(2)) { harness.dispatcher.status().running.first?.step == 0 },
-                "weak-stage steps are not the trial's")
+        #expect(
+            eventually(timeout: .seconds(2)) { harness.dispatcher.status().running.first?.step == 0 },
+            "weak-stage steps are not the trial's")
         worker.send(result(trial, host: "w1"))
         #expect(try harness.ending() == .completed)
     }
 
-    @Test("backup trials: an idle worker at the tail runs a copy of the straggler's trial; the first result wins, the other copy is cancelled")
+    @Test(
+        "backup trials: an idle worker at the tail runs a copy of the straggler's trial; the first result wins, the other copy is cancelled"
+    )
     func backupOfAStraggler() throws {
         let harness = try DispatcherHarness(trials: 2) { $0.backups.minimumSaving = .zero }
         let (slow, fast) = (harness.worker("slow"), harness.worker("fast"))
-        defer { slow.stop(); fast.stop(); harness.shutDown() }
+        defer {
+            slow.stop()
+            fast.stop()
+            harness.shutDown()
+        }
         let trial = try Self.backupScenario(harness, slow: slow, fast: fast)
         let copy = try fast.nextAssignment()
         #expect(copy.trial == trial && copy.attempt == 1, "the copy runs the straggler's attempt")
@@ -510,7 +574,11 @@ extension DispatcherInMemoryTests {
     func backupIsPromoted() throws {
         let harness = try DispatcherHarness(trials: 2) { $0.backups.minimumSaving = .zero }
         let (slow, fast) = (harness.worker("slow"), harness.worker("fast"))
-        defer { slow.stop(); fast.stop(); harness.shutDown() }
+        defer {
+            slow.stop()
+            fast.stop()
+            harness.shutDown()
+        }
         let trial = try Self.backupScenario(harness, slow: slow, fast: fast)
         #expect(try fast.nextAssignment().trial == trial)
         slow.goSilent()
@@ -528,14 +596,22 @@ extension DispatcherInMemoryTests {
         // sweep is still running when the second copy's result arrives.
         let harness = try DispatcherHarness(trials: 3) { $0.backups.minimumSaving = .zero }
         let (slow, fast, busy) = (harness.worker("slow"), harness.worker("fast"), harness.worker("busy"))
-        defer { slow.stop(); fast.stop(); busy.stop(); harness.shutDown() }
+        defer {
+            slow.stop()
+            fast.stop()
+            busy.stop()
+            harness.shutDown()
+        }
         let trial = try Self.backupScenario(harness, slow: slow, fast: fast, busy: busy)
         #expect(try fast.nextAssignment().trial == trial)
         fast.send(result(trial, host: "fast"))
         #expect(slow.next() == .cancel(trialId: trial, sendState: false))
         // The straggler finishes anyway (its result crossed the cancel), with another curve.
-        slow.send(.result(TrialResult(trialId: trial, outcome: .censored, tMem: 11, steps: 100, seconds: 0.01, flops: 1,
-                                      blasThreads: 1, host: "slow")))
+        slow.send(
+            .result(
+                TrialResult(
+                    trialId: trial, outcome: .censored, tMem: 11, steps: 100, seconds: 0.01, flops: 1,
+                    blasThreads: 1, host: "slow")))
         #expect(eventually(timeout: .seconds(3)) { harness.dispatcher.mismatchedResults == 1 })
         busy.send(result(harness.trials[2], host: "busy"))
         #expect(try harness.ending() == .completed)

@@ -1,11 +1,13 @@
 import Foundation
 import Protocol
 import Testing
+
 @testable import Coordinator
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The distribution promises of PRODUCT §6, checked over real `grok-coord` and `grok-worker`
@@ -26,13 +28,15 @@ struct DistributionEndToEndTests {
         }
 
         func coordinator(_ name: String, extra: [String]) throws -> ChildProcess {
-            try ChildProcess(EndToEnd.binary("grok-coord"), [sweep, "--run-dir", runDirectory] + extra,
-                             name: name, logDirectory: directory)
+            try ChildProcess(
+                EndToEnd.binary("grok-coord"), [sweep, "--run-dir", runDirectory] + extra,
+                name: name, logDirectory: directory)
         }
 
         func worker(_ id: String, port: Int) throws -> ChildProcess {
-            try ChildProcess(EndToEnd.binary("grok-worker"), ["--connect", "tcp://127.0.0.1:\(port)", "--id", id],
-                             name: id, logDirectory: directory)
+            try ChildProcess(
+                EndToEnd.binary("grok-worker"), ["--connect", "tcp://127.0.0.1:\(port)", "--id", id],
+                name: id, logDirectory: directory)
         }
 
         func journal() throws -> JournalLines { try JournalLines(runDirectory: runDirectory) }
@@ -48,12 +52,15 @@ struct DistributionEndToEndTests {
     }
 
     /// Every trial of the sweep has exactly one `finished` record.
-    private func expectEachTrialFinishedOnce(_ journal: JournalLines, trials: Int, _ context: @autoclosure () -> String,
-                                             sourceLocation: SourceLocation = #_sourceLocation) {
+    private func expectEachTrialFinishedOnce(
+        _ journal: JournalLines, trials: Int, _ context: @autoclosure () -> String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let counts = journal.finishedCounts
         #expect(journal.trialIds.count == trials, sourceLocation: sourceLocation)
-        #expect(counts.count == trials && counts.values.allSatisfy { $0 == 1 },
-                "finished records per trial: \(counts.values.sorted())\n\(context())", sourceLocation: sourceLocation)
+        #expect(
+            counts.count == trials && counts.values.allSatisfy { $0 == 1 },
+            "finished records per trial: \(counts.values.sorted())\n\(context())", sourceLocation: sourceLocation)
         #expect(journal.of("failed").isEmpty, sourceLocation: sourceLocation)
     }
 
@@ -65,7 +72,10 @@ struct DistributionEndToEndTests {
         let port = try EndToEnd.freePort()
         let coordinator = try run.coordinator("coord", extra: ["--bind", "tcp://127.0.0.1:\(port)", "--local-workers", "0"])
         var processes = [coordinator]
-        defer { processes.forEach { $0.reap() }; run.cleanUp() }
+        defer {
+            processes.forEach { $0.reap() }
+            run.cleanUp()
+        }
         let victim = try run.worker("w-victim", port: port)
         processes.append(victim)
         let survivor = try run.worker("w-survivor", port: port)
@@ -102,17 +112,21 @@ struct DistributionEndToEndTests {
             }
         }
         let reassigned = journal.of("assigned").filter { $0.trial == trial }
-        #expect(reassigned.map(\.worker) == ["w-victim", "w-survivor"] && reassigned.map(\.attempt) == [1, 2],
-                "\(journal.summary)")
-        #expect(!journal.of("assigned").contains { $0.worker == "w-victim" && $0.trial != trial },
-                "the dead worker never got another trial")
+        #expect(
+            reassigned.map(\.worker) == ["w-victim", "w-survivor"] && reassigned.map(\.attempt) == [1, 2],
+            "\(journal.summary)")
+        #expect(
+            !journal.of("assigned").contains { $0.worker == "w-victim" && $0.trial != trial },
+            "the dead worker never got another trial")
         // The survivor was told to shut down at the end and exited cleanly.
         #expect(survivor.waitForExit(timeout: .seconds(10)) == 0, "\(survivor.logTail())")
     }
 
     // MARK: 2. The coordinator killed mid-sweep
 
-    @Test("kill -9 of the coordinator mid-sweep: a partial report from its journal; a restart completes it without re-running finished trials")
+    @Test(
+        "kill -9 of the coordinator mid-sweep: a partial report from its journal; a restart completes it without re-running finished trials"
+    )
     func killedCoordinatorResumes() throws {
         let run = try Run("killcoord", seeds: 8, budget: 2000)
         let first = try run.coordinator("coord-1", extra: ["--local-workers", "2"])
@@ -152,13 +166,16 @@ struct DistributionEndToEndTests {
         #expect(finishedBefore.count < 8)
 
         // `grok-coord report` rebuilds a partial report from the journal the kill left behind.
-        let report = try ChildProcess(EndToEnd.binary("grok-coord"), ["report", run.runDirectory], name: "report",
-                                      logDirectory: run.directory)
+        let report = try ChildProcess(
+            EndToEnd.binary("grok-coord"), ["report", run.runDirectory], name: "report",
+            logDirectory: run.directory)
         processes.append(report)
         #expect(report.waitForExit(timeout: .seconds(20)) == 0, "\(report.logTail())")
         #expect(report.log.contains("partial: \(finishedBefore.count) of 8 trials finished"), "\(report.logTail())")
-        let markdown = (try? String(contentsOfFile: (run.runDirectory as NSString).appendingPathComponent("report.md"),
-                                    encoding: .utf8)) ?? ""
+        let markdown =
+            (try? String(
+                contentsOfFile: (run.runDirectory as NSString).appendingPathComponent("report.md"),
+                encoding: .utf8)) ?? ""
         #expect(markdown.contains("**PARTIAL**"), "\(markdown)")
         for name in ["report.html", "cells.csv", "trials.csv"] {
             #expect(FileManager.default.fileExists(atPath: (run.runDirectory as NSString).appendingPathComponent(name)))
@@ -196,7 +213,10 @@ struct DistributionEndToEndTests {
         let port = try EndToEnd.freePort()
         let worker = try run.worker("early", port: port)
         var processes = [worker]
-        defer { processes.forEach { $0.reap() }; run.cleanUp() }
+        defer {
+            processes.forEach { $0.reap() }
+            run.cleanUp()
+        }
         let logs = { processes.map { $0.logTail() }.joined(separator: "\n") }
 
         // Let the worker give up its first connection (no coordinator for 3 heartbeats) and enter
@@ -219,42 +239,43 @@ struct DistributionEndToEndTests {
     // MARK: 4. A garbage peer
 
     static let garbageScript = #"""
-    import os, sys, time, zmq
-    endpoint, limit = sys.argv[1], int(sys.argv[2])
-    valid = [bytes.fromhex(h) for h in sys.argv[3:]]
-    context = zmq.Context()
-    def dealer(identity):
-        socket = context.socket(zmq.DEALER)
-        socket.setsockopt(zmq.IDENTITY, identity)
-        socket.setsockopt(zmq.LINGER, 2000)
-        socket.connect(endpoint)
-        return socket
-    junk = [
-        [os.urandom(512)],
-        [b"\xff" + os.urandom(63)],
-        [b"multi", b"frame", os.urandom(32)],
-        [b""],
-        [b'{"v":99,"type":"ready","body":{}}'],
-        [b'{"v":99,"type":"result","body":{"anything":1}}'],
-        [b'{"v":1,"type":"teleport","body":{}}'],
-        [b'{"v":1,"type":"result","body":{"trialId":"x"'],
-        [b'{"v":1,"type":"ready","body":{}}'],
-    ] + [[frame] for frame in valid]
-    noisy = dealer(b"py-garbage")
-    for frames in junk:
-        noisy.send_multipart(frames)
-        time.sleep(0.01)
-    huge = dealer(b"py-oversized")
-    huge.send(b" " * (limit + 1))
-    time.sleep(0.5)
-    noisy.close()
-    huge.close()
-    context.term()
-    print(len(junk))
-    """#
+        import os, sys, time, zmq
+        endpoint, limit = sys.argv[1], int(sys.argv[2])
+        valid = [bytes.fromhex(h) for h in sys.argv[3:]]
+        context = zmq.Context()
+        def dealer(identity):
+            socket = context.socket(zmq.DEALER)
+            socket.setsockopt(zmq.IDENTITY, identity)
+            socket.setsockopt(zmq.LINGER, 2000)
+            socket.connect(endpoint)
+            return socket
+        junk = [
+            [os.urandom(512)],
+            [b"\xff" + os.urandom(63)],
+            [b"multi", b"frame", os.urandom(32)],
+            [b""],
+            [b'{"v":99,"type":"ready","body":{}}'],
+            [b'{"v":99,"type":"result","body":{"anything":1}}'],
+            [b'{"v":1,"type":"teleport","body":{}}'],
+            [b'{"v":1,"type":"result","body":{"trialId":"x"'],
+            [b'{"v":1,"type":"ready","body":{}}'],
+        ] + [[frame] for frame in valid]
+        noisy = dealer(b"py-garbage")
+        for frames in junk:
+            noisy.send_multipart(frames)
+            time.sleep(0.01)
+        huge = dealer(b"py-oversized")
+        huge.send(b" " * (limit + 1))
+        time.sleep(0.5)
+        noisy.close()
+        huge.close()
+        context.term()
+        print(len(junk))
+        """#
 
-    @Test("a garbage peer (random bytes, multi-frame junk, wrong version, unknown type, foreign result) changes nothing",
-          .enabled(if: EndToEnd.pythonHasZMQ, "skipped: python3 with pyzmq is not available (python3 -c 'import zmq' failed)"))
+    @Test(
+        "a garbage peer (random bytes, multi-frame junk, wrong version, unknown type, foreign result) changes nothing",
+        .enabled(if: EndToEnd.pythonHasZMQ, "skipped: python3 with pyzmq is not available (python3 -c 'import zmq' failed)"))
     func garbagePeerIsHarmless() throws {
         let run = try Run("garbage", seeds: 6, budget: 2000)
         let port = try EndToEnd.freePort()
@@ -272,21 +293,27 @@ struct DistributionEndToEndTests {
         // progress report for a trial that is not in the sweep, from a peer that never said hello.
         let foreign = "not-in-this-sweep"
         let valid: [Message] = [
-            .result(TrialResult(trialId: foreign, outcome: .grokked, tMem: 10, tGrok: 20, steps: 30, seconds: 0.1,
-                                flops: 1, blasThreads: 1, host: "py")),
+            .result(
+                TrialResult(
+                    trialId: foreign, outcome: .grokked, tMem: 10, tGrok: 20, steps: 30, seconds: 0.1,
+                    flops: 1, blasThreads: 1, host: "py")),
             .failure(trialId: foreign, message: "nope"),
             .progress(trialId: foreign, step: 1, trainAccuracy: 0.5, testAccuracy: 0.5, trainLoss: 1, testLoss: 1),
         ]
         let hex = try valid.map { try MessageCodec.encode($0).map { String(format: "%02x", $0) }.joined() }
-        let python = try ChildProcess(URL(fileURLWithPath: "/usr/bin/env"),
-                                      ["python3", "-c", Self.garbageScript, "tcp://127.0.0.1:\(port)",
-                                       String(MessageCodec.maximumFrameBytes)] + hex,
-                                      name: "python", logDirectory: run.directory)
+        let python = try ChildProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "python3", "-c", Self.garbageScript, "tcp://127.0.0.1:\(port)",
+                String(MessageCodec.maximumFrameBytes),
+            ] + hex,
+            name: "python", logDirectory: run.directory)
         defer { python.reap() }
         let pythonStatus = python.waitForExit(timeout: .seconds(20))
         #expect(pythonStatus == 0, "\(python.logTail())")
-        #expect(coordinator.isRunning || coordinator.waitForExit(timeout: .zero) == 0,
-                "the coordinator survived the garbage\n\(coordinator.logTail())")
+        #expect(
+            coordinator.isRunning || coordinator.waitForExit(timeout: .zero) == 0,
+            "the coordinator survived the garbage\n\(coordinator.logTail())")
         let midSweep = try run.journal().finishedTrials.count < 6
         #expect(midSweep, "the garbage arrived while the sweep was still running")
 
@@ -352,8 +379,9 @@ struct DistributionEndToEndTests {
         let interrupted = before.records.lastIndex { $0.type == "interrupted" }
         #expect(interrupted.map { $0 > lastAssigned } == true, "\(before.summary)")
         #expect(state.finished.count + state.queued.count == 10 && !state.queued.isEmpty)
-        #expect(FileManager.default.fileExists(atPath: (run.runDirectory as NSString).appendingPathComponent("trials.csv")),
-                "the partial report is written")
+        #expect(
+            FileManager.default.fileExists(atPath: (run.runDirectory as NSString).appendingPathComponent("trials.csv")),
+            "the partial report is written")
         let finishedBefore = before.finishedTrials
         let linesBefore = before.records.count
 
@@ -363,14 +391,18 @@ struct DistributionEndToEndTests {
         let journal = try run.journal()
         expectEachTrialFinishedOnce(journal, trials: 10, journal.summary + "\n" + logs())
         // Regression: a (re)started local worker truncated its predecessor's log.
-        let workerLog = (try? String(contentsOfFile: (run.runDirectory as NSString).appendingPathComponent("worker-local-0.log"),
-                                     encoding: .utf8)) ?? ""
-        #expect(workerLog.contains("sweep interrupted") && workerLog.contains("sweep complete"),
-                "worker-local-0.log keeps both sessions:\n\(workerLog.suffix(2000))")
+        let workerLog =
+            (try? String(
+                contentsOfFile: (run.runDirectory as NSString).appendingPathComponent("worker-local-0.log"),
+                encoding: .utf8)) ?? ""
+        #expect(
+            workerLog.contains("sweep interrupted") && workerLog.contains("sweep complete"),
+            "worker-local-0.log keeps both sessions:\n\(workerLog.suffix(2000))")
         let reassignedFinished = journal.records.dropFirst(linesBefore)
             .filter { $0.type == "assigned" && finishedBefore.contains($0.trial ?? "") }
         #expect(reassignedFinished.isEmpty, "\(journal.summary)")
-        #expect(!journal.records.dropFirst(linesBefore).contains { $0.type == "interrupted" },
-                "nothing was in flight when the restart opened the journal")
+        #expect(
+            !journal.records.dropFirst(linesBefore).contains { $0.type == "interrupted" },
+            "nothing was in flight when the restart opened the journal")
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Shared machinery of the end-to-end tests: the built binaries, child processes with logs,
@@ -34,7 +35,9 @@ enum EndToEnd {
     }()
 
     static func binary(_ name: String) throws -> URL {
-        let directory = try #require(binDirectory, """
+        let directory = try #require(
+            binDirectory,
+            """
             cannot find grok-coord and grok-worker beside the test bundle \(CommandLine.arguments[0]); \
             build them first (swift build -c release --build-tests)
             """)
@@ -66,12 +69,12 @@ enum EndToEnd {
     /// step on one core, i.e. budget 2000 ≈ 0.6 s, 3000 ≈ 0.9 s).
     static func writeSweep(in directory: String, name: String, seeds: Int, budget: Int) throws -> String {
         let text = """
-        { "name": "\(name)",
-          "base": { "task": { "kind": "modular", "operation": "add", "modulus": 31, "trainFraction": 0.5 },
-                    "target": { "embeddingDim": 32, "width": 128, "weightDecay": 0.1 } },
-          "budget": \(budget), "evalEvery": 50,
-          "seeds": { "count": \(seeds), "start": 0 } }
-        """
+            { "name": "\(name)",
+              "base": { "task": { "kind": "modular", "operation": "add", "modulus": 31, "trainFraction": 0.5 },
+                        "target": { "embeddingDim": 32, "width": 128, "weightDecay": 0.1 } },
+              "budget": \(budget), "evalEvery": 50,
+              "seeds": { "count": \(seeds), "start": 0 } }
+            """
         let path = (directory as NSString).appendingPathComponent("\(name).json")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -108,8 +111,10 @@ enum EndToEnd {
 
     /// Polls `condition` every 20 ms until it holds; throws (failing the test) after `timeout`.
     /// `context` is evaluated only on failure, to attach logs.
-    static func waitUntil(_ what: String, timeout: Duration, context: () -> String = { "" },
-                          _ condition: () throws -> Bool) throws {
+    static func waitUntil(
+        _ what: String, timeout: Duration, context: () -> String = { "" },
+        _ condition: () throws -> Bool
+    ) throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try condition() { return }
@@ -121,8 +126,10 @@ enum EndToEnd {
 
     /// The same wait for async tests: it sleeps without holding a thread of the test pool, so
     /// suites running beside a long end-to-end test are not starved of threads.
-    static func waitUntil(_ what: String, timeout: Duration, context: () -> String = { "" },
-                          _ condition: () throws -> Bool) async throws {
+    static func waitUntil(
+        _ what: String, timeout: Duration, context: () -> String = { "" },
+        _ condition: () throws -> Bool
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try condition() { return }
@@ -140,11 +147,13 @@ enum EndToEnd {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap { entry -> Int32? in
             guard let pid = Int32(entry),
-                  let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+                let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+            else { return nil }
             let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             guard let flag = arguments.firstIndex(of: "--parent-pid"), flag + 1 < arguments.count,
-                  arguments[flag + 1] == String(parent),
-                  arguments.first?.hasSuffix("grok-worker") == true else { return nil }
+                arguments[flag + 1] == String(parent),
+                arguments.first?.hasSuffix("grok-worker") == true
+            else { return nil }
             return pid
         }
     }
@@ -160,8 +169,8 @@ enum EndToEnd {
     /// Whether `pid` blocks SIGTERM (its `SigBlk` mask in /proc); nil when the process is gone.
     static func blocksSIGTERM(_ pid: Int32) -> Bool? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
-              let mask = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+            let mask = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16)
         else { return nil }
         return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
     }
@@ -323,7 +332,8 @@ struct JournalLines {
         var trialIds: [String] = []
         for line in data.split(separator: UInt8(ascii: "\n")) {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                  let type = object["type"] as? String else { continue }
+                let type = object["type"] as? String
+            else { continue }
             var record = Record(type: type)
             record.trial = object["trial"] as? String
             record.worker = object["worker"] as? String

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Liveness over real processes: a coordinator serving several workers at once keeps every one
@@ -25,8 +26,10 @@ struct HeartbeatEndToEndTests {
         let endpoint = "tcp://127.0.0.1:\(port)"
         let coordinator = try ChildProcess(
             EndToEnd.binary("grok-coord"),
-            [sweep, "--run-dir", (directory as NSString).appendingPathComponent("run"),
-             "--bind", endpoint, "--local-workers", "0", "--log-level", "info"],
+            [
+                sweep, "--run-dir", (directory as NSString).appendingPathComponent("run"),
+                "--bind", endpoint, "--local-workers", "0", "--log-level", "info",
+            ],
             name: "coord", logDirectory: directory)
         var processes = [coordinator]
         defer {
@@ -36,8 +39,9 @@ struct HeartbeatEndToEndTests {
             }
         }
         let workers = try (1...5).map { index in
-            try ChildProcess(EndToEnd.binary("grok-worker"), ["--connect", endpoint, "--id", "w\(index)"],
-                             name: "w\(index)", logDirectory: directory)
+            try ChildProcess(
+                EndToEnd.binary("grok-worker"), ["--connect", endpoint, "--id", "w\(index)"],
+                name: "w\(index)", logDirectory: directory)
         }
         processes += workers
         let logs = { processes.map { $0.logTail(12) }.joined(separator: "\n") }
@@ -53,8 +57,9 @@ struct HeartbeatEndToEndTests {
             #expect(!worker.log.contains("coordinator silent"), "\(worker.name) lost the coordinator\n\(worker.logTail())")
         }
         #expect(!coordinator.log.contains("presumed dead"), "\(coordinator.logTail())")
-        #expect(coordinator.log.components(separatedBy: "worker joined").count - 1 == workers.count,
-                "no worker had to announce itself twice\n\(coordinator.logTail())")
+        #expect(
+            coordinator.log.components(separatedBy: "worker joined").count - 1 == workers.count,
+            "no worker had to announce itself twice\n\(coordinator.logTail())")
 
         coordinator.signal(SIGINT)
         #expect(coordinator.waitForExit(timeout: .seconds(15)) == 130, "\(logs())")

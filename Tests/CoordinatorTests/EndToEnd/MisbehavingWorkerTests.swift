@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+
 @testable import Coordinator
 
 /// Peers that break the protocol's manners over real ZeroMQ sockets against a real `grok-coord`:
@@ -16,10 +17,13 @@ struct MisbehavingWorkerTests {
         let port = try EndToEnd.freePort()
         // The watchdog kept well away: on a busy test pool this test may resume a minute late,
         // and the flood must still meet a trial the flooder holds.
-        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
-                                           [sweep, "--run-dir", runDirectory, "--bind", "tcp://127.0.0.1:\(port)",
-                                            "--local-workers", "1", "--progress-timeout", "600"],
-                                           name: "coord", logDirectory: directory)
+        let coordinator = try ChildProcess(
+            EndToEnd.binary("grok-coord"),
+            [
+                sweep, "--run-dir", runDirectory, "--bind", "tcp://127.0.0.1:\(port)",
+                "--local-workers", "1", "--progress-timeout", "600",
+            ],
+            name: "coord", logDirectory: directory)
         defer {
             coordinator.reap()
             EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
@@ -29,8 +33,9 @@ struct MisbehavingWorkerTests {
         // `ready` in a burst while heartbeating, and finally goes silent without a result.
         let flooder = try ZeroMQWorkerTransport(connect: "tcp://127.0.0.1:\(port)", routingId: PeerID("flooder"))
         defer { flooder.close() }
-        let info = WorkerInfo(workerId: "flooder", host: "test", cores: 1, build: "test", blasThreads: 1,
-                              pid: Int(ProcessInfo.processInfo.processIdentifier))
+        let info = WorkerInfo(
+            workerId: "flooder", host: "test", cores: 1, build: "test", blasThreads: 1,
+            pid: Int(ProcessInfo.processInfo.processIdentifier))
         try flooder.send(.hello(info))
         try flooder.send(.ready)
         // Heartbeats on a thread of their own: the test may resume late on a busy test pool, and
@@ -80,7 +85,8 @@ struct MisbehavingWorkerTests {
         #expect(journal.of("failed").isEmpty, "no trial was given up\n\(journal.summary)")
         // The only failed attempt is the flooder's silence; the burst itself cost nothing.
         let failures = journal.of("attemptFailed")
-        #expect(failures.count == 1 && failures.first?.trial == trial && failures.first?.worker == "flooder"
+        #expect(
+            failures.count == 1 && failures.first?.trial == trial && failures.first?.worker == "flooder"
                 && failures.first?.error?.contains("silent") == true, "\(journal.summary)")
     }
 
@@ -92,8 +98,9 @@ struct MisbehavingWorkerTests {
         // this test resumes late on a busy test pool.
         let sweep = try EndToEnd.writeSweep(in: directory, name: "localdeath", seeds: 2, budget: 30000)
         let runDirectory = (directory as NSString).appendingPathComponent("run")
-        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"), [sweep, "--run-dir", runDirectory, "--local-workers", "1"],
-                                           name: "coord", logDirectory: directory)
+        let coordinator = try ChildProcess(
+            EndToEnd.binary("grok-coord"), [sweep, "--run-dir", runDirectory, "--local-workers", "1"],
+            name: "coord", logDirectory: directory)
         defer {
             coordinator.reap()
             EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
@@ -119,10 +126,13 @@ struct MisbehavingWorkerTests {
         let sweep = try EndToEnd.writeSweep(in: directory, name: "hung", seeds: 6, budget: 2000)
         let runDirectory = (directory as NSString).appendingPathComponent("run")
         let port = try EndToEnd.freePort()
-        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
-                                           [sweep, "--run-dir", runDirectory, "--bind", "tcp://127.0.0.1:\(port)",
-                                            "--local-workers", "1", "--progress-timeout", "2"],
-                                           name: "coord", logDirectory: directory)
+        let coordinator = try ChildProcess(
+            EndToEnd.binary("grok-coord"),
+            [
+                sweep, "--run-dir", runDirectory, "--bind", "tcp://127.0.0.1:\(port)",
+                "--local-workers", "1", "--progress-timeout", "2",
+            ],
+            name: "coord", logDirectory: directory)
         defer {
             coordinator.reap()
             EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
@@ -136,8 +146,10 @@ struct MisbehavingWorkerTests {
         defer { beats.stop() }
         var trial: String?
         var lastBeat = ContinuousClock.now
-        try await EndToEnd.waitUntil("the sweep to end while the hung peer heartbeats", timeout: .seconds(60),
-                               context: { coordinator.logTail() }) {
+        try await EndToEnd.waitUntil(
+            "the sweep to end while the hung peer heartbeats", timeout: .seconds(60),
+            context: { coordinator.logTail() }
+        ) {
             if case .assign(let id, _, _)? = hung.receive(timeout: .milliseconds(20)), trial == nil { trial = id }
             if ContinuousClock.now - lastBeat > .milliseconds(500) {
                 try? hung.send(.heartbeat)
@@ -151,7 +163,8 @@ struct MisbehavingWorkerTests {
         #expect(journal.finishedCounts.count == 6 && journal.finishedCounts.values.allSatisfy { $0 == 1 }, "\(journal.summary)")
         #expect(journal.of("failed").isEmpty)
         let failures = journal.of("attemptFailed")
-        #expect(failures.count == 1 && failures.first?.trial == held && failures.first?.worker == "hung"
+        #expect(
+            failures.count == 1 && failures.first?.trial == held && failures.first?.worker == "hung"
                 && failures.first?.error?.hasPrefix("no progress for") == true, "\(journal.summary)")
     }
 }

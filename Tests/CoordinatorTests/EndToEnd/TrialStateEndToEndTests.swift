@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+
 @testable import Coordinator
 
 /// Trial state across processes over real sockets: checkpoints sent by real workers, a trial
@@ -16,20 +17,24 @@ struct TrialStateEndToEndTests {
         // ~4 s of training on a quiet core; a checkpoint every half second.
         let sweep = try EndToEnd.writeSweep(in: directory, name: "killresume", seeds: 1, budget: 15000)
         let runDirectory = (directory as NSString).appendingPathComponent("run")
-        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
-                                           [sweep, "--run-dir", runDirectory, "--local-workers", "1", "--checkpoint-every", "0.5"],
-                                           name: "coord", logDirectory: directory)
+        let coordinator = try ChildProcess(
+            EndToEnd.binary("grok-coord"),
+            [sweep, "--run-dir", runDirectory, "--local-workers", "1", "--checkpoint-every", "0.5"],
+            name: "coord", logDirectory: directory)
         defer {
             coordinator.reap()
             EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
         }
         // The kill comes from a thread of its own, the moment a checkpoint past step 1000 is journaled.
         let parent = coordinator.pid
-        let killer = Trigger(timeout: 120, when: {
-            (try? RawJournal(runDirectory: runDirectory).of("checkpoint").contains { ($0["step"] as? Int ?? 0) > 1000 }) == true
-        }, do: {
-            for pid in EndToEnd.localWorkerPids(of: parent) { kill(pid, SIGKILL) }
-        })
+        let killer = Trigger(
+            timeout: 120,
+            when: {
+                (try? RawJournal(runDirectory: runDirectory).of("checkpoint").contains { ($0["step"] as? Int ?? 0) > 1000 }) == true
+            },
+            do: {
+                for pid in EndToEnd.localWorkerPids(of: parent) { kill(pid, SIGKILL) }
+            })
         #expect(await killer.outcome(), "a checkpoint past step 1000 was journaled\n\(coordinator.logTail())")
         #expect(await coordinator.exitStatus(within: .seconds(120)) == 0, "\(coordinator.logTail())")
 
@@ -41,29 +46,36 @@ struct TrialStateEndToEndTests {
         try expectSameResult(journal, asDirectRunIn: directory)
     }
 
-    @Test("SIGTERM to a worker mid-trial: it sends the state and leaves; the trial continues from that state elsewhere, not held against it")
+    @Test(
+        "SIGTERM to a worker mid-trial: it sends the state and leaves; the trial continues from that state elsewhere, not held against it")
     func preemptedWorkerHandsOverItsState() async throws {
         let directory = try EndToEnd.scratchDirectory("sigterm")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let sweep = try EndToEnd.writeSweep(in: directory, name: "sigterm", seeds: 1, budget: 15000)
         let runDirectory = (directory as NSString).appendingPathComponent("run")
         // No periodic checkpoints: the only state is the one sent on SIGTERM.
-        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
-                                           [sweep, "--run-dir", runDirectory, "--local-workers", "1", "--checkpoint-every", "0"],
-                                           name: "coord", logDirectory: directory)
+        let coordinator = try ChildProcess(
+            EndToEnd.binary("grok-coord"),
+            [sweep, "--run-dir", runDirectory, "--local-workers", "1", "--checkpoint-every", "0"],
+            name: "coord", logDirectory: directory)
         defer {
             coordinator.reap()
             EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
         }
         // SIGTERM from a thread of its own, as soon as the trial reported progress.
         let parent = coordinator.pid
-        let notice = Trigger(timeout: 120, when: {
-            guard let trial = (try? RawJournal(runDirectory: runDirectory))?.of("assigned").first?["trial"] as? String else { return false }
-            let partial = (runDirectory as NSString).appendingPathComponent("partial/\(trial).jsonl")
-            return (FileManager.default.contents(atPath: partial)?.count ?? 0) > 0
-        }, do: {
-            for pid in EndToEnd.localWorkerPids(of: parent) { kill(pid, SIGTERM) }
-        })
+        let notice = Trigger(
+            timeout: 120,
+            when: {
+                guard let trial = (try? RawJournal(runDirectory: runDirectory))?.of("assigned").first?["trial"] as? String else {
+                    return false
+                }
+                let partial = (runDirectory as NSString).appendingPathComponent("partial/\(trial).jsonl")
+                return (FileManager.default.contents(atPath: partial)?.count ?? 0) > 0
+            },
+            do: {
+                for pid in EndToEnd.localWorkerPids(of: parent) { kill(pid, SIGTERM) }
+            })
         #expect(await notice.outcome(), "the trial reported progress\n\(coordinator.logTail())")
         #expect(await coordinator.exitStatus(within: .seconds(120)) == 0, "\(coordinator.logTail())")
 
@@ -78,7 +90,9 @@ struct TrialStateEndToEndTests {
         try expectSameResult(journal, asDirectRunIn: directory)
     }
 
-    @Test("a worker on a shared filesystem writes its checkpoints into the run's states folder; the trial continues from them on another worker")
+    @Test(
+        "a worker on a shared filesystem writes its checkpoints into the run's states folder; the trial continues from them on another worker"
+    )
     func sharedStatesFolder() async throws {
         let directory = try EndToEnd.scratchDirectory("shared")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -86,13 +100,15 @@ struct TrialStateEndToEndTests {
         let runDirectory = (directory as NSString).appendingPathComponent("run")
         let port = try EndToEnd.freePort()
         let endpoint = "tcp://127.0.0.1:\(port)"
-        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"),
-                                           [sweep, "--run-dir", runDirectory, "--bind", endpoint, "--local-workers", "0"],
-                                           name: "coord", logDirectory: directory)
+        let coordinator = try ChildProcess(
+            EndToEnd.binary("grok-coord"),
+            [sweep, "--run-dir", runDirectory, "--bind", endpoint, "--local-workers", "0"],
+            name: "coord", logDirectory: directory)
         let states = (runDirectory as NSString).appendingPathComponent("states")
-        let first = try ChildProcess(EndToEnd.binary("grok-worker"),
-                                     ["--connect", endpoint, "--id", "shared-1", "--checkpoint-every", "0.5", "--shared-states", states],
-                                     name: "worker-1", logDirectory: directory)
+        let first = try ChildProcess(
+            EndToEnd.binary("grok-worker"),
+            ["--connect", endpoint, "--id", "shared-1", "--checkpoint-every", "0.5", "--shared-states", states],
+            name: "worker-1", logDirectory: directory)
         var second: ChildProcess?
         defer {
             first.reap()
@@ -100,14 +116,17 @@ struct TrialStateEndToEndTests {
             coordinator.reap()
         }
         let firstPid = first.pid
-        let killer = Trigger(timeout: 120, when: {
-            (try? RawJournal(runDirectory: runDirectory).of("checkpoint").contains { ($0["step"] as? Int ?? 0) > 1000 }) == true
-        }, do: { kill(firstPid, SIGKILL) })
+        let killer = Trigger(
+            timeout: 120,
+            when: {
+                (try? RawJournal(runDirectory: runDirectory).of("checkpoint").contains { ($0["step"] as? Int ?? 0) > 1000 }) == true
+            }, do: { kill(firstPid, SIGKILL) })
         #expect(await killer.outcome(), "a checkpoint past step 1000 was journaled\n\(coordinator.logTail())")
         #expect(FileManager.default.fileExists(atPath: states), "written into the shared folder")
         // The second worker has no access to the folder: the state comes to it over the network.
-        second = try ChildProcess(EndToEnd.binary("grok-worker"), ["--connect", endpoint, "--id", "plain-2"],
-                                  name: "worker-2", logDirectory: directory)
+        second = try ChildProcess(
+            EndToEnd.binary("grok-worker"), ["--connect", endpoint, "--id", "plain-2"],
+            name: "worker-2", logDirectory: directory)
         #expect(await coordinator.exitStatus(within: .seconds(120)) == 0, "\(coordinator.logTail())")
 
         let journal = try RawJournal(runDirectory: runDirectory)
@@ -117,15 +136,18 @@ struct TrialStateEndToEndTests {
         try expectSameResult(journal, asDirectRunIn: directory)
     }
 
-    @Test("a raised budget continues censored trials from their final state: the curves of a direct run, fewer steps; a lowered one is refused")
+    @Test(
+        "a raised budget continues censored trials from their final state: the curves of a direct run, fewer steps; a lowered one is refused"
+    )
     func raisedBudgetContinuesCensoredTrials() async throws {
         let directory = try EndToEnd.scratchDirectory("raise")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let runDirectory = (directory as NSString).appendingPathComponent("run")
         func run(_ budget: Int, in run: String, name: String) async throws -> Int32? {
             let sweep = try EndToEnd.writeSweep(in: directory, name: "raise", seeds: 2, budget: budget)
-            let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"), [sweep, "--run-dir", run, "--local-workers", "1"],
-                                               name: name, logDirectory: directory)
+            let coordinator = try ChildProcess(
+                EndToEnd.binary("grok-coord"), [sweep, "--run-dir", run, "--local-workers", "1"],
+                name: name, logDirectory: directory)
             defer {
                 coordinator.reap()
                 EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
@@ -144,8 +166,9 @@ struct TrialStateEndToEndTests {
         let direct = try RawJournal(runDirectory: directRun)
         #expect(raised.of("budgetRaised").count == 1)
         let continued = raised.of("assigned").filter { $0["attempt"] as? Int == 2 }
-        #expect(continued.count == 2 && continued.allSatisfy { $0["fromStep"] as? Int == 2000 },
-                "both censored trials continue from step 2000, not 0")
+        #expect(
+            continued.count == 2 && continued.allSatisfy { $0["fromStep"] as? Int == 2000 },
+            "both censored trials continue from step 2000, not 0")
         let raisedResults = raised.results, directResults = direct.results
         #expect(directResults.count == 2)
         for (trial, result) in directResults {
@@ -160,8 +183,9 @@ struct TrialStateEndToEndTests {
         let configPath = (directory as NSString).appendingPathComponent("direct-config.json")
         let resultPath = (directory as NSString).appendingPathComponent("direct-result.json")
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
-        let direct = try ChildProcess(EndToEnd.binary("grok-worker"), ["trial", configPath, "--result", resultPath, "--quiet"],
-                                      name: "direct", logDirectory: directory)
+        let direct = try ChildProcess(
+            EndToEnd.binary("grok-worker"), ["trial", configPath, "--result", resultPath, "--quiet"],
+            name: "direct", logDirectory: directory)
         defer { direct.reap() }
         #expect(direct.waitForExit(timeout: .seconds(120)) == 0, "\(direct.logTail())")
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: resultPath)))
@@ -202,7 +226,8 @@ struct RawJournal {
         var results: [String: String] = [:]
         for record in of("finished") {
             guard let result = record["result"] as? [String: Any], let trial = result["trialId"] as? String,
-                  results[trial] == nil else { continue }
+                results[trial] == nil
+            else { continue }
             results[trial] = Self.essentials(of: result)
         }
         return results

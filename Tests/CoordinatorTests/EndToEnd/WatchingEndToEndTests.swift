@@ -2,6 +2,7 @@ import Foundation
 import Protocol
 import Synchronization
 import Testing
+
 @testable import Coordinator
 
 /// Watching a real sweep from outside: `status.json` and `grok-coord status` show running trials
@@ -22,8 +23,9 @@ struct WatchingEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let sweep = try EndToEnd.writeSweep(in: directory, name: "watch", seeds: 4, budget: 9000)
         let runDirectory = (directory as NSString).appendingPathComponent("run")
-        let coordinator = try ChildProcess(EndToEnd.binary("grok-coord"), [sweep, "--run-dir", runDirectory, "--local-workers", "2"],
-                                           name: "coord", logDirectory: directory)
+        let coordinator = try ChildProcess(
+            EndToEnd.binary("grok-coord"), [sweep, "--run-dir", runDirectory, "--local-workers", "2"],
+            name: "coord", logDirectory: directory)
         defer {
             coordinator.reap()
             EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: coordinator.pid))
@@ -34,12 +36,15 @@ struct WatchingEndToEndTests {
         let midRun = Mutex<SweepStatus?>(nil)
         let watcher = BackgroundLoop(every: 0.05) {
             guard let status = try? StatusFile.read(runDirectory: runDirectory), status.phase == .running,
-                  status.running.contains(where: { ($0.step ?? 0) > 0 && ($0.stepsPerSecond ?? 0) > 0 }) else { return }
+                status.running.contains(where: { ($0.step ?? 0) > 0 && ($0.stepsPerSecond ?? 0) > 0 })
+            else { return }
             midRun.withLock { if $0 == nil { $0 = status } }
         }
         defer { watcher.stop() }
-        try await EndToEnd.waitUntil("a running trial with a rate in status.json", timeout: .seconds(120),
-                                     context: { coordinator.logTail() }) {
+        try await EndToEnd.waitUntil(
+            "a running trial with a rate in status.json", timeout: .seconds(120),
+            context: { coordinator.logTail() }
+        ) {
             midRun.withLock { $0 != nil } || !coordinator.isRunning
         }
         watcher.stop()
@@ -54,7 +59,8 @@ struct WatchingEndToEndTests {
         if coordinator.isRunning {
             let shown = try await run(["status", runDirectory], in: directory, name: "status")
             #expect(shown.status == 0, "\(shown.output)")
-            #expect(shown.output.split(separator: "\n").filter { $0.hasPrefix("  ") }.count >= 1, "one line per running trial\n\(shown.output)")
+            #expect(
+                shown.output.split(separator: "\n").filter { $0.hasPrefix("  ") }.count >= 1, "one line per running trial\n\(shown.output)")
 
             try await EndToEnd.waitUntil("a partial curve point", timeout: .seconds(60)) {
                 running.contains { !partialCurves.read($0).isEmpty } || !coordinator.isRunning

@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+
 @testable import Coordinator
 
 /// Shown cell labels: only the axes that tell cells apart, never cut in the terminal table.
@@ -10,8 +11,10 @@ import Testing
     @Test func constantBranchSettingsAreLeftOutAndVaryingAxesKept() {
         let scratch = [part("wd", .number(1)), part("method", .string("scratch"))]
         let transfer = { (dim: Double) in
-            [self.part("wd", .number(1)), self.part("method", .string("groktransfer")), self.part("weak.budget", .number(3000)),
-             self.part("weak.dim", .number(dim))]
+            [
+                self.part("wd", .number(1)), self.part("method", .string("groktransfer")), self.part("weak.budget", .number(3000)),
+                self.part("weak.dim", .number(dim)),
+            ]
         }
         let shown = CellLabels.distinguishing([scratch, transfer(2), transfer(4)])
         // weak.budget is 3000 wherever it appears: dropped. wd is constant too, and dropping it keeps the
@@ -31,17 +34,18 @@ import Testing
     }
 
     @Test func aWeakdimShapedSweepWrapsItsTableInsteadOfCuttingLabels() throws {
-        let plan = try expandSweep("""
-        { "name": "variants", "budget": 4000, "grid": [
-            { "path": "target.weightDecay", "values": [0.1, 1] },
-            { "variants": [
-                { "set": { "method": "scratch" } },
-                { "set": { "method": "groktransfer", "transfer.mode": "factorized", "weak.learningRate": 0.01,
-                           "weak.budget": 3000, "weak.stopAtTestAccuracy": 0.9 },
-                  "grid": [ { "path": "weak.embeddingDim", "values": [2, 16] }, { "path": "weak.width", "values": [32, 64] } ] }
-            ] } ],
-          "seeds": [0, 1], "baseline": { "method": "scratch" } }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "variants", "budget": 4000, "grid": [
+                { "path": "target.weightDecay", "values": [0.1, 1] },
+                { "variants": [
+                    { "set": { "method": "scratch" } },
+                    { "set": { "method": "groktransfer", "transfer.mode": "factorized", "weak.learningRate": 0.01,
+                               "weak.budget": 3000, "weak.stopAtTestAccuracy": 0.9 },
+                      "grid": [ { "path": "weak.embeddingDim", "values": [2, 16] }, { "path": "weak.width", "values": [32, 64] } ] }
+                ] } ],
+              "seeds": [0, 1], "baseline": { "method": "scratch" } }
+            """)
         let results = plan.trials.enumerated().map { ReportFixture.grokked($1, at: 3000 - 100 * $0) }
         let report = SweepReport(state: try ReportFixture.state(plan, results: results), resamples: 50)
         let transfer = try #require(report.entries.first { $0.cell.label.contains { $0.path == "weak.width" } })

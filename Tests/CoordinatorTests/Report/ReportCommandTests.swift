@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+
 @testable import Coordinator
 
 /// `grok-coord report RUN_DIR` on runs that did not finish: a partial report, never an error.

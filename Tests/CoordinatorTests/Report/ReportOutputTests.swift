@@ -2,6 +2,7 @@ import Foundation
 import Protocol
 import Testing
 import TrialSchema
+
 @testable import Coordinator
 
 /// The report files and the terminal table: content, self-containment, width.
@@ -9,21 +10,23 @@ import TrialSchema
     /// The smoke sweep's outcome: wd 1 groks at 1720, 3160, 2190; wd 0.3 is censored on every seed.
     private func smokeState() throws -> JournalState {
         let plan = try ReportFixture.weightDecayPlan(seeds: 3)
-        let results = plan.trials[0..<3].map { ReportFixture.censored($0) }
+        let results =
+            plan.trials[0..<3].map { ReportFixture.censored($0) }
             + zip(plan.trials[3..<6], [1720, 3160, 2190]).map { ReportFixture.grokked($0, at: $1) }
         return try ReportFixture.state(plan, results: results)
     }
 
     /// 3 × 2 × 3 cells, one seed, baseline fixing only the weight decay.
     private func wideState() throws -> JournalState {
-        let plan = try expandSweep("""
-        { "name": "wide", "budget": 4000, "grid": [
-            { "path": "target.weightDecay", "values": [0.01, 0.1, 1] },
-            { "path": "target.learningRate", "values": [0.001, 0.003] },
-            { "path": "target.embeddingDim", "values": [16, 32, 64] } ],
-          "seeds": [0, 1], "baseline": { "target.weightDecay": 1 },
-          "report": { "heatmap": ["target.embeddingDim", "target.weightDecay"] } }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "wide", "budget": 4000, "grid": [
+                { "path": "target.weightDecay", "values": [0.01, 0.1, 1] },
+                { "path": "target.learningRate", "values": [0.001, 0.003] },
+                { "path": "target.embeddingDim", "values": [16, 32, 64] } ],
+              "seeds": [0, 1], "baseline": { "target.weightDecay": 1 },
+              "report": { "heatmap": ["target.embeddingDim", "target.weightDecay"] } }
+            """)
         let results = plan.trials.enumerated().map { index, trial in
             index % 5 == 4 ? ReportFixture.censored(trial) : ReportFixture.grokked(trial, at: 400 + 97 * index)
         }
@@ -51,17 +54,21 @@ import TrialSchema
     /// step axes turn logarithmic (with decade ticks, and the caption says so); the smoke
     /// sweep's cells, within 20× of each other, keep linear axes.
     @Test func stepAxesTurnLogarithmicWhenCellsAreFarApart() throws {
-        let plan = try expandSweep("""
-        { "name": "far", "budget": 60000, "grid": [{ "path": "target.weightDecay", "values": [0, 0.005] }],
-          "seeds": [0, 1], "baseline": { "target.weightDecay": 0 } }
-        """)
-        let results = plan.trials[0..<2].map { ReportFixture.censored($0) }
+        let plan = try expandSweep(
+            """
+            { "name": "far", "budget": 60000, "grid": [{ "path": "target.weightDecay", "values": [0, 0.005] }],
+              "seeds": [0, 1], "baseline": { "target.weightDecay": 0 } }
+            """)
+        let results =
+            plan.trials[0..<2].map { ReportFixture.censored($0) }
             + plan.trials[2..<4].map { ReportFixture.grokked($0, at: 500) }
         let far = SweepReport(state: try ReportFixture.state(plan, results: results), resamples: 100)
         let smoke = SweepReport(state: try smokeState(), resamples: 100)
         let plots = { (report: SweepReport) in
-            [(SurvivalPlot(report: report).render(), SurvivalPlot(report: report).caption),
-             (AccuracyPlot(report: report).render(), AccuracyPlot(report: report).caption)]
+            [
+                (SurvivalPlot(report: report).render(), SurvivalPlot(report: report).caption),
+                (AccuracyPlot(report: report).render(), AccuracyPlot(report: report).caption),
+            ]
         }
         for (svg, caption) in plots(far) {
             #expect(svg.contains("step (log scale)") && caption.contains("Logarithmic step axis"))
@@ -73,8 +80,9 @@ import TrialSchema
     }
 
     @Test func logarithmicAxisMapsDecadesEvenly() {
-        let frame = SVGSupport.Frame(left: 0, top: 0, width: 300, height: 100, xRange: 10...10_000, yRange: 0...1,
-                                     logarithmicX: true)
+        let frame = SVGSupport.Frame(
+            left: 0, top: 0, width: 300, height: 100, xRange: 10...10_000, yRange: 0...1,
+            logarithmicX: true)
         #expect(frame.x(10) == 0 && frame.x(0) == 0)
         #expect(abs(frame.x(100) - 100) < 1e-9 && abs(frame.x(1000) - 200) < 1e-9 && abs(frame.x(10_000) - 300) < 1e-9)
         #expect(SVGSupport.logarithmicTicks(from: 10, to: 10_000) == [10, 100, 1000, 10_000])
@@ -84,8 +92,10 @@ import TrialSchema
         #expect(!SVGSupport.StepAxis(quickest: 380, slowest: 420, end: 10_000, first: 10).logarithmic)
         #expect(!SVGSupport.StepAxis(quickest: 1720, slowest: 4000, end: 4000, first: 200).logarithmic)
         // Degenerate inputs stay finite and ordered.
-        for axis in [SVGSupport.StepAxis(quickest: 0, slowest: 0, end: 0, first: 0),
-                     SVGSupport.StepAxis(quickest: 0, slowest: 100, end: 100, first: 0)] {
+        for axis in [
+            SVGSupport.StepAxis(quickest: 0, slowest: 0, end: 0, first: 0),
+            SVGSupport.StepAxis(quickest: 0, slowest: 100, end: 100, first: 0),
+        ] {
             #expect(axis.range.lowerBound.isFinite && axis.range.lowerBound < axis.range.upperBound)
         }
         #expect(SVGSupport.logarithmicTicks(from: 0, to: 10).isEmpty)
@@ -95,8 +105,10 @@ import TrialSchema
         let state = try wideState()
         let render = { () -> [String] in
             let report = SweepReport(state: state, resamples: 200)
-            return [ReportHTML.render(report: report), ReportMarkdown.render(report: report), CellsCSV.render(report: report),
-                    TrialsCSV.render(state: state), CellTable(report: report).render()]
+            return [
+                ReportHTML.render(report: report), ReportMarkdown.render(report: report), CellsCSV.render(report: report),
+                TrialsCSV.render(state: state), CellTable(report: report).render(),
+            ]
         }
         #expect(render() == render())
     }
@@ -124,26 +136,30 @@ import TrialSchema
     }
 
     @Test func heatmapLeavesOutCellsWithoutTheAxesAndNamesTheirBaseline() throws {
-        let plan = try expandSweep("""
-        { "name": "weak", "budget": 4000, "grid": [
-            { "path": "target.weightDecay", "values": [0.1, 1] },
-            { "variants": [
-                { "set": { "method": "scratch" } },
-                { "set": { "method": "groktransfer", "transfer.mode": "factorized", "weak.budget": 3000 },
-                  "grid": [ { "path": "weak.embeddingDim", "values": [2, 4] }, { "path": "weak.width", "values": [32, 64] } ] },
-                { "set": { "method": "groktransfer", "transfer.mode": "randomA", "weak.budget": 3000, "weak.embeddingDim": 4,
-                           "weak.width": 64 } } ] } ],
-          "seeds": [0], "baseline": { "method": "scratch" },
-          "report": { "heatmap": ["weak.embeddingDim", "weak.width"] } }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "weak", "budget": 4000, "grid": [
+                { "path": "target.weightDecay", "values": [0.1, 1] },
+                { "variants": [
+                    { "set": { "method": "scratch" } },
+                    { "set": { "method": "groktransfer", "transfer.mode": "factorized", "weak.budget": 3000 },
+                      "grid": [ { "path": "weak.embeddingDim", "values": [2, 4] }, { "path": "weak.width", "values": [32, 64] } ] },
+                    { "set": { "method": "groktransfer", "transfer.mode": "randomA", "weak.budget": 3000, "weak.embeddingDim": 4,
+                               "weak.width": 64 } } ] } ],
+              "seeds": [0], "baseline": { "method": "scratch" },
+              "report": { "heatmap": ["weak.embeddingDim", "weak.width"] } }
+            """)
         let results = plan.trials.enumerated().map { ReportFixture.grokked($1, at: 1000 + 100 * $0) }
         let report = SweepReport(state: try ReportFixture.state(plan, results: results), resamples: 20)
         let heatmap = HeatmapPlot(report: report)
         let grid = heatmap.grid
         #expect(grid.xValues == ["2", "4"] && grid.yValues == ["32", "64"])
         #expect(grid.leftOut.map(\.cell.shortLabelText) == ["weightDecay=0.1 method=scratch", "weightDecay=1 method=scratch"])
-        #expect(grid.panels.map(\.title) == ["weightDecay=0.1 mode=factorized", "weightDecay=0.1 mode=randomA",
-                                             "weightDecay=1 mode=factorized", "weightDecay=1 mode=randomA"])
+        #expect(
+            grid.panels.map(\.title) == [
+                "weightDecay=0.1 mode=factorized", "weightDecay=0.1 mode=randomA",
+                "weightDecay=1 mode=factorized", "weightDecay=1 mode=randomA",
+            ])
         #expect(grid.panels.map { $0.entries.count } == [4, 1, 4, 1] && !grid.collapses)
         for panel in grid.panels {
             let baseline = try #require(panel.baselines.first)
@@ -156,11 +172,12 @@ import TrialSchema
     }
 
     @Test func heatmapCollapsesSquaresWhenPanelsWouldBeTooMany() throws {
-        let plan = try expandSweep("""
-        { "name": "many", "budget": 4000, "grid": [
-            { "path": "target.weightDecay", "values": [0.1, 1] }, { "path": "target.width", "values": [32, 64] },
-            { "path": "target.learningRate", "values": [1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 7e-3, 8e-3, 9e-3] } ] }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "many", "budget": 4000, "grid": [
+                { "path": "target.weightDecay", "values": [0.1, 1] }, { "path": "target.width", "values": [32, 64] },
+                { "path": "target.learningRate", "values": [1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 7e-3, 8e-3, 9e-3] } ] }
+            """)
         let results = plan.trials.enumerated().map { ReportFixture.grokked($1, at: 3000 - 10 * $0) }
         let report = SweepReport(state: try ReportFixture.state(plan, results: results), resamples: 20)
         let heatmap = HeatmapPlot(report: report)
@@ -204,7 +221,9 @@ import TrialSchema
             let baseline = try #require(report.entry(for: baselineKey)).cell.trials[0].config
             let mine = entry.cell.trials[0].config
             #expect(baseline.training.weightDecay == 1)
-            #expect(baseline.training.learningRate == mine.training.learningRate && baseline.mlp?.embeddingDimensions == mine.mlp?.embeddingDimensions)
+            #expect(
+                baseline.training.learningRate == mine.training.learningRate
+                    && baseline.mlp?.embeddingDimensions == mine.mlp?.embeddingDimensions)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Coordinator
 
 @Suite("Reproducibility record: results carry the worker's build and thread count")
@@ -14,8 +15,9 @@ struct ReproducibilityTests {
         let report = SweepReport(state: try ReportFixture.state(plan, results: results))
         let notes = Dictionary(uniqueKeysWithValues: report.entries.map { ($0.cell.key, ReportFormat.notes($0)) })
         let mixedKey = plan.trials[0].cellKey
-        #expect(notes[mixedKey]?.contains("mixed builds/threads: grok-worker 0.1.0, 1 threads; grok-worker 0.1.0, 2 threads") == true,
-                "\(notes)")
+        #expect(
+            notes[mixedKey]?.contains("mixed builds/threads: grok-worker 0.1.0, 1 threads; grok-worker 0.1.0, 2 threads") == true,
+            "\(notes)")
         #expect(notes.filter { $0.key != mixedKey }.values.allSatisfy { !$0.contains("mixed") })
         let csv = TrialsCSV.render(state: try ReportFixture.state(plan, results: results))
         #expect(csv.split(separator: "\n").dropFirst().allSatisfy { $0.contains(",grok-worker 0.1.0,") })

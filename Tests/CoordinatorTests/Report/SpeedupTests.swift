@@ -2,13 +2,18 @@ import Foundation
 import Protocol
 import Testing
 import TrialSchema
+
 @testable import Coordinator
 
 /// Paired per-seed speedups and baseline matching, against hand-computed values.
 @Suite struct ReportSpeedupTests {
     /// wd 0.3 (cell) vs wd 1 (baseline), 4 seeds, budget 4000.
-    private func cells(_ plan: SweepPlan, _ results: [TrialResult]) throws -> (cell: CellSummary, baseline: CellSummary,
-                                                                               results: [String: TrialResult]) {
+    private func cells(
+        _ plan: SweepPlan, _ results: [TrialResult]
+    ) throws -> (
+        cell: CellSummary, baseline: CellSummary,
+        results: [String: TrialResult]
+    ) {
         let state = try ReportFixture.state(plan, results: results)
         let report = SweepReport(state: state, resamples: 200)
         let cell = try #require(report.entries.first { !$0.isBaseline }).cell
@@ -61,8 +66,9 @@ import TrialSchema
         #expect(close(speedup.steps.atLeast, 4))
         // The censored baselines ran their whole budget: 4 s and 4e9 FLOPs against 1 s and 1e9 to grok.
         #expect(close(speedup.seconds.atLeast, 4) && close(speedup.flops.atLeast, 4) && speedup.seconds.atMost == nil)
-        let entry = SweepReport.Entry(cell: pair.cell, baselineKey: pair.baseline.key, speedup: speedup, isBaseline: false,
-                                      sweepIndex: 0)
+        let entry = SweepReport.Entry(
+            cell: pair.cell, baselineKey: pair.baseline.key, speedup: speedup, isBaseline: false,
+            sweepIndex: 0)
         #expect(ReportFormat.speedup(entry) == "≥4.00×")
     }
 
@@ -79,8 +85,9 @@ import TrialSchema
         #expect(close(speedup.steps.atMost, 0.5))
         // The censored cell spent 4 s to the baselines' 1 s: at most ¼ in seconds (and in FLOPs).
         #expect(close(speedup.seconds.atMost, 0.25) && close(speedup.flops.atMost, 0.25))
-        let entry = SweepReport.Entry(cell: pair.cell, baselineKey: pair.baseline.key, speedup: speedup, isBaseline: false,
-                                      sweepIndex: 0)
+        let entry = SweepReport.Entry(
+            cell: pair.cell, baselineKey: pair.baseline.key, speedup: speedup, isBaseline: false,
+            sweepIndex: 0)
         #expect(ReportFormat.speedup(entry) == "≤0.50×")
     }
 
@@ -103,15 +110,16 @@ import TrialSchema
     @Test func eachCellIsMatchedToTheBaselineSharingItsOtherAxes() throws {
         // Conditional grid: the multiply branch varies depth and weight decay, the add branch (the baseline)
         // neither; the match is the add cell with the same modulus.
-        let plan = try expandSweep("""
-        { "name": "v", "grid": [
-            { "path": "task.modulus", "values": [23, 31] },
-            { "variants": [
-                { "set": { "task.operation": "add" } },
-                { "set": { "task.operation": "multiply", "target.depth": 2 },
-                  "grid": [ { "path": "target.weightDecay", "values": [0.1, 1] } ] } ] } ],
-          "baseline": { "task.operation": "add" } }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "v", "grid": [
+                { "path": "task.modulus", "values": [23, 31] },
+                { "variants": [
+                    { "set": { "task.operation": "add" } },
+                    { "set": { "task.operation": "multiply", "target.depth": 2 },
+                      "grid": [ { "path": "target.weightDecay", "values": [0.1, 1] } ] } ] } ],
+              "baseline": { "task.operation": "add" } }
+            """)
         let report = SweepReport(state: try ReportFixture.state(plan, results: []), resamples: 10)
         for entry in report.entries {
             let modulus = entry.cell.trials[0].config.modular?.modulus
@@ -128,12 +136,13 @@ import TrialSchema
     @Test func anAxisOnlyTheBaselineVariesIsSettledByTheCellsConfig() throws {
         // The baseline branch varies weight decay; the other keeps the base config's 0.1 without a label, so
         // both add cells are candidates and the config decides.
-        let plan = try expandSweep("""
-        { "name": "v", "base": { "target": { "weightDecay": 0.1 } }, "grid": [ { "variants": [
-            { "set": { "task.operation": "add" }, "grid": [ { "path": "target.weightDecay", "values": [1, 0.1] } ] },
-            { "set": { "task.operation": "multiply" } } ] } ],
-          "baseline": { "task.operation": "add" } }
-        """)
+        let plan = try expandSweep(
+            """
+            { "name": "v", "base": { "target": { "weightDecay": 0.1 } }, "grid": [ { "variants": [
+                { "set": { "task.operation": "add" }, "grid": [ { "path": "target.weightDecay", "values": [1, 0.1] } ] },
+                { "set": { "task.operation": "multiply" } } ] } ],
+              "baseline": { "task.operation": "add" } }
+            """)
         let report = SweepReport(state: try ReportFixture.state(plan, results: []), resamples: 10)
         let multiply = try #require(report.entries.first { $0.cell.trials[0].config.modular?.operation == .multiply })
         let baselineKey = try #require(multiply.baselineKey)

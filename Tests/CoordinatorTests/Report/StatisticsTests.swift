@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+
 @testable import Coordinator
 
 /// Each statistic against values worked out by hand.
@@ -63,37 +64,51 @@ import Testing
         // 5 seeds: groks at 100 (5 at risk: S = 4/5), 200 (4 at risk: S = 0.8·3/4 = 0.6), a censoring at 300,
         // a grok at 400 (2 at risk: S = 0.6·1/2 = 0.3), a censoring at 500. Median: first S ≤ 0.5 → 400;
         // Q1: first S ≤ 0.75 → 200; Q3 needs S ≤ 0.25, never reached → beyond the data.
-        SurvivalCase(name: "censoring between groks",
-                     observations: [.grokked(at: 100), .grokked(at: 200), .censored(at: 300), .grokked(at: 400),
-                                    .censored(at: 500)],
-                     curve: [SurvivalStep(step: 100, survival: 0.8), SurvivalStep(step: 200, survival: 0.6),
-                             SurvivalStep(step: 400, survival: 0.3)],
-                     median: 400, lowerQuartile: 200, upperQuartile: nil),
+        SurvivalCase(
+            name: "censoring between groks",
+            observations: [
+                .grokked(at: 100), .grokked(at: 200), .censored(at: 300), .grokked(at: 400),
+                .censored(at: 500),
+            ],
+            curve: [
+                SurvivalStep(step: 100, survival: 0.8), SurvivalStep(step: 200, survival: 0.6),
+                SurvivalStep(step: 400, survival: 0.3),
+            ],
+            median: 400, lowerQuartile: 200, upperQuartile: nil),
         // 2 of 4 grok (1000, 1500), 2 censored at the budget 4000: S = 0.75, then exactly 0.5 at 1500 with
         // no later grok, so the median is 1500; Q1 lands exactly on 0.75 at 1000 → midpoint to 1500 = 1250.
-        SurvivalCase(name: "half censored at the budget",
-                     observations: [.grokked(at: 1500), .censored(at: 4000), .grokked(at: 1000), .censored(at: 4000)],
-                     curve: [SurvivalStep(step: 1000, survival: 0.75), SurvivalStep(step: 1500, survival: 0.5)],
-                     median: 1500, lowerQuartile: 1250, upperQuartile: nil),
+        SurvivalCase(
+            name: "half censored at the budget",
+            observations: [.grokked(at: 1500), .censored(at: 4000), .grokked(at: 1000), .censored(at: 4000)],
+            curve: [SurvivalStep(step: 1000, survival: 0.75), SurvivalStep(step: 1500, survival: 0.5)],
+            median: 1500, lowerQuartile: 1250, upperQuartile: nil),
         // No censoring: S = 0.75, 0.5, 0.25, 0; the median is the midpoint of 20 and 30, as the sample median.
-        SurvivalCase(name: "uncensored",
-                     observations: [.grokked(at: 40), .grokked(at: 10), .grokked(at: 30), .grokked(at: 20)],
-                     curve: [SurvivalStep(step: 10, survival: 0.75), SurvivalStep(step: 20, survival: 0.5),
-                             SurvivalStep(step: 30, survival: 0.25), SurvivalStep(step: 40, survival: 0)],
-                     median: 25, lowerQuartile: 15, upperQuartile: 35),
+        SurvivalCase(
+            name: "uncensored",
+            observations: [.grokked(at: 40), .grokked(at: 10), .grokked(at: 30), .grokked(at: 20)],
+            curve: [
+                SurvivalStep(step: 10, survival: 0.75), SurvivalStep(step: 20, survival: 0.5),
+                SurvivalStep(step: 30, survival: 0.25), SurvivalStep(step: 40, survival: 0),
+            ],
+            median: 25, lowerQuartile: 15, upperQuartile: 35),
         // Tied groks: two at 10 take S to 0.5 at once; the median is the midpoint of 10 and 20.
-        SurvivalCase(name: "ties",
-                     observations: [.grokked(at: 10), .grokked(at: 10), .grokked(at: 20), .grokked(at: 30)],
-                     curve: [SurvivalStep(step: 10, survival: 0.5), SurvivalStep(step: 20, survival: 0.25),
-                             SurvivalStep(step: 30, survival: 0)],
-                     median: 15, lowerQuartile: 10, upperQuartile: 25),
+        SurvivalCase(
+            name: "ties",
+            observations: [.grokked(at: 10), .grokked(at: 10), .grokked(at: 20), .grokked(at: 30)],
+            curve: [
+                SurvivalStep(step: 10, survival: 0.5), SurvivalStep(step: 20, survival: 0.25),
+                SurvivalStep(step: 30, survival: 0),
+            ],
+            median: 15, lowerQuartile: 10, upperQuartile: 25),
         // A censoring tied with a grok is still at risk then: 3 at risk at 300 (S = 2/3), then 1 at 500 (S = 0).
-        SurvivalCase(name: "censoring tied with a grok",
-                     observations: [.grokked(at: 300), .censored(at: 300), .grokked(at: 500)],
-                     curve: [SurvivalStep(step: 300, survival: 2.0 / 3), SurvivalStep(step: 500, survival: 0)],
-                     median: 500, lowerQuartile: 300, upperQuartile: 500),
-        SurvivalCase(name: "nothing grokked", observations: Array(repeating: .censored(at: 20000), count: 5),
-                     curve: [], median: nil, lowerQuartile: nil, upperQuartile: nil),
+        SurvivalCase(
+            name: "censoring tied with a grok",
+            observations: [.grokked(at: 300), .censored(at: 300), .grokked(at: 500)],
+            curve: [SurvivalStep(step: 300, survival: 2.0 / 3), SurvivalStep(step: 500, survival: 0)],
+            median: 500, lowerQuartile: 300, upperQuartile: 500),
+        SurvivalCase(
+            name: "nothing grokked", observations: Array(repeating: .censored(at: 20000), count: 5),
+            curve: [], median: nil, lowerQuartile: nil, upperQuartile: nil),
     ])
     func kaplanMeierCurveAndQuantiles(_ example: SurvivalCase) {
         let estimate = KaplanMeier(example.observations)
@@ -157,8 +172,11 @@ import Testing
     }
 
     @Test func censoredCellUsesKaplanMeierAndMayHaveNoMedian() {
-        let partly = TimeToGrok(observations: [.grokked(at: 1500), .censored(at: 4000), .grokked(at: 1000),
-                                               .censored(at: 4000)], seedText: "c")
+        let partly = TimeToGrok(
+            observations: [
+                .grokked(at: 1500), .censored(at: 4000), .grokked(at: 1000),
+                .censored(at: 4000),
+            ], seedText: "c")
         #expect(partly.estimator == .kaplanMeier && partly.median == 1500 && partly.lowerQuartile == 1250)
         #expect(partly.upperQuartile == nil)
         #expect(partly.confidence?.upper == .infinity, "resamples with more censored seeds have no median")

@@ -35,8 +35,10 @@ enum CellColumns {
                 columns.append(CellColumn(header: "speedup (FLOPs)", values: entries.map { ReportFormat.speedup($0, \.flops) }))
             }
         }
-        columns.append(CellColumn(header: "notes", values: entries.map(ReportFormat.notes), rightAligned: false,
-                                  dropPriority: full ? nil : 0))
+        columns.append(
+            CellColumn(
+                header: "notes", values: entries.map(ReportFormat.notes), rightAligned: false,
+                dropPriority: full ? nil : 0))
         return columns
     }
 
@@ -48,9 +50,10 @@ enum CellColumns {
             "IQR: quartiles of t_grok; 95% CI: bootstrap of the median over seeds; t_mem, delay, sec: medians.",
         ]
         if report.hasBaseline {
-            lines.append("speedup: geometric mean of paired per-seed t_grok ratios (baseline / cell) over seeds where "
-                         + "both grokked, 95% bootstrap CI; ≥X / ≤X: only the cell / only the baseline grokked, a bound "
-                         + "from the other's budget.")
+            lines.append(
+                "speedup: geometric mean of paired per-seed t_grok ratios (baseline / cell) over seeds where "
+                    + "both grokked, 95% bootstrap CI; ≥X / ≤X: only the cell / only the baseline grokked, a bound "
+                    + "from the other's budget.")
         }
         return lines
     }

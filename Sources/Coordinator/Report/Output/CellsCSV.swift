@@ -18,9 +18,11 @@ import Protocol
 enum CellsCSV {
     static func render(report: SweepReport) -> String {
         var header = ["rank", "cell", "label"] + report.axisPaths
-        header += ["is_baseline", "baseline_cell", "seeds", "n", "grokked", "censored", "diverged", "failed", "pending",
-                   "budget", "estimator", "t_grok_median", "t_grok_q1", "t_grok_q3", "t_grok_ci_low", "t_grok_ci_high",
-                   "t_mem_median", "delay_median", "seconds_median", "steps_per_second_median"]
+        header += [
+            "is_baseline", "baseline_cell", "seeds", "n", "grokked", "censored", "diverged", "failed", "pending",
+            "budget", "estimator", "t_grok_median", "t_grok_q1", "t_grok_q3", "t_grok_ci_low", "t_grok_ci_high",
+            "t_mem_median", "delay_median", "seconds_median", "steps_per_second_median",
+        ]
         for prefix in ["speedup", "speedup_seconds", "speedup_flops"] {
             header += [prefix, prefix + "_ci_low", prefix + "_ci_high", prefix + "_at_least", prefix + "_at_most"]
         }
@@ -38,17 +40,21 @@ enum CellsCSV {
         let observed = cell.observed > 0
         var fields = [String(rank), cell.key, cell.fullLabelText]
         fields += axes.map { BaselineMatching.value(of: cell, at: $0)?.labelText ?? "" }
-        fields += [entry.isBaseline ? "true" : "false", entry.baselineKey ?? "", String(cell.trials.count),
-                   String(cell.observed), String(cell.grokked), String(cell.censored), String(cell.diverged),
-                   String(cell.failed), String(cell.pending), String(cell.budget), observed ? time.estimator.rawValue : ""]
+        fields += [
+            entry.isBaseline ? "true" : "false", entry.baselineKey ?? "", String(cell.trials.count),
+            String(cell.observed), String(cell.grokked), String(cell.censored), String(cell.diverged),
+            String(cell.failed), String(cell.pending), String(cell.budget), observed ? time.estimator.rawValue : "",
+        ]
         fields += [time.median, time.lowerQuartile, time.upperQuartile].map { observed ? step($0 ?? .infinity) : "" }
         fields += [time.confidence?.lower, time.confidence?.upper].map { $0.map(step) ?? "" }
         fields += [cell.medianMemorisation, cell.medianDelay, cell.medianSeconds, cell.medianStepsPerSecond].map(number)
         let speedup = entry.speedup
         for measure in [speedup?.steps, speedup?.seconds, speedup?.flops] {
             let estimate = measure?.estimate
-            fields += [number(estimate?.geometricMean), number(estimate?.confidence?.lower), number(estimate?.confidence?.upper),
-                       number(measure?.atLeast), number(measure?.atMost)]
+            fields += [
+                number(estimate?.geometricMean), number(estimate?.confidence?.lower), number(estimate?.confidence?.upper),
+                number(measure?.atLeast), number(measure?.atMost),
+            ]
         }
         fields += [speedup?.exact, speedup?.lowerBound, speedup?.upperBound, speedup?.neither].map { $0.map(String.init) ?? "" }
         return fields

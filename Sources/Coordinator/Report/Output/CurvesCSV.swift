@@ -15,8 +15,11 @@ enum CurvesCSV {
     static func render(state: JournalState, partialCurves: PartialCurves) -> String {
         let axes = state.sweep?.axisPaths ?? []
         let facts = TrialFacts.of(state.trials)
-        let header = ["trial", "cell", "label"] + axes + ["seed", "status", "outcome", "step", "train_loss", "train_acc",
-                                                          "test_loss", "test_acc", "weight_norm", "gradient_norm", "gradient_entropy"]
+        let header =
+            ["trial", "cell", "label"] + axes + [
+                "seed", "status", "outcome", "step", "train_loss", "train_acc",
+                "test_loss", "test_acc", "weight_norm", "gradient_norm", "gradient_entropy",
+            ]
         var lines = [header.map(TrialsCSV.escape).joined(separator: ",")]
         for trial in state.trials {
             let result = state.results[trial.id]
@@ -29,11 +32,13 @@ enum CurvesCSV {
             } else {
                 continue
             }
-            let prefix = ([trial.id, trial.cellKey, facts[trial.id]?.label ?? ""]
+            let prefix =
+                ([trial.id, trial.cellKey, facts[trial.id]?.label ?? ""]
                 + axes.map { path in trial.cellLabel.first { $0.path == path }?.text ?? "" }
                 + [String(trial.seed), status, result?.outcome.rawValue ?? ""]).map(TrialsCSV.escape).joined(separator: ",")
             for point in curve {
-                let numbers = [point.trainLoss, point.trainAccuracy, point.testLoss, point.testAccuracy]
+                let numbers =
+                    [point.trainLoss, point.trainAccuracy, point.testLoss, point.testAccuracy]
                     + (point.diagnostics.map { [$0.weightNorm, $0.gradientNorm, $0.gradientEntropy] } ?? [])
                 var fields = [String(point.step)] + numbers.map(number)
                 if point.diagnostics == nil { fields += ["", "", ""] }

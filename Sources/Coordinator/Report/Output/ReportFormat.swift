@@ -49,8 +49,11 @@ enum ReportFormat {
 
     static func ratio(_ value: Double) -> String {
         guard value.isFinite else { return missing }
-        return value >= 100 ? String(format: "%.0f×", value) : value >= 10 ? String(format: "%.1f×", value)
-            : String(format: "%.2f×", value)
+        return value >= 100
+            ? String(format: "%.0f×", value)
+            : value >= 10
+                ? String(format: "%.1f×", value)
+                : String(format: "%.2f×", value)
     }
 
     static func ratioWithInterval(_ estimate: RatioEstimate?) -> String {
@@ -62,8 +65,10 @@ enum ReportFormat {
     }
 
     /// A speedup column: the estimate, `≥X×` / `≤X×` bounds, `baseline`, or `—`.
-    static func speedup(_ entry: SweepReport.Entry, _ measure: KeyPath<PairedSpeedup, SpeedupMeasure> = \.steps,
-                        withInterval: Bool = true) -> String {
+    static func speedup(
+        _ entry: SweepReport.Entry, _ measure: KeyPath<PairedSpeedup, SpeedupMeasure> = \.steps,
+        withInterval: Bool = true
+    ) -> String {
         if entry.isBaseline { return "baseline" }
         guard let value = entry.speedup?[keyPath: measure] else { return missing }
         if let estimate = value.estimate { return withInterval ? ratioWithInterval(estimate) : ratio(estimate.geometricMean) }
@@ -93,7 +98,9 @@ enum ReportFormat {
     static func notes(_ entry: SweepReport.Entry) -> String {
         let cell = entry.cell
         var notes: [String] = []
-        if cell.isCensored { notes.append("censored") } else if cell.timeToGrok.estimator == .kaplanMeier, cell.observed > 0 {
+        if cell.isCensored {
+            notes.append("censored")
+        } else if cell.timeToGrok.estimator == .kaplanMeier, cell.observed > 0 {
             notes.append("KM (\(cell.censored + cell.diverged) not grokked)")
         }
         if cell.diverged > 0 { notes.append("\(cell.diverged) diverged") }

@@ -12,8 +12,9 @@ enum ReportHTML {
             body.append("<p class=\"description\">\(escape(description))</p>")
         }
         let statusClass = report.isPartial ? "status partial" : "status"
-        body.append("<p class=\"\(statusClass)\">\(report.isPartial ? "<b>PARTIAL</b> — " + escape(report.progressText) : escape(report.statusText))<br>"
-                    + "\(escape(ReportMarkdown.outcomeCounts(report.state)))</p>")
+        body.append(
+            "<p class=\"\(statusClass)\">\(report.isPartial ? "<b>PARTIAL</b> — " + escape(report.progressText) : escape(report.statusText))<br>"
+                + "\(escape(ReportMarkdown.outcomeCounts(report.state)))</p>")
         body.append("<h2>Cells, best first</h2>")
         body.append(table(report))
         body.append("<ul class=\"legend\">" + CellColumns.legend(for: report).map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
@@ -32,24 +33,26 @@ enum ReportHTML {
         if let running, !running.panels.isEmpty {
             body.append(figure("Running trials: curves so far", running.render(), running.caption))
         }
-        body.append("<h2>Definitions</h2><dl>" + ReportDefinitions.all.map {
-            "<dt>\(escape($0.term))</dt><dd>\(code(escape($0.text)))</dd>"
-        }.joined() + "</dl>")
+        body.append(
+            "<h2>Definitions</h2><dl>"
+                + ReportDefinitions.all.map {
+                    "<dt>\(escape($0.term))</dt><dd>\(code(escape($0.text)))</dd>"
+                }.joined() + "</dl>")
         body.append("<p class=\"footer\">Rebuilt from journal.jsonl; regenerate with <code>grok-coord report RUN_DIR</code>.</p>")
         return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <title>\(escape(report.name)) — GrokSweep report</title>
-        <style>\(style)</style>
-        </head>
-        <body>
-        \(body.joined(separator: "\n"))
-        </body>
-        </html>
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <title>\(escape(report.name)) — GrokSweep report</title>
+            <style>\(style)</style>
+            </head>
+            <body>
+            \(body.joined(separator: "\n"))
+            </body>
+            </html>
 
-        """
+            """
     }
 
     static func write(report: SweepReport, runDirectory: String) throws -> String {
@@ -72,7 +75,8 @@ enum ReportHTML {
     /// needed), so the plots stay near the top of a big sweep's page.
     private static func table(_ report: SweepReport) -> String {
         let columns = CellColumns.columns(for: report, full: true)
-        let header = "<table><thead><tr>" + columns.map { "<th>\(SVGSupport.escape($0.header))</th>" }.joined()
+        let header =
+            "<table><thead><tr>" + columns.map { "<th>\(SVGSupport.escape($0.header))</th>" }.joined()
             + "</tr></thead><tbody>"
         let rows = report.entries.enumerated().map { index, entry in
             var classes: [String] = []
@@ -99,20 +103,20 @@ enum ReportHTML {
     }
 
     private static let style = """
-    body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px 32px; color: #222; max-width: 1500px; }
-    h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ddd; }
-    .description { color: #555; margin-top: 0; }
-    .status { background: #eef6ee; border-left: 4px solid #3a3; padding: 6px 10px; }
-    .status.partial { background: #fff4e0; border-left-color: #e90; }
-    table { border-collapse: collapse; font-size: 13px; }
-    th, td { border: 1px solid #ddd; padding: 3px 7px; } th { background: #f3f3f3; }
-    td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-    tr.censored td { background: #f1f1f1; color: #666; } tr.baseline td { font-weight: bold; }
-    tr.pending td:first-child { border-left: 4px solid #e90; }
-    svg { max-width: 100%; height: auto; }
-    details { margin-top: 8px; } summary { cursor: pointer; color: #345; }
-    figure { margin: 8px 0; } figcaption { font-size: 13px; color: #555; max-width: 1100px; }
-    .legend, dl { font-size: 13px; color: #444; } dt { font-weight: bold; margin-top: 6px; } dd { margin-left: 16px; }
-    code { background: #f3f3f3; padding: 0 3px; } .footer { color: #888; font-size: 12px; margin-top: 30px; }
-    """
+        body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px 32px; color: #222; max-width: 1500px; }
+        h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ddd; }
+        .description { color: #555; margin-top: 0; }
+        .status { background: #eef6ee; border-left: 4px solid #3a3; padding: 6px 10px; }
+        .status.partial { background: #fff4e0; border-left-color: #e90; }
+        table { border-collapse: collapse; font-size: 13px; }
+        th, td { border: 1px solid #ddd; padding: 3px 7px; } th { background: #f3f3f3; }
+        td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        tr.censored td { background: #f1f1f1; color: #666; } tr.baseline td { font-weight: bold; }
+        tr.pending td:first-child { border-left: 4px solid #e90; }
+        svg { max-width: 100%; height: auto; }
+        details { margin-top: 8px; } summary { cursor: pointer; color: #345; }
+        figure { margin: 8px 0; } figcaption { font-size: 13px; color: #555; max-width: 1100px; }
+        .legend, dl { font-size: 13px; color: #444; } dt { font-weight: bold; margin-top: 6px; } dd { margin-left: 16px; }
+        code { background: #f3f3f3; padding: 0 3px; } .footer { color: #888; font-size: 12px; margin-top: 30px; }
+        """
 }

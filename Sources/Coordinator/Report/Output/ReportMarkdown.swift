@@ -50,9 +50,11 @@ enum ReportMarkdown {
     private static func baselineSection(_ report: SweepReport) -> [String] {
         let label = report.state.sweep?.baselineLabel.map { "`\($0.path)=\($0.text)`" }.joined(separator: ", ") ?? ""
         let count = report.entries.filter(\.isBaseline).count
-        return ["## Baseline", "",
-                "The sweep declares the baseline \(label) (\(count) baseline cell\(count == 1 ? "" : "s")); how other "
-                    + "cells are matched to one is under Definitions.", ""]
+        return [
+            "## Baseline", "",
+            "The sweep declares the baseline \(label) (\(count) baseline cell\(count == 1 ? "" : "s")); how other "
+                + "cells are matched to one is under Definitions.", "",
+        ]
     }
 
     private static var definitions: [String] {
@@ -63,10 +65,13 @@ enum ReportMarkdown {
         let state = report.state
         var lines: [String] = []
         for trial in state.trials {
-            let error = state.results[trial.id].flatMap { $0.outcome == .failed ? ($0.error ?? "failed") : nil }
+            let error =
+                state.results[trial.id].flatMap { $0.outcome == .failed ? ($0.error ?? "failed") : nil }
                 ?? (state.state(of: trial.id) == .failed ? state.progress[trial.id]?.lastError ?? "gave up" : nil)
             guard let error else { continue }
-            lines.append("| \(trial.id.prefix(12)) | \(escape(report.entry(for: trial.cellKey)?.cell.labelText ?? trial.cellDescription)) | \(trial.seed) | \(escape(error)) |")
+            lines.append(
+                "| \(trial.id.prefix(12)) | \(escape(report.entry(for: trial.cellKey)?.cell.labelText ?? trial.cellDescription)) | \(trial.seed) | \(escape(error)) |"
+            )
         }
         guard !lines.isEmpty else { return [] }
         return ["## Failed trials", "", "| trial | cell | seed | error |", "|---|---|---:|---|"] + lines + [""]

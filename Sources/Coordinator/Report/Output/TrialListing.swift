@@ -13,10 +13,12 @@ struct TrialListing {
         var rows = [["trial", "cell", "seed", "outcome", "t_mem", "t_grok", "sec"]]
         for trial in state.trials {
             let result = state.results[trial.id]
-            rows.append([String(trial.id.prefix(8)), label(trial), String(trial.seed), outcome(trial),
-                         result?.tMem.map(String.init) ?? ReportFormat.missing,
-                         result?.tGrok.map(String.init) ?? ReportFormat.missing,
-                         ReportFormat.seconds(result?.seconds)])
+            rows.append([
+                String(trial.id.prefix(8)), label(trial), String(trial.seed), outcome(trial),
+                result?.tMem.map(String.init) ?? ReportFormat.missing,
+                result?.tGrok.map(String.init) ?? ReportFormat.missing,
+                ReportFormat.seconds(result?.seconds),
+            ])
         }
         var widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         let others = widths.reduce(0, +) - widths[1] + 2 * (widths.count - 1)

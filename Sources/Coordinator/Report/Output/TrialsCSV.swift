@@ -13,28 +13,35 @@ import Protocol
 enum TrialsCSV {
     static func render(state: JournalState) -> String {
         let axes = state.sweep?.axisPaths ?? []
-        var lines = [(["trial", "cell"] + axes + ["seed", "state", "outcome", "t_mem", "t_grok", "delay", "steps", "seconds",
-                                                   "flops", "steps_per_second", "final_train_acc", "final_test_acc",
-                                                   "blas_threads", "host", "build", "error", "budget", "attempts",
-                                                   "recomputed_steps"]).map(escape).joined(separator: ",")]
+        var lines = [
+            (["trial", "cell"] + axes + [
+                "seed", "state", "outcome", "t_mem", "t_grok", "delay", "steps", "seconds",
+                "flops", "steps_per_second", "final_train_acc", "final_test_acc",
+                "blas_threads", "host", "build", "error", "budget", "attempts",
+                "recomputed_steps",
+            ]).map(escape).joined(separator: ",")
+        ]
         for trial in state.trials {
             let result = state.results[trial.id]
             let progress = state.progress[trial.id]
-            let stateText: String = switch progress?.state {
-            case .finished?: "finished"
-            case .failed?: "failed"
-            case .running?: "running"
-            case .queued?, nil: "queued"
-            }
+            let stateText: String =
+                switch progress?.state {
+                case .finished?: "finished"
+                case .failed?: "failed"
+                case .running?: "running"
+                case .queued?, nil: "queued"
+                }
             let labels = axes.map { path in trial.cellLabel.first { $0.path == path }?.text ?? "" }
             let last = result?.curve.last
             var fields = [trial.id, trial.cellKey] + labels + [String(trial.seed), stateText]
-            fields += [result?.outcome.rawValue ?? "", text(result?.tMem), text(result?.tGrok), text(result?.delay),
-                       text(result?.steps), number(result?.seconds), number(result?.flops),
-                       number(result.map(\.stepsPerSecond)), number(last?.trainAccuracy), number(last?.testAccuracy),
-                       text(result?.blasThreads), result?.host ?? "", result?.build ?? "", result?.error ?? progress?.lastError ?? "",
-                       String(trial.config.budget), String(progress?.attempts ?? 0),
-                       String(progress?.recomputedSteps ?? 0)]
+            fields += [
+                result?.outcome.rawValue ?? "", text(result?.tMem), text(result?.tGrok), text(result?.delay),
+                text(result?.steps), number(result?.seconds), number(result?.flops),
+                number(result.map(\.stepsPerSecond)), number(last?.trainAccuracy), number(last?.testAccuracy),
+                text(result?.blasThreads), result?.host ?? "", result?.build ?? "", result?.error ?? progress?.lastError ?? "",
+                String(trial.config.budget), String(progress?.attempts ?? 0),
+                String(progress?.recomputedSteps ?? 0),
+            ]
             lines.append(fields.map(escape).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

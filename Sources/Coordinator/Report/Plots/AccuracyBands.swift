@@ -50,8 +50,9 @@ struct AccuracyBands: Hashable, Sendable {
     private static func band(_ values: [Double], at step: Int) -> BandPoint? {
         let sorted = values.sorted()
         guard let median = SampleStatistics.quantile(sorted: sorted, 0.5),
-              let lower = SampleStatistics.quantile(sorted: sorted, 0.25),
-              let upper = SampleStatistics.quantile(sorted: sorted, 0.75) else { return nil }
+            let lower = SampleStatistics.quantile(sorted: sorted, 0.25),
+            let upper = SampleStatistics.quantile(sorted: sorted, 0.75)
+        else { return nil }
         return BandPoint(step: step, median: median, lower: lower, upper: upper)
     }
 }

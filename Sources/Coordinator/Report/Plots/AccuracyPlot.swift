@@ -54,11 +54,14 @@ struct AccuracyPlot {
         let panelWidth = 400.0
         let width = 30 + (panelWidth + 40) * Double(max(panels.count, 1))
         let height = 396.0
-        var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"accuracy\" width=\"\(Int(width))\" "
-                     + "height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\">"]
+        var parts = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"accuracy\" width=\"\(Int(width))\" "
+                + "height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\">"
+        ]
         for (index, panel) in panels.enumerated() {
-            let frame = SVGSupport.Frame(left: 70 + (panelWidth + 40) * Double(index), top: 70, width: panelWidth - 40,
-                                         height: 260, xRange: axis.range, yRange: 0...1, logarithmicX: axis.logarithmic)
+            let frame = SVGSupport.Frame(
+                left: 70 + (panelWidth + 40) * Double(index), top: 70, width: panelWidth - 40,
+                height: 260, xRange: axis.range, yRange: 0...1, logarithmicX: axis.logarithmic)
             parts.append(self.panel(panel.title, panel.entry, frame: frame))
         }
         parts.append(legend(top: height - 16))
@@ -74,21 +77,29 @@ struct AccuracyPlot {
         var parts = titleLines.enumerated().map { index, line in
             SVGSupport.text(line, x: frame.left, y: frame.top - 44 + 16 * Double(index), size: 13, weight: "bold")
         }
-        parts += [SVGSupport.text("t_grok \(ReportFormat.timeToGrok(entry.cell)), \(entry.cell.grokkedText) grokked, "
-                                     + "\(curves.count) curves", x: frame.left, y: frame.top - 10, size: 11, fill: "#555"),
-                     frame.axes(xTitle: "step", yTitle: "accuracy", yTickText: { String(format: "%.1f", $0) })]
+        parts += [
+            SVGSupport.text(
+                "t_grok \(ReportFormat.timeToGrok(entry.cell)), \(entry.cell.grokkedText) grokked, "
+                    + "\(curves.count) curves", x: frame.left, y: frame.top - 10, size: 11, fill: "#555"),
+            frame.axes(xTitle: "step", yTitle: "accuracy", yTickText: { String(format: "%.1f", $0) }),
+        ]
         for (points, color, dash) in [(bands.train, Self.trainColor, " stroke-dasharray=\"6 3\""), (bands.test, Self.testColor, "")] {
             guard !points.isEmpty else { continue }
             let upper = points.map { SVGSupport.coordinate(frame.x(Double($0.step))) + "," + SVGSupport.coordinate(frame.y($0.upper)) }
-            let lower = points.reversed().map { SVGSupport.coordinate(frame.x(Double($0.step))) + "," + SVGSupport.coordinate(frame.y($0.lower)) }
-            parts.append("<polygon fill=\"\(color)\" fill-opacity=\"0.22\" stroke=\"none\" points=\"\((upper + lower).joined(separator: " "))\"/>")
+            let lower = points.reversed().map {
+                SVGSupport.coordinate(frame.x(Double($0.step))) + "," + SVGSupport.coordinate(frame.y($0.lower))
+            }
+            parts.append(
+                "<polygon fill=\"\(color)\" fill-opacity=\"0.22\" stroke=\"none\" points=\"\((upper + lower).joined(separator: " "))\"/>")
             let median = points.map { SVGSupport.coordinate(frame.x(Double($0.step))) + "," + SVGSupport.coordinate(frame.y($0.median)) }
-            parts.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(median.joined(separator: " "))\"/>")
+            parts.append(
+                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(median.joined(separator: " "))\"/>")
         }
         if let median = entry.cell.timeToGrok.median {
             let x = SVGSupport.coordinate(frame.x(median))
-            parts.append("<line x1=\"\(x)\" x2=\"\(x)\" y1=\"\(SVGSupport.coordinate(frame.top))\" "
-                         + "y2=\"\(SVGSupport.coordinate(frame.top + frame.height))\" stroke=\"#333\" stroke-dasharray=\"2 3\"/>")
+            parts.append(
+                "<line x1=\"\(x)\" x2=\"\(x)\" y1=\"\(SVGSupport.coordinate(frame.top))\" "
+                    + "y2=\"\(SVGSupport.coordinate(frame.top + frame.height))\" stroke=\"#333\" stroke-dasharray=\"2 3\"/>")
         }
         return parts.joined(separator: "\n")
     }

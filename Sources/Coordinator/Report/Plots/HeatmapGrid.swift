@@ -70,9 +70,10 @@ struct HeatmapGrid {
 
     /// The best-ranked cell of `panel` at (`x`, `y`) (entries are searched in rank order).
     func entry(in panel: Panel, x: String, y: String, ranking: [SweepReport.Entry]) -> SweepReport.Entry? {
-        let keys = Set(panel.entries.filter {
-            Self.text(Self.value($0, xAxis)) == x && Self.text(Self.value($0, yAxis)) == y
-        }.map(\.cell.key))
+        let keys = Set(
+            panel.entries.filter {
+                Self.text(Self.value($0, xAxis)) == x && Self.text(Self.value($0, yAxis)) == y
+            }.map(\.cell.key))
         return ranking.first { keys.contains($0.cell.key) }
     }
 

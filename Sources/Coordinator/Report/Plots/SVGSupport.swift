@@ -25,8 +25,10 @@ enum SVGSupport {
     /// Coordinates with one decimal: enough for a screen, small enough for long curves.
     static func coordinate(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    static func text(_ content: String, x: Double, y: Double, anchor: String = "start", size: Int = 12,
-                     weight: String = "normal", fill: String = "#222", extra: String = "") -> String {
+    static func text(
+        _ content: String, x: Double, y: Double, anchor: String = "start", size: Int = 12,
+        weight: String = "normal", fill: String = "#222", extra: String = ""
+    ) -> String {
         "<text x=\"\(coordinate(x))\" y=\"\(coordinate(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" "
             + "font-weight=\"\(weight)\" fill=\"\(fill)\"\(extra.isEmpty ? "" : " " + extra)>\(escape(content))</text>"
     }
@@ -80,8 +82,10 @@ enum SVGSupport {
     // MARK: Colours
 
     /// Ten distinguishable colours for cell series.
-    static let categorical = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                              "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    static let categorical = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+        "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    ]
 
     /// Viridis-like ramp: dark (fast) to yellow (slow); perceptually ordered and printable.
     private static let ramp: [(Double, Double, Double)] = [
@@ -124,8 +128,9 @@ enum SVGSupport {
         }
 
         var captionNote: String {
-            logarithmic ? " Logarithmic step axis: the cells drawn work on time scales at least "
-                + "\(Int(Self.logarithmicRatio))-fold apart." : ""
+            logarithmic
+                ? " Logarithmic step axis: the cells drawn work on time scales at least "
+                    + "\(Int(Self.logarithmicRatio))-fold apart." : ""
         }
     }
 
@@ -153,24 +158,33 @@ enum SVGSupport {
             var parts: [String] = []
             for tick in SVGSupport.ticks(from: yRange.lowerBound, to: yRange.upperBound) {
                 let position = coordinate(y(tick))
-                parts.append("<line x1=\"\(coordinate(left))\" x2=\"\(coordinate(left + width))\" y1=\"\(position)\" "
-                             + "y2=\"\(position)\" stroke=\"#e3e3e3\"/>")
+                parts.append(
+                    "<line x1=\"\(coordinate(left))\" x2=\"\(coordinate(left + width))\" y1=\"\(position)\" "
+                        + "y2=\"\(position)\" stroke=\"#e3e3e3\"/>")
                 parts.append(SVGSupport.text(yTickText(tick), x: left - 6, y: y(tick) + 4, anchor: "end", size: 11))
             }
-            let xTicks = logarithmicX ? SVGSupport.logarithmicTicks(from: xRange.lowerBound, to: xRange.upperBound)
+            let xTicks =
+                logarithmicX
+                ? SVGSupport.logarithmicTicks(from: xRange.lowerBound, to: xRange.upperBound)
                 : SVGSupport.ticks(from: xRange.lowerBound, to: xRange.upperBound, count: 6)
             for tick in xTicks {
                 let position = coordinate(x(tick))
-                parts.append("<line x1=\"\(position)\" x2=\"\(position)\" y1=\"\(coordinate(top + height))\" "
-                             + "y2=\"\(coordinate(top + height + 4))\" stroke=\"#444\"/>")
+                parts.append(
+                    "<line x1=\"\(position)\" x2=\"\(position)\" y1=\"\(coordinate(top + height))\" "
+                        + "y2=\"\(coordinate(top + height + 4))\" stroke=\"#444\"/>")
                 parts.append(SVGSupport.text(tickText(tick), x: x(tick), y: top + height + 17, anchor: "middle", size: 11))
             }
-            parts.append("<rect x=\"\(coordinate(left))\" y=\"\(coordinate(top))\" width=\"\(coordinate(width))\" "
-                         + "height=\"\(coordinate(height))\" fill=\"none\" stroke=\"#444\"/>")
-            parts.append(SVGSupport.text(xTitle + (logarithmicX ? " (log scale)" : ""), x: left + width / 2, y: top + height + 36, anchor: "middle", size: 12))
+            parts.append(
+                "<rect x=\"\(coordinate(left))\" y=\"\(coordinate(top))\" width=\"\(coordinate(width))\" "
+                    + "height=\"\(coordinate(height))\" fill=\"none\" stroke=\"#444\"/>")
+            parts.append(
+                SVGSupport.text(
+                    xTitle + (logarithmicX ? " (log scale)" : ""), x: left + width / 2, y: top + height + 36, anchor: "middle", size: 12))
             let middle = top + height / 2
-            parts.append(SVGSupport.text(yTitle, x: left - 42, y: middle, anchor: "middle", size: 12,
-                                         extra: "transform=\"rotate(-90 \(coordinate(left - 42)) \(coordinate(middle)))\""))
+            parts.append(
+                SVGSupport.text(
+                    yTitle, x: left - 42, y: middle, anchor: "middle", size: 12,
+                    extra: "transform=\"rotate(-90 \(coordinate(left - 42)) \(coordinate(middle)))\""))
             return parts.joined(separator: "\n")
         }
     }

@@ -21,7 +21,8 @@ struct SurvivalPlot {
         var added = 0
         for key in chosen.compactMap(\.baselineKey) where added < baselineLimit {
             guard !chosen.contains(where: { $0.cell.key == key }),
-                  let baseline = observed.first(where: { $0.cell.key == key }) else { continue }
+                let baseline = observed.first(where: { $0.cell.key == key })
+            else { continue }
             chosen.append(baseline)
             added += 1
         }
@@ -41,8 +42,9 @@ struct SurvivalPlot {
         let budget = Double(entries.map(\.cell.budget).max() ?? 1)
         let scales = entries.map { min($0.cell.timeToGrok.median ?? .infinity, Double($0.cell.budget)) }
         let firstGrok = entries.compactMap { $0.cell.survival.steps.first?.step }.min() ?? budget
-        return SVGSupport.StepAxis(quickest: scales.min() ?? budget, slowest: scales.max() ?? budget, end: budget,
-                                   first: firstGrok)
+        return SVGSupport.StepAxis(
+            quickest: scales.min() ?? budget, slowest: scales.max() ?? budget, end: budget,
+            first: firstGrok)
     }
 
     // MARK: Drawing
@@ -50,16 +52,19 @@ struct SurvivalPlot {
     func render() -> String {
         let entries = shown
         let axis = stepAxis(entries)
-        let frame = SVGSupport.Frame(left: 70, top: 20, width: 620, height: 320, xRange: axis.range, yRange: 0...1,
-                                     logarithmicX: axis.logarithmic)
+        let frame = SVGSupport.Frame(
+            left: 70, top: 20, width: 620, height: 320, xRange: axis.range, yRange: 0...1,
+            logarithmicX: axis.logarithmic)
         let legendX = frame.left + frame.width + 30
         // Legend entries wrap rather than cut: the axes that tell cells apart come last in a label.
         let legendLines = entries.map { CellTable.wrap("\($0.cell.shortLabelText) (\($0.cell.grokkedText))", width: 52) }
         let legendHeight = legendLines.reduce(0.0) { $0 + 15 * Double($1.count) + 6 }
         let width = legendX + 400
         let height = max(frame.top + frame.height + 50, frame.top + legendHeight + 10)
-        var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"survival\" width=\"\(Int(width))\" "
-                     + "height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\">"]
+        var parts = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"survival\" width=\"\(Int(width))\" "
+                + "height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\">"
+        ]
         parts.append(frame.axes(xTitle: "step", yTitle: "P(grokked by step)", yTickText: { String(format: "%.1f", $0) }))
         var legendY = frame.top + 8
         var nonBaselines = 0
@@ -76,11 +81,13 @@ struct SurvivalPlot {
             let dash = entry.isBaseline ? " stroke-dasharray=\"7 4\"" : ""
             let points = Self.stepPoints(entry.cell.survival, budget: Double(entry.cell.budget))
                 .map { SVGSupport.coordinate(frame.x($0.step)) + "," + SVGSupport.coordinate(frame.y($0.fraction)) }
-            parts.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.2\"\(dash) "
-                         + "points=\"\(points.joined(separator: " "))\"/>")
-            parts.append("<line x1=\"\(SVGSupport.coordinate(legendX))\" x2=\"\(SVGSupport.coordinate(legendX + 26))\" "
-                         + "y1=\"\(SVGSupport.coordinate(legendY))\" y2=\"\(SVGSupport.coordinate(legendY))\" "
-                         + "stroke=\"\(color)\" stroke-width=\"3\"\(dash)/>")
+            parts.append(
+                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.2\"\(dash) "
+                    + "points=\"\(points.joined(separator: " "))\"/>")
+            parts.append(
+                "<line x1=\"\(SVGSupport.coordinate(legendX))\" x2=\"\(SVGSupport.coordinate(legendX + 26))\" "
+                    + "y1=\"\(SVGSupport.coordinate(legendY))\" y2=\"\(SVGSupport.coordinate(legendY))\" "
+                    + "stroke=\"\(color)\" stroke-width=\"3\"\(dash)/>")
             for (index, line) in lines.enumerated() {
                 parts.append(SVGSupport.text(line, x: legendX + 32, y: legendY + 4 + 15 * Double(index), size: 12))
             }

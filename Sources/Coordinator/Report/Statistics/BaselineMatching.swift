@@ -34,7 +34,8 @@ struct BaselineMatching: Sendable {
         var best: (cell: CellSummary, score: Agreement)?
         for key in baselineKeys {
             guard let candidate = cells.first(where: { $0.key == key }),
-                  let score = agreement(cell, candidate) else { continue }
+                let score = agreement(cell, candidate)
+            else { continue }
             if best == nil || score > best!.score { best = (candidate, score) }
         }
         return best?.cell
@@ -62,7 +63,8 @@ struct BaselineMatching: Sendable {
                 guard mine.canonicalText == theirs.canonicalText else { return nil }
                 score.labelled += 1
             } else if let mine = Self.value(of: cell, at: path), let theirs = Self.value(of: candidate, at: path),
-                      mine.canonicalText == theirs.canonicalText {
+                mine.canonicalText == theirs.canonicalText
+            {
                 score.configured += 1
             }
         }

@@ -64,7 +64,8 @@ enum Bootstrap {
         values.sort()
         let tail = (1 - level) / 2
         guard let lower = SampleStatistics.quantile(sorted: values, tail),
-              let upper = SampleStatistics.quantile(sorted: values, 1 - tail) else { return nil }
+            let upper = SampleStatistics.quantile(sorted: values, 1 - tail)
+        else { return nil }
         return Interval(lower: lower, upper: upper)
     }
 }

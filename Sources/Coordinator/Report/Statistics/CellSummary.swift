@@ -21,8 +21,10 @@ struct TimeToGrok: Hashable, Sendable {
 
     static let none = TimeToGrok(estimator: .sample)
 
-    init(estimator: Estimator, median: Double? = nil, lowerQuartile: Double? = nil, upperQuartile: Double? = nil,
-         confidence: Interval? = nil) {
+    init(
+        estimator: Estimator, median: Double? = nil, lowerQuartile: Double? = nil, upperQuartile: Double? = nil,
+        confidence: Interval? = nil
+    ) {
         self.estimator = estimator
         self.median = median
         self.lowerQuartile = lowerQuartile
@@ -33,17 +35,20 @@ struct TimeToGrok: Hashable, Sendable {
     /// Estimates from the observed seeds; `seedText` seeds the bootstrap (the cell key).
     init(observations: [GrokObservation], seedText: String, resamples: Int = Bootstrap.defaultResamples) {
         var generator = SeededGenerator(text: seedText)
-        let confidence = Bootstrap.percentileInterval(observations, resamples: resamples, generator: &generator,
-                                                      statistic: KaplanMeier.medianOrInfinity)
+        let confidence = Bootstrap.percentileInterval(
+            observations, resamples: resamples, generator: &generator,
+            statistic: KaplanMeier.medianOrInfinity)
         if observations.allSatisfy(\.grokked) {
             let steps = observations.map(\.step)
             let quartiles = SampleStatistics.quartiles(steps)
-            self.init(estimator: .sample, median: SampleStatistics.median(steps), lowerQuartile: quartiles?.lower,
-                      upperQuartile: quartiles?.upper, confidence: confidence)
+            self.init(
+                estimator: .sample, median: SampleStatistics.median(steps), lowerQuartile: quartiles?.lower,
+                upperQuartile: quartiles?.upper, confidence: confidence)
         } else {
             let curve = KaplanMeier(observations)
-            self.init(estimator: .kaplanMeier, median: curve.median, lowerQuartile: curve.quantile(0.25),
-                      upperQuartile: curve.quantile(0.75), confidence: confidence)
+            self.init(
+                estimator: .kaplanMeier, median: curve.median, lowerQuartile: curve.quantile(0.25),
+                upperQuartile: curve.quantile(0.75), confidence: confidence)
         }
     }
 }
@@ -108,8 +113,10 @@ struct CellSummary: Hashable, Sendable {
 
 extension CellSummary {
     /// Summarises one cell from the journal's results and progress.
-    init(key: String, trials: [ExpandedTrial], results: [String: TrialResult], progress: [String: TrialProgress],
-         resamples: Int = Bootstrap.defaultResamples) {
+    init(
+        key: String, trials: [ExpandedTrial], results: [String: TrialResult], progress: [String: TrialProgress],
+        resamples: Int = Bootstrap.defaultResamples
+    ) {
         self.key = key
         self.trials = trials
         label = trials.first?.cellLabel ?? []
@@ -125,7 +132,10 @@ extension CellSummary {
             }
             switch result.outcome {
             case .grokked:
-                guard let step = result.tGrok else { failed += 1; continue }
+                guard let step = result.tGrok else {
+                    failed += 1
+                    continue
+                }
                 grokked += 1
                 observations.append(.grokked(at: Double(step)))
             case .censored:

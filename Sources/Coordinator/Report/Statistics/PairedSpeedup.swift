@@ -71,8 +71,10 @@ struct PairedSpeedup: Hashable, Sendable {
 
     /// Pairs `cell` and `baseline` trials by seed; seeds without an observed outcome on both
     /// sides (pending, failed) are not pairs. The bootstrap is seeded by both cell keys.
-    init(cell: CellSummary, baseline: CellSummary, results: [String: TrialResult],
-         resamples: Int = Bootstrap.defaultResamples) {
+    init(
+        cell: CellSummary, baseline: CellSummary, results: [String: TrialResult],
+        resamples: Int = Bootstrap.defaultResamples
+    ) {
         baselineKey = baseline.key
         let baselineBySeed = Dictionary(baseline.trials.map { ($0.seed, $0) }, uniquingKeysWith: { first, _ in first })
         var exactRatios = Ratios()
@@ -80,8 +82,9 @@ struct PairedSpeedup: Hashable, Sendable {
         var upperBounds = Ratios()
         for trial in cell.trials {
             guard let partner = baselineBySeed[trial.seed],
-                  let mine = results[trial.id], let theirs = results[partner.id],
-                  let mineGrok = Self.grokStep(mine), let theirsGrok = Self.grokStep(theirs) else { continue }
+                let mine = results[trial.id], let theirs = results[partner.id],
+                let mineGrok = Self.grokStep(mine), let theirsGrok = Self.grokStep(theirs)
+            else { continue }
             switch (mineGrok, theirsGrok) {
             case (.some(let tCell), .some(let tBaseline)):
                 exact += 1

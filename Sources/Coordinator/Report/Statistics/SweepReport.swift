@@ -41,8 +41,9 @@ struct SweepReport: Sendable {
             byCell[trial.cellKey, default: []].append(trial)
         }
         var cells = order.map { key in
-            CellSummary(key: key, trials: byCell[key]!, results: state.results, progress: state.progress,
-                        resamples: resamples)
+            CellSummary(
+                key: key, trials: byCell[key]!, results: state.results, progress: state.progress,
+                resamples: resamples)
         }
         let shown = CellLabels.distinguishing(cells.map(\.label))
         let shortNames = CellLabels.shortNames(shown.flatMap { $0.map(\.path) })
@@ -55,8 +56,10 @@ struct SweepReport: Sendable {
         for (index, cell) in cells.enumerated() {
             let baseline = matching.baseline(for: cell, among: cells)
             let speedup = baseline.map { PairedSpeedup(cell: cell, baseline: $0, results: state.results, resamples: resamples) }
-            entries.append(Entry(cell: cell, baselineKey: baseline?.key, speedup: speedup,
-                                 isBaseline: matching.isBaseline(cell), sweepIndex: index))
+            entries.append(
+                Entry(
+                    cell: cell, baselineKey: baseline?.key, speedup: speedup,
+                    isBaseline: matching.isBaseline(cell), sweepIndex: index))
         }
         self.entries = entries.sorted(by: Self.ranksBefore)
     }
