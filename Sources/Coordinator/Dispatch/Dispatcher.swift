@@ -143,6 +143,7 @@ final class Dispatcher {
                 lastProgress = now
             }
         }
+        if ending == .interrupted { try handOverRunningTrials(within: .seconds(10)) }
         // States still being written are journaled before the end (a restart continues from them).
         ingest?.close()
         try journalStoredStates()
@@ -164,6 +165,26 @@ final class Dispatcher {
         while handled < settings.batchLimit, let next = transport.receive(timeout: .zero) {
             try handle(next)
             handled += 1
+        }
+    }
+
+    /// Ctrl-C: each worker holding a trial is asked to stop it at its next step and send its
+    /// state first, so the resumed run continues where the trials stood, not from their last
+    /// periodic checkpoint; waits up to `limit` for them (a second Ctrl-C exits at once).
+    private func handOverRunningTrials(within limit: Duration) throws {
+        guard settings.states != nil else { return }
+        let holders = roster.holdingEntries.compactMap { peer, entry in entry.holding.map { (peer, $0.trial) } }
+        guard !holders.isEmpty else { return }
+        for (peer, trial) in holders { send(.cancel(trialId: trial, sendState: true), to: peer) }
+        let deadline = clock.now + limit
+        var lastBeat = clock.now
+        while clock.now < deadline, !roster.holdingEntries.isEmpty {
+            try handleBatch(firstWait: .milliseconds(50))
+            try journal.commit()
+            if clock.now - lastBeat >= settings.heartbeatInterval {
+                for peer in roster.peers { send(.heartbeat, to: peer) }
+                lastBeat = clock.now
+            }
         }
     }
 

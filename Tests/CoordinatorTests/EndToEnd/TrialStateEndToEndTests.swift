@@ -90,6 +90,49 @@ struct TrialStateEndToEndTests {
         try expectSameResult(journal, asDirectRunIn: directory)
     }
 
+    @Test("Ctrl-C: the running trial's state is sent before the coordinator stops; the resumed run continues from it")
+    func interruptedSweepResumesWhereItStood() async throws {
+        let directory = try EndToEnd.scratchDirectory("interrupt")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sweep = try EndToEnd.writeSweep(in: directory, name: "interrupt", seeds: 1, budget: 15000)
+        let runDirectory = (directory as NSString).appendingPathComponent("run")
+        // No periodic checkpoints: the only state is the one handed over on Ctrl-C.
+        let arguments = [sweep, "--run-dir", runDirectory, "--local-workers", "1", "--checkpoint-every", "0"]
+        let first = try ChildProcess(EndToEnd.binary("grok-coord"), arguments, name: "first", logDirectory: directory)
+        defer {
+            first.reap()
+            EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: first.pid))
+        }
+        let firstPid = first.pid
+        let interrupt = Trigger(
+            timeout: 120,
+            when: {
+                guard let trial = (try? RawJournal(runDirectory: runDirectory))?.of("assigned").first?["trial"] as? String else {
+                    return false
+                }
+                let partial = (runDirectory as NSString).appendingPathComponent("partial/\(trial).jsonl")
+                return (FileManager.default.contents(atPath: partial)?.count ?? 0) > 0
+            }, do: { kill(firstPid, SIGINT) })
+        #expect(await interrupt.outcome(), "the trial reported progress\n\(first.logTail())")
+        #expect(await first.exitStatus(within: .seconds(60)) == 130, "\(first.logTail())")
+        let handedOver = try #require(
+            RawJournal(runDirectory: runDirectory).of("checkpoint").last?["step"] as? Int,
+            "the running trial's state was stored on Ctrl-C")
+        #expect(handedOver > 0)
+
+        let second = try ChildProcess(EndToEnd.binary("grok-coord"), arguments, name: "second", logDirectory: directory)
+        defer {
+            second.reap()
+            EndToEnd.killLeftovers(EndToEnd.localWorkerPids(of: second.pid))
+        }
+        #expect(await second.exitStatus(within: .seconds(120)) == 0, "\(second.logTail())")
+        let journal = try RawJournal(runDirectory: runDirectory)
+        let resumed = try #require(journal.of("assigned").first { $0["attempt"] as? Int == 2 })
+        #expect(resumed["fromStep"] as? Int == handedOver, "the resumed run continues where the trial stood")
+        #expect(journal.of("finished").count == 1 && journal.of("failed").isEmpty)
+        try expectSameResult(journal, asDirectRunIn: directory)
+    }
+
     @Test(
         "a worker on a shared filesystem writes its checkpoints into the run's states folder; the trial continues from them on another worker"
     )
