@@ -80,7 +80,7 @@ echo "  straggler, backup trials:   ${with} s  ($(python3 -c "print(f'{$with / $
 # However well it schedules, a sweep of many trials on one full-speed worker and one running a
 # fraction f of the time has 1 + f workers' capacity: its makespan is at least 2 / (1 + f) times
 # the clean one. Backups remove the tail beyond that bound (the straggler's last trial).
-python3 -c "f = $running / ($stopped + $running); print(f'  capacity bound (no tail at all): {2 / (1 + f):.2f}×; with backups / bound: {$with / $clean / (2 / (1 + f)):.2f}')"
+python3 -c "f = $running / ($stopped + $running); print(f'  capacity bound of a sweep of many trials (no tail at all): {2 / (1 + f):.2f}×')"
 python3 - "$work" <<'PY'
 import json, sys
 work = sys.argv[1]
