@@ -60,9 +60,6 @@ final class StateIngest: Sendable {
         }
     }
 
-    /// States submitted and not yet stored or refused.
-    var backlog: Int { queues.withLock { $0.pending.count } }
-
     /// Whether a state of `trial` is submitted and not yet stored or refused.
     func isStoring(_ trial: String) -> Bool { queues.withLock { $0.holds(trial) } }
 

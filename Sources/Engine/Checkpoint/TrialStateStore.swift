@@ -96,9 +96,6 @@ public struct TrialStateStore: Sendable {
         return (nil, refusals)
     }
 
-    /// Whether any state of `key` is stored.
-    public func has(_ key: String) -> Bool { FileManager.default.fileExists(atPath: path(key)) }
-
     // MARK: POSIX
 
     private static func writeSynced(_ data: Data, to file: String) throws {
