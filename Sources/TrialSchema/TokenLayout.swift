@@ -1,13 +1,15 @@
-/// How a modular equation is spelled as a token sequence, with the operand range the papers'
-/// code pairs with it. Tokens: residues 0..<p, `=` = p, the operator p + 1.
+/// How a modular equation is spelled as a token sequence, with the operand ranges the papers'
+/// code pairs with it. Tokens: residues 0..<p, `=` = p, the formula's operators p + 1, p + 2, ….
 public enum TokenLayout: String, CaseIterable, Hashable, Sendable {
-    /// `a b =` over every pair; logits over the p residues (Nanda et al.).
+    /// The operands then `=`, over every tuple; logits over the p residues (Nanda et al.).
     case plain
-    /// `a op b =` with b ≠ 0, logits over all p + 2 tokens (the Grokfast code's sequence and head).
+    /// The formula as the Grokfast code (binary) and NeuralGrok's `src/dataset.py` spell it,
+    /// e.g. `a op b =`; logits over every token.
     case infix
-    /// `a b op =` with b ≠ 0, logits over all p + 2 tokens (the NeuralGrok code's).
+    /// The operands, then the formula's operators, then `=` (NeuralGrok's `neuralgrad` branch),
+    /// e.g. `a b op =`; logits over every token.
     case postfix
 
-    /// Whether the second operand skips 0, as the papers' data builders do.
-    public var excludesZeroSecondOperand: Bool { self != .plain }
+    /// Whether operands the papers' code draws from 1..<p (b of the binary tasks) skip 0.
+    public var usesPapersOperandRanges: Bool { self != .plain }
 }

@@ -1,6 +1,6 @@
 /// What the model learns: one task kind with its own settings.
 public enum TrialTask: Hashable, Sendable {
-    /// a ∘ b mod p over all pairs, as two tokens.
+    /// A formula of two or more operands mod p over every tuple, one token per operand.
     case modular(ModularTask)
     /// (n, k)-sparse parity: x ∈ {±1}ⁿ, label = product of the first k bits.
     case parity(ParityTask)
@@ -23,19 +23,21 @@ public enum TrialTask: Hashable, Sendable {
     }
 }
 
-/// Binary operations modulo p; `divide` only for b ≠ 0 (and a prime p); `polynomial` is a² + ab + b².
+/// The formulas modulo p. Binary: `add`, `subtract`, `multiply`, `divide` (b ≠ 0, prime p) and
+/// `polynomial` (a² + ab + b²). NeuralGrok's harder tasks: `squareMinus` (a² − b) and
+/// `dotMinus` (a·c + b·d − e, five operands).
 public enum ModularOperation: String, CaseIterable, Hashable, Sendable {
-    case add, subtract, multiply, divide, polynomial
+    case add, subtract, multiply, divide, polynomial, squareMinus, dotMinus
 }
 
-/// Modular arithmetic: every pair (a, b) of residues mod `modulus` (b ≠ 0 under the papers'
-/// layouts), split by the trial seed.
+/// Modular arithmetic: every tuple of operands mod `modulus` (under the papers' layouts without
+/// the operands their code draws from 1..<p), split by the trial seed.
 public struct ModularTask: Hashable, Sendable {
     public var operation = ModularOperation.add
     public var modulus = 97
-    /// Fraction of all (a, b) pairs used for training; the rest is the test set.
+    /// Fraction of all equations used for training; the rest is the test set.
     public var trainFraction = 0.5
-    /// The sequence a transformer reads, and whether b = 0 is left out.
+    /// The sequence a transformer reads, and whether the papers' operand ranges apply.
     public var layout = TokenLayout.plain
 
     public init(

@@ -33,7 +33,7 @@ struct CheckpointTests {
 
     /// Modular addition mod 13 in minibatches of 16 (the batch order matters), diagnostics on.
     static func plan(_ model: Model, _ amplifier: Amplifier, budget: Int) -> (TrainingPlan, DataSplit) {
-        let all = ModularArithmetic.dataset(operation: .add, modulus: 13, excludingZeroSecondOperand: model == .faithfulTransformer)
+        let all = ModularArithmetic.dataset(operation: .add, modulus: 13, papersOperandRanges: model == .faithfulTransformer)
         let data = DataSplit(all: all, trainFraction: 0.5, seed: 3)
         var plan = TrainingPlan(model: .mlp(MLPShape(vocabularySize: 13, embeddingDimension: 8, width: 32, depth: 2, classes: 13)))
         switch model {
@@ -41,7 +41,7 @@ struct CheckpointTests {
         case .transformer:
             plan.model = .transformer(.modularArithmetic(modulus: 13, layers: 2, modelDimension: 16, heads: 2, mlpDimension: 32))
         case .faithfulTransformer:
-            let sequence = TokenLayout.infix.sequence(inputTokens: 2, vocabulary: 13)
+            let sequence = TokenLayout.infix.sequence(for: .add, modulus: 13)
             plan.model = .transformer(
                 TransformerShape(
                     vocabularySize: sequence.vocabulary, sequence: sequence.layout,

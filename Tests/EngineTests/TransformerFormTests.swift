@@ -13,7 +13,7 @@ struct TransformerFormTests {
         _ form: TransformerBlockForm, _ layout: TokenLayout, layers: Int = 2,
         modulus: Int = 5, width: Int = 8, mlp: Int = 16
     ) -> TransformerShape {
-        let sequence = layout.sequence(inputTokens: 2, vocabulary: modulus)
+        let sequence = layout.sequence(for: .multiply, modulus: modulus)
         return TransformerShape(
             vocabularySize: sequence.vocabulary, sequence: sequence.layout, modelDimension: width,
             heads: 2, mlpDimension: mlp, layers: layers,
@@ -60,7 +60,7 @@ struct TransformerFormTests {
     func shortcutsMatchFullComputation(form: TransformerBlockForm, layout: TokenLayout, layers: Int) {
         let modulus = 11
         let shape = Self.shape(form, layout, layers: layers, modulus: modulus, width: 32, mlp: 64)
-        let data = ModularArithmetic.dataset(operation: .multiply, modulus: modulus, excludingZeroSecondOperand: true)
+        let data = ModularArithmetic.dataset(operation: .multiply, modulus: modulus, papersOperandRanges: true)
         func run(reference: Bool) -> (logits: [Float], gradients: [Float]) {
             let model = Transformer(shape: shape, capacity: data.count, path: reference ? .reference : .fast)
             model.initialize(seed: 43, scheme: .pytorch)
@@ -84,17 +84,17 @@ struct TransformerFormTests {
 
     @Test func layoutsSpellTheirSequences() {
         typealias Slot = TransformerShape.SequenceLayout.Slot
-        let plain = TokenLayout.plain.sequence(inputTokens: 2, vocabulary: 97)
+        let plain = TokenLayout.plain.sequence(for: .multiply, modulus: 97)
         #expect(plain.layout == .init(inputTokens: 2, appendedTokens: [97]) && plain.vocabulary == 98)
-        let infix = TokenLayout.infix.sequence(inputTokens: 2, vocabulary: 97)
+        let infix = TokenLayout.infix.sequence(for: .multiply, modulus: 97)
         #expect(infix.layout.slots == [Slot.input(0), .constant(98), .input(1), .constant(97)] && infix.vocabulary == 99)
-        let postfix = TokenLayout.postfix.sequence(inputTokens: 2, vocabulary: 97)
+        let postfix = TokenLayout.postfix.sequence(for: .multiply, modulus: 97)
         #expect(postfix.layout.slots == [Slot.input(0), .input(1), .constant(98), .constant(97)] && postfix.vocabulary == 99)
     }
 
     /// The papers' data: 97 · 96 = 9 312 equations with b ≠ 0 (SCIENCE §1.1).
     @Test func papersLayoutsLeaveOutAZeroSecondOperand() {
-        let data = ModularArithmetic.dataset(operation: .multiply, modulus: 97, excludingZeroSecondOperand: true)
+        let data = ModularArithmetic.dataset(operation: .multiply, modulus: 97, papersOperandRanges: true)
         #expect(data.count == 9_312)
         #expect(stride(from: 1, to: data.tokens.count, by: 2).allSatisfy { data.tokens[$0] != 0 })
         #expect(ModularArithmetic.dataset(operation: .multiply, modulus: 97).count == 9_409)

@@ -2,22 +2,31 @@ import TrialSchema
 
 /// The sequence each `TokenLayout` builds from an example's operand tokens.
 extension TokenLayout {
-    /// Operands are the example's `inputTokens` ids in 0..<vocabulary; `=` is `vocabulary`, the
-    /// operator `vocabulary + 1`. `infix` puts the operator between consecutive operands.
+    /// Operands are the example's tokens, ids in 0..<modulus; `=` is `modulus`, the formula's
+    /// operators `modulus + 1 + i`. Returns the layout and the vocabulary it reads.
     public func sequence(
-        inputTokens k: Int, vocabulary: Int
+        for operation: ModularOperation, modulus p: Int
     )
         -> (layout: TransformerShape.SequenceLayout, vocabulary: Int)
     {
         typealias Slot = TransformerShape.SequenceLayout.Slot
-        let equals = Slot.constant(Int32(vocabulary)), operation = Slot.constant(Int32(vocabulary + 1))
+        let k = operation.operandCount
+        let equals = Slot.constant(Int32(p))
+        let operators = (0..<operation.operatorCount).map { Slot.constant(Int32(p + 1 + $0)) }
         let operands = (0..<k).map { Slot.input($0) }
         let slots: [Slot] =
             switch self {
             case .plain: operands + [equals]
-            case .infix: operands.enumerated().flatMap { index, operand in index == 0 ? [operand] : [operation, operand] } + [equals]
-            case .postfix: operands + [operation, equals]
+            case .infix:
+                operation.infixSpelling.map { term in
+                    switch term {
+                    case .operand(let index): operands[index]
+                    case .operator(let index): operators[index]
+                    }
+                } + [equals]
+            case .postfix: operands + operators + [equals]
             }
-        return (TransformerShape.SequenceLayout(inputTokens: k, slots: slots), self == .plain ? vocabulary + 1 : vocabulary + 2)
+        let vocabulary = self == .plain ? p + 1 : p + 1 + operators.count
+        return (TransformerShape.SequenceLayout(inputTokens: k, slots: slots), vocabulary)
     }
 }

@@ -23,9 +23,15 @@ public enum EnginePlan {
             if task.operation == .divide, !isPrime(task.modulus) {
                 throw Unsupported(path: "$.task.modulus", reason: "division needs a prime modulus, got \(task.modulus)")
             }
-            let all = ModularArithmetic.dataset(
-                operation: task.operation, modulus: task.modulus,
-                excludingZeroSecondOperand: task.layout.excludesZeroSecondOperand)
+            let ranges = task.layout.usesPapersOperandRanges
+            let equations = task.operation.equationCount(modulus: task.modulus, papersOperandRanges: ranges)
+            guard equations <= ModularArithmetic.equationLimit else {
+                throw Unsupported(
+                    path: "$.task.modulus",
+                    reason: "\(task.operation.rawValue) mod \(task.modulus) has \(equations) equations, "
+                        + "more than the \(ModularArithmetic.equationLimit) a worker holds")
+            }
+            let all = ModularArithmetic.dataset(operation: task.operation, modulus: task.modulus, papersOperandRanges: ranges)
             return DataSplit(all: all, trainFraction: task.trainFraction, seed: config.seed)
         case .parity(let task):
             return VectorTasks.parity(
@@ -44,7 +50,7 @@ public enum EnginePlan {
 
     /// The target stage's plan, with the trial's amplifier and diagnostics.
     public static func targetPlan(for config: TrialConfig, data: DataSplit) throws -> TrainingPlan {
-        let model = try modelShape(for: config.target.architecture, layout: config.task.tokenLayout, data: data)
+        let model = try modelShape(for: config.target.architecture, task: config.task, data: data)
         var plan = trainingPlan(
             model: model, training: config.target.training, budget: config.budget,
             evalEvery: config.evalEvery, criteria: config.thresholds, seed: config.seed)
@@ -87,21 +93,15 @@ public enum EnginePlan {
 
     // MARK: Models
 
-    public static func modelShape(
-        for architecture: Architecture, layout: TokenLayout = .plain,
-        data: DataSplit
-    ) throws -> ModelShape {
+    public static func modelShape(for architecture: Architecture, task: TrialTask, data: DataSplit) throws -> ModelShape {
         switch architecture {
         case .mlp(let settings):
             return .mlp(mlpShape(for: settings, data: data))
         case .transformer(let settings):
-            guard case .tokens(let perExample, let vocabulary) = data.train.inputs else {
+            guard case .modular(let modular) = task else {
                 throw Unsupported(path: "$.target.architecture", reason: "a transformer reads token sequences")
             }
-            return .transformer(
-                transformerShape(
-                    for: settings, layout: layout, tokensPerExample: perExample,
-                    vocabulary: vocabulary, classes: data.train.classes))
+            return .transformer(transformerShape(for: settings, task: modular, classes: data.train.classes))
         }
     }
 
@@ -116,13 +116,11 @@ public enum EnginePlan {
             depth: settings.depth, classes: data.train.classes, activation: settings.activation, bias: settings.bias)
     }
 
-    /// The transformer over the task's sequence: its tokens, `=` (id `vocabulary`) and, in the
-    /// papers' layouts, an operator (id `vocabulary + 1`) read into logits over every token.
-    public static func transformerShape(
-        for settings: TransformerSettings, layout: TokenLayout = .plain,
-        tokensPerExample: Int, vocabulary: Int, classes: Int
-    ) -> TransformerShape {
-        let sequence = layout.sequence(inputTokens: tokensPerExample, vocabulary: vocabulary)
+    /// The transformer over the task's sequence: its operands, `=` (id p) and, in the papers'
+    /// layouts, the formula's operators (ids p + 1, …) read into logits over every token.
+    public static func transformerShape(for settings: TransformerSettings, task: ModularTask, classes: Int) -> TransformerShape {
+        let layout = task.layout
+        let sequence = layout.sequence(for: task.operation, modulus: task.modulus)
         return TransformerShape(
             vocabularySize: sequence.vocabulary, sequence: sequence.layout,
             modelDimension: settings.modelDimensions, heads: settings.heads,
