@@ -19,6 +19,9 @@ import TrialSchema
         ("digits.json", 9, "3659d0a33517a772", "6d0998d7124dd4a9", "a1c538512f98cd5e"),
         ("grokfast.json", 9, "4dc52de3b79eb5f1", "4c8be83b703eda5b", "f0b9eed8c10d8f0e"),
         ("neuralgrok.json", 6, "a41a54ed4c8b0d91", "34088b053ce59e67", "5d300290c73a6709"),
+        // NeuralGrok's own tasks, added with the k-operand formulas.
+        ("neuralgrok-mod7.json", 12, "22ae9d2590c58f81", "f6c75421996da911", "8732dbc619b08901"),
+        ("neuralgrok-table1.json", 48, "713b62ac0cdad86d", "57131bb9c7ee8825", "db7328417be1dffb"),
         ("parity.json", 15, "56acdd297ec75bdb", "708e1c7c7b31e568", "1f3c65a69c312214"),
         ("smoke.json", 6, "66218c5bb6ac1dd0", "decc2c6254d3f1ab", "a2c5b9c9d91ab82d"),
         ("weakdim.json", 60, "05cf8331a020c677", "d638db14a059da69", "256c8f5cc38e73cf"),
@@ -40,7 +43,8 @@ import TrialSchema
         #expect(
             files == [
                 "amplifier.json", "canonical.json", "combined.json", "digits.json", "grokfast.json",
-                "neuralgrok.json", "parity.json", "smoke.json", "weakdim.json", "xorcluster.json",
+                "neuralgrok-mod7.json", "neuralgrok-table1.json", "neuralgrok.json", "parity.json", "smoke.json", "weakdim.json",
+                "xorcluster.json",
             ])
     }
 
