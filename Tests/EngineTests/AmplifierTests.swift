@@ -1,7 +1,8 @@
-import Engine
 import Foundation
 import Testing
 import TrialSchema
+
+@testable import Engine
 
 /// Grokfast filters against their definitions, NeuralGrok's amplifier against finite
 /// differences, the bilevel step's bookkeeping, AGE, coupled-decay Adam, and amplified runs.
@@ -231,5 +232,33 @@ extension AmplifierTests {
             let expected: [Float] = filter is GrokfastEMA ? [1.5, 2, 0, 0, 0] : [1.5, 2, 0, 0, 0]
             #expect(new.gradients.array == expected, "\(type(of: filter))")
         }
+    }
+}
+
+/// NeuralGrok's one-hidden-layer amplifier in its piecewise-linear form against the dense
+/// layer-by-layer network: scores and φ-gradients over many gradient entries.
+struct PiecewiseAmplifierTests {
+    @Test(arguments: [7, 1_152])
+    func piecewiseFormEqualsTheDenseNetwork(units: Int) {
+        let count = 20_000
+        let fast = NeuralAmplifierNetwork(hidden: [units], rescale: 1)
+        let dense = NeuralAmplifierNetwork(hidden: [units], rescale: 1, dense: true)
+        fast.initialize(seed: 61)
+        dense.initialize(seed: 61)
+        // Gradient entries of a real scale and sign, some exactly zero, as a model's are.
+        let inputs = GradientCheckTests.random([count], seed: 62, range: 2)
+        for index in stride(from: 0, to: count, by: 97) { inputs[index] = 0 }
+        let upstream = GradientCheckTests.random([count], seed: 63, range: 1)
+        var fastScores = [Float](repeating: 0, count: count), denseScores = fastScores
+        fast.scores(of: inputs.data, count: count, into: &fastScores)
+        dense.scores(of: inputs.data, count: count, into: &denseScores)
+        let scale = denseScores.map(abs).max()!
+        #expect(zip(fastScores, denseScores).allSatisfy { abs($0 - $1) <= 1e-5 * max(scale, 1) })
+        fast.parameters.zeroGradients()
+        dense.parameters.zeroGradients()
+        fast.backwardScores(inputs: inputs.data, dscores: upstream.data, count: count)
+        dense.backwardScores(inputs: inputs.data, dscores: upstream.data, count: count)
+        GradientCheckTests.expectClose(fast.parameters.gradients.array, dense.parameters.gradients.array, tolerance: 1e-3)
+        #expect(fast.parameters.gradients.array.contains { abs($0) > 1e-2 })
     }
 }

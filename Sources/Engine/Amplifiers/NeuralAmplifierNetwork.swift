@@ -8,7 +8,9 @@
 /// w_i = exp(s_i − max s) in place of p_i (same values of G, no tiny numbers), and for the
 /// same reason ∂G/∂s needs no softmax-normaliser term.
 ///
-/// Entries are processed in chunks, so the workspace stays small whatever the model size.
+/// Entries are processed in chunks, so the workspace stays small whatever the model size. A
+/// network of one hidden layer is evaluated in its piecewise-linear form instead
+/// (`PiecewiseLinearScores`), unless `dense` asks for the layer-by-layer computation.
 final class NeuralAmplifierNetwork {
     let parameters: ParameterStore
     let rescale: Float
@@ -23,8 +25,9 @@ final class NeuralAmplifierNetwork {
     private let gradient: Tensor
     private let spareGradient: Tensor
     private let chunkScores: Tensor
+    private var piecewise: PiecewiseLinearScores?
 
-    init(hidden: [Int], rescale: Float) {
+    init(hidden: [Int], rescale: Float, dense: Bool = false) {
         precondition(!hidden.isEmpty && hidden.allSatisfy { $0 >= 1 }, "the amplifier needs hidden layers")
         self.rescale = rescale
         widths = [1] + hidden + [1]
@@ -43,6 +46,16 @@ final class NeuralAmplifierNetwork {
         gradient = Tensor(shape: [rows, widest])
         spareGradient = Tensor(shape: [rows, widest])
         chunkScores = Tensor(shape: [rows])
+        piecewise = hidden.count == 1 && !dense ? PiecewiseLinearScores() : nil
+    }
+
+    /// The piecewise-linear form of the current φ (one hidden layer only).
+    private func preparedPiecewise() -> PiecewiseLinearScores? {
+        guard var form = piecewise else { return nil }
+        form.prepare(
+            w1: parameters.value(weights[0]), b1: parameters.value(biases[0]), w2: parameters.value(weights[1]),
+            b2: parameters.value(biases[1])[0], units: widths[1])
+        return form
     }
 
     /// PyTorch's `nn.Linear` default: weights and biases U(±1/√fan_in).
@@ -61,6 +74,10 @@ final class NeuralAmplifierNetwork {
 
     /// scores[i] = MLP_φ(inputs[i]) for i < count.
     func scores(of inputs: UnsafePointer<Float>, count: Int, into scores: UnsafeMutablePointer<Float>) {
+        if let form = preparedPiecewise() {
+            form.scores(of: inputs, count: count, into: scores)
+            return
+        }
         var start = 0
         while start < count {
             let m = min(chunk, count - start)
@@ -93,6 +110,13 @@ final class NeuralAmplifierNetwork {
 
     /// parameters.gradients += Σ_i dscores[i] · ∂MLP_φ(inputs[i])/∂φ (forward recomputed per chunk).
     func backwardScores(inputs: UnsafePointer<Float>, dscores: UnsafePointer<Float>, count: Int) {
+        if let form = preparedPiecewise() {
+            form.backward(
+                inputs: inputs, dscores: dscores, count: count, w1: parameters.value(weights[0]),
+                b1: parameters.value(biases[0]), w2: parameters.value(weights[1]), dw1: parameters.gradient(weights[0]),
+                db1: parameters.gradient(biases[0]), dw2: parameters.gradient(weights[1]), db2: parameters.gradient(biases[1]))
+            return
+        }
         var start = 0
         while start < count {
             let m = min(chunk, count - start)
