@@ -10,7 +10,9 @@ import TrialSchema
 /// trainable), B (d_weak × d_target) freshly initialised; `randomA` — the same factorisation
 /// with A left at its random initialisation (no transfer, same low rank); `copy` — a full
 /// E_T = E_weak (equal dimensions). For feature inputs the "embedding" is the first linear
-/// layer (W₁ = B·A with A = the weak model's first-layer weight).
+/// layer (W₁ = B·A with A = the weak model's first-layer weight). A transformer target's token
+/// table is factorised the same way; its tokens the weak MLP does not read (`=`, operators)
+/// keep their fresh rows of A (or of E for `copy`), and its position embeddings start fresh.
 enum GrokTransfer {
     struct WeakModel: Sendable {
         let representation: [Float]
@@ -64,30 +66,60 @@ enum GrokTransfer {
         return StableHash.hex(of: identity.canonicalText)
     }
 
-    /// The target's plan and model: the trial's MLP, initialised from the trial seed, its input
-    /// layer factorised to the weak model's rank (except for `copy`) and given the transfer.
+    /// The target's plan: the trial's, its input layer (MLP) or token table (transformer)
+    /// factorised to `rank` (nil for `copy`), with the transfer's merge step.
+    static func targetPlan(for config: TrialConfig, transfer: Transfer, data: DataSplit, rank: Int?) throws -> TrainingPlan {
+        var plan = try EnginePlan.targetPlan(for: config, data: data)
+        switch plan.model {
+        case .mlp(var shape):
+            shape.embeddingRank = rank
+            plan.model = .mlp(shape)
+        case .transformer(var shape):
+            shape.embeddingRank = rank
+            plan.model = .transformer(shape)
+        }
+        plan.mergeInputFactorsAfter = transfer.mergeAfter
+        return plan
+    }
+
+    /// The target's plan and model, initialised from the trial seed, then given the transfer.
     static func target(
         for config: TrialConfig, transfer: Transfer, data: DataSplit,
         weak: WeakModel
-    ) throws -> (plan: TrainingPlan, model: MLP) {
-        var plan = try EnginePlan.targetPlan(for: config, data: data)
-        guard case .mlp(var shape) = plan.model else {
-            throw EnginePlan.Unsupported(path: "$.target.architecture", reason: "GrokTransfer trains an MLP target")
+    ) throws -> (plan: TrainingPlan, model: TrainableModel) {
+        let rank: Int? =
+            switch transfer {
+            case .factorized, .randomA: weak.rank
+            case .copy: nil
+            }
+        let plan = try targetPlan(for: config, transfer: transfer, data: data, rank: rank)
+        let capacity = TrialRunner.workspaceCapacity(plan: plan, data: data)
+        switch plan.model {
+        case .mlp(let shape):
+            let model = TrialRunner.freshMLP(shape, plan: plan, capacity: capacity)
+            let tokens = config.task.readsTokens
+            switch transfer {
+            case .factorized: model.setParameter(tokens ? "embedding.A" : "hidden.0.A", to: weak.representation)
+            case .randomA: break
+            case .copy: model.setParameter(tokens ? "embedding" : "hidden.0.weight", to: weak.representation)
+            }
+            return (plan, model)
+        case .transformer(let shape):
+            if case .copy = transfer, weak.rank != shape.modelDimension {
+                throw EnginePlan.Unsupported(
+                    path: "$.transfer.mode",
+                    reason: "copy needs the weak embedding dimension (\(weak.rank)) equal to the target's (\(shape.modelDimension))")
+            }
+            guard let model = TrialRunner.freshModel(plan: plan, capacity: capacity) as? Transformer else {
+                preconditionFailure("a transformer plan builds a transformer")
+            }
+            switch transfer {
+            case .factorized: model.setLeadingRows(of: "embedding.A", to: weak.representation)
+            case .randomA: break
+            case .copy: model.setLeadingRows(of: "embedding.token", to: weak.representation)
+            }
+            return (plan, model)
         }
-        switch transfer {
-        case .factorized, .randomA: shape.embeddingRank = weak.rank
-        case .copy: break
-        }
-        plan.model = .mlp(shape)
-        plan.mergeInputFactorsAfter = transfer.mergeAfter
-        let model = TrialRunner.freshMLP(shape, plan: plan, capacity: TrialRunner.workspaceCapacity(plan: plan, data: data))
-        let tokens = config.task.readsTokens
-        switch transfer {
-        case .factorized: model.setParameter(tokens ? "embedding.A" : "hidden.0.A", to: weak.representation)
-        case .randomA: break
-        case .copy: model.setParameter(tokens ? "embedding" : "hidden.0.weight", to: weak.representation)
-        }
-        return (plan, model)
     }
 }
 

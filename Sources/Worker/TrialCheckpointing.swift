@@ -122,14 +122,8 @@ final class TrialCheckpointing: Sendable {
         onWeakEvaluation: @escaping (CurvePoint) -> Void
     ) throws -> (TrialRunner, TrialState.WeakStage) {
         if case .target(let weak?, let payload)? = saved?.stage {
-            var targetPlan = try EnginePlan.targetPlan(for: config, data: data)
-            guard case .mlp(var shape) = targetPlan.model else {
-                throw EnginePlan.Unsupported(path: "$.target.architecture", reason: "GrokTransfer trains an MLP target")
-            }
-            shape.embeddingRank = weak.targetRank
-            targetPlan.model = .mlp(shape)
-            targetPlan.mergeInputFactorsAfter = transfer.mergeAfter
-            let shell = MLP(shape: shape, capacity: TrialRunner.workspaceCapacity(plan: targetPlan, data: data))
+            let targetPlan = try GrokTransfer.targetPlan(for: config, transfer: transfer, data: data, rank: weak.targetRank)
+            let shell = TrialRunner.freshModel(plan: targetPlan, capacity: TrialRunner.workspaceCapacity(plan: targetPlan, data: data))
             return (try TrialRunner(plan: targetPlan, data: data, model: shell, restoringPayload: payload), weak)
         }
         var resumedWeak: TrialRunner?
@@ -153,7 +147,12 @@ final class TrialCheckpointing: Sendable {
             return (runner, self.train(runner, stage: { .weak(runner: $0.statePayload()) }, onEvaluation: onWeakEvaluation))
         }
         let target = try GrokTransfer.target(for: config, transfer: transfer, data: data, weak: weak.model)
-        let record = TrialState.WeakStage(summary: weak.summary, targetRank: target.model.shape.embeddingRank)
+        let targetRank: Int? =
+            switch target.plan.model {
+            case .mlp(let shape): shape.embeddingRank
+            case .transformer(let shape): shape.embeddingRank
+            }
+        let record = TrialState.WeakStage(summary: weak.summary, targetRank: targetRank)
         return (TrialRunner(plan: target.plan, data: data, model: target.model), record)
     }
 

@@ -50,7 +50,10 @@ struct AmplifierConfigTests {
         (#"{"target": {"architecture": "transformer", "embeddingDim": 100, "heads": 3}}"#, "$.target.heads", "a divisor"),
         (#"{"target": {"heads": 4}}"#, "$.target.heads", "no such key"),
         (#"{"task": {"kind": "parity"}, "target": {"architecture": "transformer"}}"#, "$.target.architecture", "modular"),
-        (#"{"method": "groktransfer", "target": {"architecture": "transformer"}}"#, "$.target.architecture", "groktransfer"),
+        (
+            #"{"method": "groktransfer", "weak": {"embeddingDim": 16}, "transfer": {"mode": "copy"}, "target": {"architecture": "transformer"}}"#,
+            "$.weak.embeddingDim", "the target's embeddingDim (128)"
+        ),
         (#"{"method": "groktransfer", "weak": {"architecture": "transformer"}}"#, "$.weak.architecture", "weak models"),
         (#"{"target": {"architecture": "transformer", "bias": false}}"#, "$.target.bias", "no bias switch"),
         (#"{"target": {"architecture": "transformer", "embeddingDim": 2}}"#, "$.target.heads", "1...embeddingDim (2)"),

@@ -54,7 +54,7 @@ struct GrokTransferTests {
             Issue.record("target is not an MLP")
             return
         }
-        #expect(shape.embeddingRank == rank && target.model.shape == shape)
+        #expect(shape.embeddingRank == rank && (target.model as? MLP)?.shape == shape)
         #expect(target.plan.mergeInputFactorsAfter == transfer.mergeAfter)
 
         // The same target without the transfer: a fresh MLP of the shape from the trial seed.
@@ -73,6 +73,72 @@ struct GrokTransferTests {
                 #expect(values == initial, "\(slice.name) keeps the target's own initialisation")
             }
         }
+    }
+
+    /// A transformer target: its token table factorised E = A·B (or copied), the weak MLP's
+    /// embedding in A's first p rows, the `=` and operator rows and every other slice the
+    /// target's own initialisation from the trial seed.
+    @Test(arguments: [("factorized", 4), ("randomA", 4), ("copy", 8)])
+    func transformerTargetTakesTheWeakEmbedding(mode: String, weakDimension: Int) throws {
+        let config = try TrialConfig(
+            json: JSONValue.parse(
+                #"""
+                {"task": {"kind": "modular", "operation": "multiply", "modulus": 11, "layout": "infix"},
+                 "method": "groktransfer", "seed": 2, "evalEvery": 5,
+                 "weak": {"embeddingDim": \#(weakDimension), "width": 16, "budget": 20, "stopAtTestAccuracy": null},
+                 "transfer": {"mode": "\#(mode)"},
+                 "target": {"architecture": "transformer", "depth": 2, "embeddingDim": 8, "heads": 2, "width": 16,
+                            "activation": "gelu", "layerNorm": true, "attentionBias": true,
+                            "block": "normalizedResidual", "initialization": "pytorch"}}
+                """#))
+        guard case .grokTransfer(let weak, let transfer) = config.method else {
+            Issue.record("not GrokTransfer")
+            return
+        }
+        let data = try EnginePlan.data(for: config)
+        let weakRun = GrokTransfer.weakModel(for: config, weak: weak, data: data)
+        let target = try GrokTransfer.target(for: config, transfer: transfer, data: data, weak: weakRun.model)
+        guard case .transformer(let shape) = target.plan.model, let model = target.model as? Transformer else {
+            Issue.record("target is not a transformer")
+            return
+        }
+        #expect(shape.embeddingRank == (mode == "copy" ? nil : weakDimension) && shape.vocabularySize == 13)
+        let fresh = Transformer(shape: shape, capacity: 1)
+        fresh.initialize(seed: config.seed, scheme: .pytorch)
+        let transferred = mode == "factorized" ? "embedding.A" : (mode == "copy" ? "embedding.token" : nil)
+        let weakCount = weakRun.model.representation.count
+        #expect(weakCount == 11 * weakDimension)
+        for slice in model.parameters.slices {
+            let values = Array(UnsafeBufferPointer(start: model.parameters.value(slice), count: slice.count))
+            let own = fresh.parameters.slice(slice.name)
+            let initial = Array(UnsafeBufferPointer(start: fresh.parameters.value(own), count: own.count))
+            if slice.name == transferred {
+                #expect(Array(values[..<weakCount]) == weakRun.model.representation)
+                #expect(Array(values[weakCount...]) == Array(initial[weakCount...]), "the `=` and operator rows stay fresh")
+            } else {
+                #expect(values == initial, "\(slice.name) keeps the target's own initialisation")
+            }
+        }
+    }
+
+    /// A transformer GrokTransfer trial end to end, merged after 10 steps, twice: the same
+    /// curve, and the weak run in its cost.
+    @Test func transformerTransferTrialRepeatsItself() throws {
+        let config = try TrialConfig(
+            json: JSONValue.parse(
+                #"""
+                {"task": {"kind": "modular", "operation": "add", "modulus": 11}, "method": "groktransfer",
+                 "seed": 3, "evalEvery": 5, "budget": 30,
+                 "weak": {"embeddingDim": 4, "width": 16, "budget": 20, "stopAtTestAccuracy": 0.3},
+                 "transfer": {"mode": "factorized", "mergeAfter": 10},
+                 "target": {"architecture": "transformer", "depth": 2, "embeddingDim": 8, "heads": 2, "width": 16,
+                            "optimizer": "adam", "weightDecay": 0.001, "batchSize": 16}}
+                """#))
+        let first = TrialExecution.run(config, host: "test"), second = TrialExecution.run(config, host: "test")
+        #expect(first.outcome != .failed && first.error == nil)
+        #expect(first.curve == second.curve && first.steps == second.steps)
+        let weak = try #require(first.weak)
+        #expect(first.flops > weak.flops && weak.steps > 0)
     }
 
     @Test func identicalWeakModelsAreTrainedOncePerWorker() throws {

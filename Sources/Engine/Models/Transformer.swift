@@ -13,7 +13,8 @@
 /// - position 0 attends only to itself, so the first block's whole output there is a function
 ///   of the first token: with more blocks after it, it runs on V table rows, not n examples.
 ///
-/// Parameters: `embedding.token` (V × d), `embedding.position` (T × d); per block `b`:
+/// Parameters: `embedding.token` (V × d), or its factors `embedding.A` (V × r) and
+/// `embedding.B` (r × d) when `embeddingRank` is r (GrokTransfer), `embedding.position` (T × d); per block `b`:
 /// `block.b.norm1.{weight,bias}` (d), `block.b.attention.qkv.weight` (3d × d, rows q|k|v),
 /// `block.b.attention.qkv.bias` (3d), `block.b.attention.output.{weight (d × d), bias (d)}`,
 /// `block.b.norm2.{weight,bias}`, `block.b.mlp.input.{weight (m × d), bias (m)}`,
@@ -29,7 +30,8 @@ public final class Transformer: TrainableModel {
     public let path: ComputePath
     var reference: Bool { path == .reference }
 
-    let tokenEmbedding: ParameterSlice
+    /// The token table's parameter, or its factors A (V × r) and B (r × d).
+    let tokenEmbedding: TokenEmbedding
     let positionEmbedding: ParameterSlice
     let blocks: [TransformerBlockParameters]
     let finalNorm: (weight: ParameterSlice, bias: ParameterSlice)?
@@ -65,7 +67,12 @@ public final class Transformer: TrainableModel {
         self.capacity = capacity
         self.path = path
         let (v, t, d, m) = (shape.vocabularySize, shape.sequenceLength, shape.modelDimension, shape.mlpDimension)
-        var layout: [(name: String, shape: [Int])] = [("embedding.token", [v, d]), ("embedding.position", [t, d])]
+        var layout: [(name: String, shape: [Int])] =
+            if let rank = shape.embeddingRank {
+                [("embedding.A", [v, rank]), ("embedding.B", [rank, d]), ("embedding.position", [t, d])]
+            } else {
+                [("embedding.token", [v, d]), ("embedding.position", [t, d])]
+            }
         for block in 0..<shape.layers {
             let prefix = "block.\(block)."
             if shape.layerNorm { layout += [(prefix + "norm1.weight", [d]), (prefix + "norm1.bias", [d])] }
@@ -83,7 +90,12 @@ public final class Transformer: TrainableModel {
         layout.append(("unembedding.weight", [shape.classes, d]))
         let store = ParameterStore(layout: layout)
         parameters = store
-        tokenEmbedding = store.slice("embedding.token")
+        tokenEmbedding =
+            shape.embeddingRank == nil
+            ? .table(store.slice("embedding.token"))
+            : .factors(
+                a: store.slice("embedding.A"), b: store.slice("embedding.B"), product: Tensor(shape: [v, d]),
+                productGradient: Tensor(shape: [v, d]))
         positionEmbedding = store.slice("embedding.position")
         blocks = (0..<shape.layers).map { TransformerBlockParameters(store: store, block: $0) }
         finalNorm = shape.layerNorm ? (store.slice("final.norm.weight"), store.slice("final.norm.bias")) : nil
@@ -144,6 +156,7 @@ public final class Transformer: TrainableModel {
         lastCount = n
         let d = shape.modelDimension
         layOutSequences(tokens, count: n)
+        composeTokenTable()
         embed(count: n)
         if usesTables { forwardTables() }
         for block in 0..<shape.layers {
@@ -192,7 +205,7 @@ public final class Transformer: TrainableModel {
     /// sequences (n × T) → embedded (n·T × d) = token row + position row
     private func embed(count n: Int) {
         let (t, d) = (shape.sequenceLength, shape.modelDimension)
-        let tokenTable = parameters.value(tokenEmbedding), positionTable = parameters.value(positionEmbedding)
+        let tokenTable = tokenTableValues, positionTable = parameters.value(positionEmbedding)
         for row in 0..<(n * t) {
             let token = tokenTable + Int(sequences[row]) * d, position = positionTable + (row % t) * d
             let out = embedded.data + row * d

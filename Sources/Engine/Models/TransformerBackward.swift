@@ -3,6 +3,8 @@
 extension Transformer {
     public func backward(dlogits: UnsafePointer<Float>, count n: Int) {
         precondition(n == lastCount, "backward of \(n) examples after a forward of \(lastCount)")
+        defer { backwardTokenFactors() }
+        if case .factors(_, _, _, let productGradient) = tokenEmbedding { productGradient.zero() }
         let (d, c) = (shape.modelDimension, shape.classes)
         let last = shape.layers - 1, queries = queries(ofBlock: last), rows = n * queries
         let lastOutput = workspaces[last].output.data
@@ -183,7 +185,7 @@ extension Transformer {
     /// dstream (n·T × d) → dtoken[sequence token] += row, dposition[position] += row
     private func backwardEmbedding(_ gradient: UnsafePointer<Float>, count n: Int) {
         let (t, d) = (shape.sequenceLength, shape.modelDimension)
-        let tokenGradient = parameters.gradient(tokenEmbedding), positionGradient = parameters.gradient(positionEmbedding)
+        let tokenGradient = tokenTableGradients, positionGradient = parameters.gradient(positionEmbedding)
         for row in 0..<(n * t) {
             let source = gradient + row * d
             let token = tokenGradient + Int(sequences[row]) * d, position = positionGradient + (row % t) * d
@@ -242,7 +244,7 @@ extension Transformer {
                 weight: parameters.value(weight), mean: tables.mean.data,
                 inverseDeviation: tables.inverseDeviation.data, rows: t * v, dimension: d)
         }
-        let tokenGradient = parameters.gradient(tokenEmbedding), positionGradient = parameters.gradient(positionEmbedding)
+        let tokenGradient = tokenTableGradients, positionGradient = parameters.gradient(positionEmbedding)
         for position in 0..<t {
             for token in 0..<v {
                 let source = tables.inputGradient.data + (position * v + token) * d
@@ -258,8 +260,22 @@ extension Transformer {
 
     public var denseForwardFlopsPerExample: Double { shape.forwardFlopsPerExample }
 
-    /// A transformer's embedding is never factorised.
-    public func mergingInputFactors() -> TrainableModel? { nil }
+    /// An unfactorised copy: the same parameters, `embedding.token` = A·B; nil when unfactorised.
+    public func mergingInputFactors() -> TrainableModel? {
+        guard case .factors = tokenEmbedding else { return nil }
+        var mergedShape = shape
+        mergedShape.embeddingRank = nil
+        let merged = Transformer(shape: mergedShape, capacity: capacity, path: path)
+        for slice in merged.parameters.slices {
+            if let own = parameters.slices.first(where: { $0.name == slice.name }) {
+                merged.parameters.value(slice).update(from: parameters.value(own), count: slice.count)
+            }
+        }
+        composeTokenTable()
+        merged.setParameter(
+            "embedding.token", to: Array(UnsafeBufferPointer(start: tokenTableValues, count: shape.vocabularySize * shape.modelDimension)))
+        return merged
+    }
 
     /// Forward FLOPs actually performed for n examples, times three (backward ≈ twice forward).
     public func executedFlopsPerStep(count n: Int) -> Double {

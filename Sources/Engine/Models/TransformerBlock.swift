@@ -216,7 +216,7 @@ extension Transformer {
     /// LayerNorm and q|k|v projection (T·V × 3d) with the first block's weights.
     func forwardTables() {
         let (t, v, d) = (shape.sequenceLength, shape.vocabularySize, shape.modelDimension)
-        let tokenTable = parameters.value(tokenEmbedding), positionTable = parameters.value(positionEmbedding)
+        let tokenTable = tokenTableValues, positionTable = parameters.value(positionEmbedding)
         for position in 0..<t {
             for token in 0..<v {
                 let out = tables.input.data + (position * v + token) * d

@@ -53,7 +53,7 @@ extension Transformer {
             for index in 0..<(v * d) { target[index] += upstream[index] }
             return
         }
-        let tokenGradient = parameters.gradient(tokenEmbedding), positionGradient = parameters.gradient(positionEmbedding)
+        let tokenGradient = tokenTableGradients, positionGradient = parameters.gradient(positionEmbedding)
         for token in 0..<v {
             let source = upstream + token * d, target = tokenGradient + token * d
             for column in 0..<d {

@@ -30,6 +30,8 @@ extension Transformer {
         let isNorm = name.contains("norm")
         if isNorm { return .constant(name.hasSuffix(".weight") ? 1 : 0) }
         let (d, m) = (Double(shape.modelDimension), Double(shape.mlpDimension))
+        // GrokTransfer's factor B (r × d) starts so that A·B has A's scale under either scheme.
+        if name == "embedding.B" { return .normal(deviation: scale / Double(shape.embeddingRank ?? 1).squareRoot()) }
         switch scheme {
         case .nanda:
             // Nanda's `Transformer` code (reproduced in Omnigrok): N(0, 1/d_model), the

@@ -56,11 +56,13 @@ public struct TransformerShape: Sendable, Equatable {
     public var attentionBias: Bool
     /// What each block's attention residual adds onto (`normalizedResidual` needs `layerNorm`).
     public var blockForm: TransformerBlockForm
+    /// r when the token table is factorised E = A·B (A: V × r, B: r × d), as GrokTransfer builds it.
+    public var embeddingRank: Int?
 
     public init(
         vocabularySize: Int, sequence: SequenceLayout, modelDimension: Int, heads: Int, mlpDimension: Int,
         layers: Int, classes: Int, activation: Activation = .relu, layerNorm: Bool = false,
-        attentionBias: Bool = false, blockForm: TransformerBlockForm = .preNorm
+        attentionBias: Bool = false, blockForm: TransformerBlockForm = .preNorm, embeddingRank: Int? = nil
     ) {
         precondition(layers >= 1, "a transformer needs at least one layer")
         precondition(heads >= 1 && modelDimension % heads == 0, "model dimension \(modelDimension) not divisible by \(heads) heads")
@@ -77,6 +79,8 @@ public struct TransformerShape: Sendable, Equatable {
         self.layerNorm = layerNorm
         self.attentionBias = attentionBias
         self.blockForm = blockForm
+        precondition(embeddingRank.map { $0 >= 1 } ?? true, "an embedding rank is at least 1")
+        self.embeddingRank = embeddingRank
     }
 
     /// Nanda's modular-arithmetic transformer (d 128, 4 heads, d_mlp 512, ReLU, no LayerNorm)

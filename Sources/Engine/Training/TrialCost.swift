@@ -61,7 +61,8 @@ public struct TrialCost: Sendable, Equatable {
             let attentionBiases = shape.attentionBias ? 4 * d : 0
             let norms = shape.layerNorm ? 4 * d : 0
             let layer = 4 * d * d + attentionBiases + 2 * d * m + m + d + norms
-            return shape.vocabularySize * d + shape.sequenceLength * d + shape.layers * layer + d * shape.classes
+            let tokens = shape.embeddingRank.map { shape.vocabularySize * $0 + $0 * d } ?? shape.vocabularySize * d
+            return tokens + shape.sequenceLength * d + shape.layers * layer + d * shape.classes
                 + (shape.layerNorm ? 2 * d : 0)
         }
     }

@@ -103,7 +103,8 @@ public final class TrialRunner {
         }
     }
 
-    private static func freshModel(plan: TrainingPlan, capacity: Int) -> TrainableModel {
+    /// A model of the plan's shape initialised as the plan says, for batches of up to `capacity`.
+    public static func freshModel(plan: TrainingPlan, capacity: Int) -> TrainableModel {
         switch plan.model {
         case .mlp(let shape):
             return freshMLP(shape, plan: plan, capacity: capacity)

@@ -24,8 +24,8 @@ extension TrialConfig: ConfigObject {
         ]
     }
 
-    /// The transformer reads token sequences and has no factorised embedding: it runs modular
-    /// tasks from scratch. GrokTransfer's `copy` needs equal sizes on both sides.
+    /// The transformer reads token sequences: modular tasks only. GrokTransfer's `copy` needs
+    /// equal sizes on both sides (a transformer target's d_model is its embedding dimension).
     public static func validate(_ config: TrialConfig, at path: String) throws {
         if case .transformer = config.target.architecture {
             if !config.task.readsTokens {
@@ -33,20 +33,17 @@ extension TrialConfig: ConfigObject {
                     path: path + ".target.architecture", expected: "\"mlp\" for task kind \"\(config.task.caseName)\"",
                     found: "\"transformer\" (it reads token sequences: modular tasks only)")
             }
-            if case .grokTransfer = config.method {
-                throw ConfigError(
-                    path: path + ".target.architecture", expected: "\"mlp\" for method \"groktransfer\"",
-                    found: "\"transformer\"")
-            }
         }
-        guard case .grokTransfer(let weak, .copy) = config.method, case .mlp(let target) = config.target.architecture else {
-            return
-        }
+        guard case .grokTransfer(let weak, .copy) = config.method else { return }
         // Tokens copy the embedding table (V × d), features the first layer (width × inputs).
         let (key, weakSize, targetSize) =
-            config.task.readsTokens
-            ? ("embeddingDim", weak.model.embeddingDimensions, target.embeddingDimensions)
-            : ("width", weak.model.width, target.width)
+            switch config.target.architecture {
+            case .transformer(let target): ("embeddingDim", weak.model.embeddingDimensions, target.modelDimensions)
+            case .mlp(let target):
+                config.task.readsTokens
+                    ? ("embeddingDim", weak.model.embeddingDimensions, target.embeddingDimensions)
+                    : ("width", weak.model.width, target.width)
+            }
         if weakSize != targetSize {
             throw ConfigError(
                 path: "\(path).weak.\(key)", expected: "the target's \(key) (\(targetSize)) for transfer mode \"copy\"",
