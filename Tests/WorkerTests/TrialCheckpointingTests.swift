@@ -13,15 +13,20 @@ import TrialSchema
 struct TrialCheckpointingTests {
     static func config(_ text: String) throws -> TrialConfig { try TrialConfig(text: text, file: "test.json") }
 
-    /// Weak stage ≤ 150 steps (stops at 30 % test accuracy), target 200 steps merging at 60.
-    static func transferConfig(seed: Int, budget: Int = 200) throws -> TrialConfig {
-        try config(
+    /// Weak stage ≤ 150 steps (stops at 30 % test accuracy), target 200 steps merging at 60:
+    /// an MLP, or a 2-layer transformer whose token table is factorised.
+    static func transferConfig(seed: Int, budget: Int = 200, transformer: Bool = false) throws -> TrialConfig {
+        let target =
+            transformer
+            ? #""architecture": "transformer", "depth": 2, "embeddingDim": 16, "heads": 2, "width": 32, "layerNorm": true,"#
+            : #""embeddingDim": 16, "width": 64,"#
+        return try config(
             """
             { "task": { "kind": "modular", "operation": "add", "modulus": 23, "trainFraction": 0.5 },
               "method": "groktransfer",
               "weak": { "embeddingDim": 4, "width": 32, "budget": 150, "stopAtTestAccuracy": 0.3, "batchSize": 64 },
               "transfer": { "mode": "factorized", "mergeAfter": 60 },
-              "target": { "embeddingDim": 16, "width": 64, "batchSize": 64, "weightDecay": 0.3 },
+              "target": { \(target) "batchSize": 64, "weightDecay": 0.3 },
               "amplifier": { "kind": "ema", "alpha": 0.9 },
               "budget": \(budget), "evalEvery": 10, "diagnostics": true, "seed": \(seed) }
             """)
@@ -91,8 +96,9 @@ struct TrialCheckpointingTests {
 
     // MARK: GrokTransfer
 
-    @Test func transferTrialContinuesFromEitherStage() async throws {
-        let config = try Self.transferConfig(seed: 11)
+    @Test(arguments: [false, true])
+    func transferTrialContinuesFromEitherStage(transformer: Bool) async throws {
+        let config = try Self.transferConfig(seed: 11, transformer: transformer)
         let direct = try await Self.run(TrialCheckpointing(config: config)).result
         let weakSteps = try #require(direct.weak?.steps)
         #expect(weakSteps >= 40, "the weak stage should run a while (it ran \(weakSteps) steps)")
