@@ -23,6 +23,9 @@ import TrialSchema
         ("neuralgrok-mod7.json", 12, "22ae9d2590c58f81", "f6c75421996da911", "8732dbc619b08901"),
         ("neuralgrok-table1.json", 48, "713b62ac0cdad86d", "57131bb9c7ee8825", "db7328417be1dffb"),
         ("parity.json", 15, "56acdd297ec75bdb", "708e1c7c7b31e568", "1f3c65a69c312214"),
+        // GrokTransfer into transformers, added with the factorised token table.
+        ("transfer-deep.json", 6, "a21165dacc9c1fe1", "977c738ddaea5da2", "5ab8e243018d6da5"),
+        ("transfer-transformer.json", 42, "d7d4e7bd087d659f", "19b33399cf1c4904", "0dfd3cd7b191be66"),
         ("smoke.json", 6, "66218c5bb6ac1dd0", "decc2c6254d3f1ab", "a2c5b9c9d91ab82d"),
         ("weakdim.json", 60, "05cf8331a020c677", "d638db14a059da69", "256c8f5cc38e73cf"),
         ("xorcluster.json", 12, "e43757fd55689d6a", "fbc18c2767aff60c", "16486305a5996d84"),
