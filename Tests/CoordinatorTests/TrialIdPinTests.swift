@@ -46,8 +46,8 @@ import TrialSchema
         #expect(
             files == [
                 "amplifier.json", "canonical.json", "combined.json", "digits.json", "grokfast.json",
-                "neuralgrok-mod7.json", "neuralgrok-table1.json", "neuralgrok.json", "parity.json", "smoke.json", "weakdim.json",
-                "xorcluster.json",
+                "neuralgrok-mod7.json", "neuralgrok-table1.json", "neuralgrok.json", "parity.json", "smoke.json",
+                "transfer-deep.json", "transfer-transformer.json", "weakdim.json", "xorcluster.json",
             ])
     }
 
