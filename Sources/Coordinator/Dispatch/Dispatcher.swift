@@ -118,15 +118,30 @@ final class Dispatcher {
         var lastProgress = clock.now - settings.progressInterval
         let reapInterval = settings.heartbeatInterval / 5
         var ending = Ending.completed
+        var lastIteration = clock.now
+        // Since when the loop has been behind its messages (batches that hit the limit).
+        var behindSince: ContinuousClock.Instant?
+        var saidOverloaded = false
         while !isComplete {
             if shouldStop() {
                 ending = .interrupted
                 break
             }
-            try handleBatch(firstWait: .milliseconds(50))
+            let drained = try handleBatch(firstWait: .milliseconds(50))
             try journalStoredStates()
             let now = clock.now
-            if now - lastReap >= reapInterval {
+            excuseOwnAbsence(now - lastIteration, now: now)
+            behindSince = drained ? nil : (behindSince ?? now)
+            // Silence is judged from the messages received: while a backlog is still unread, a
+            // worker's latest heartbeat may be in it (for at most one liveness window: past
+            // that, the coordinator is overloaded and says so, and silence counts again).
+            let overloaded = behindSince.map { now - $0 > settings.heartbeatInterval * settings.liveness } ?? false
+            if overloaded, !saidOverloaded {
+                logger.warning("the coordinator is a liveness window behind its messages; silence is judged again")
+            }
+            saidOverloaded = overloaded
+            let caughtUp = behindSince == nil || overloaded
+            if now - lastReap >= reapInterval, caughtUp {
                 try reapSilentWorkers(now: now)
                 try stopStalledTrials(now: now)
                 unparkWorkers(now: now)
@@ -142,6 +157,7 @@ final class Dispatcher {
                 onProgress(status())
                 lastProgress = now
             }
+            lastIteration = clock.now
         }
         if ending == .interrupted { try handOverRunningTrials(within: .seconds(10)) }
         // States still being written are journaled before the end (a restart continues from them).
@@ -157,15 +173,28 @@ final class Dispatcher {
         return ending
     }
 
-    /// Handles the messages waiting (at most `batchLimit`), waiting up to `firstWait` for one.
-    private func handleBatch(firstWait: Duration) throws {
-        guard let first = transport.receive(timeout: firstWait) else { return }
+    /// Handles the messages waiting (at most `batchLimit`), waiting up to `firstWait` for one;
+    /// false when the batch hit the limit (more may be waiting).
+    @discardableResult
+    private func handleBatch(firstWait: Duration) throws -> Bool {
+        guard let first = transport.receive(timeout: firstWait) else { return true }
         try handle(first)
         var handled = 1
         while handled < settings.batchLimit, let next = transport.receive(timeout: .zero) {
             try handle(next)
             handled += 1
         }
+        return handled < settings.batchLimit
+    }
+
+    /// The loop's own absence — the process stopped (SIGSTOP, a suspended VM), swapped out, or
+    /// held up by a slow disk — is nobody's silence: every worker's clocks move on by it, so
+    /// no worker is presumed dead and no trial stalled for the time the loop was not looking.
+    private func excuseOwnAbsence(_ away: Duration, now: ContinuousClock.Instant) {
+        guard away > settings.heartbeatInterval else { return }
+        roster.excuse(away, now: now)
+        logger.notice(
+            "the dispatch loop was away; its absence is not counted as the workers' silence", metadata: ["seconds": "\(away.seconds)"])
     }
 
     /// Ctrl-C: each worker holding a trial is asked to stop it at its next step and send its

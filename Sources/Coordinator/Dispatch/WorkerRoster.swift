@@ -170,6 +170,24 @@ struct WorkerRoster {
         holders.values.compactMap { peer in entries[peer].map { (peer, $0) } }
     }
 
+    /// Moves every worker's clocks (last heard, held since, weak stage, progress) on by `pause`,
+    /// never past `now`: the time the coordinator was not reading does not count as silence.
+    /// Rates and mean progress intervals are kept (both ends of a progress track move).
+    mutating func excuse(_ pause: Duration, now: ContinuousClock.Instant) {
+        func moved(_ instant: ContinuousClock.Instant) -> ContinuousClock.Instant { min(instant + pause, now) }
+        for peer in entries.keys {
+            entries[peer]!.lastHeard = moved(entries[peer]!.lastHeard)
+            entries[peer]!.heldSince = entries[peer]!.heldSince.map(moved)
+            entries[peer]!.weakStageAt = entries[peer]!.weakStageAt.map(moved)
+            if var track = entries[peer]!.progress {
+                let shift = moved(track.at) - track.at
+                track.at = track.at + shift
+                track.firstAt = track.firstAt + shift
+                entries[peer]!.progress = track
+            }
+        }
+    }
+
     /// Removes and returns workers not heard from since `deadline`.
     mutating func removeSilent(before deadline: ContinuousClock.Instant) -> [(PeerID, Entry)] {
         let silent = entries.filter { $0.value.lastHeard < deadline }

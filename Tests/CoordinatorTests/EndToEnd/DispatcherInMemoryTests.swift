@@ -88,7 +88,10 @@ private final class DispatcherHarness: @unchecked Sendable {
     private var outcome: Result<Dispatcher.Ending, Error>?
     private let done = DispatchSemaphore(value: 0)
 
-    init(trials count: Int, adjust: (inout Dispatcher.Settings) -> Void = { _ in }) throws {
+    init(
+        trials count: Int, adjust: (inout Dispatcher.Settings) -> Void = { _ in },
+        transport wrap: (CoordinatorTransport) -> CoordinatorTransport = { $0 }
+    ) throws {
         let plan = try expandSweep(#"{ "name": "dispatch", "budget": 100, "seeds": { "count": \#(count), "start": 0 } }"#)
         trials = plan.trialIds
         journal = try Journal.start(plan: plan, runDirectory: directory)
@@ -96,7 +99,7 @@ private final class DispatcherHarness: @unchecked Sendable {
         logger.logLevel = .critical
         var settings = Dispatcher.Settings(heartbeatInterval: .milliseconds(50), liveness: 3, maximumAttempts: 3)
         adjust(&settings)
-        dispatcher = Dispatcher(journal: journal, transport: network.coordinator, settings: settings, logger: logger)
+        dispatcher = Dispatcher(journal: journal, transport: wrap(network.coordinator), settings: settings, logger: logger)
         let thread = Thread { [self] in
             let result = Result { try dispatcher.run(shouldStop: { self.lock.withLock { self.stopRequested } }) }
             lock.withLock { outcome = result }
@@ -128,6 +131,35 @@ private final class DispatcherHarness: @unchecked Sendable {
     func records(_ type: String) throws -> [JournalLines.Record] {
         try JournalLines(runDirectory: directory).of(type)
     }
+}
+
+/// The coordinator's transport with a pause on demand: the next `receive` first sleeps, as the
+/// dispatch loop does when the coordinator is stopped (SIGSTOP) while workers go on sending.
+// @unchecked Sendable: pending is touched only with `lock` held.
+private final class PausingTransport: CoordinatorTransport, @unchecked Sendable {
+    private let inner: CoordinatorTransport
+    private let lock = NSLock()
+    private var pending: Duration?
+    let resumed = DispatchSemaphore(value: 0)
+
+    init(_ inner: CoordinatorTransport) { self.inner = inner }
+
+    func pause(for duration: Duration) { lock.withLock { pending = duration } }
+
+    func send(_ message: Message, to peer: PeerID) throws { try inner.send(message, to: peer) }
+
+    func receive(timeout: Duration) -> Incoming? {
+        if let pause = lock.withLock({ () -> Duration? in
+            defer { pending = nil }
+            return pending
+        }) {
+            Thread.sleep(forTimeInterval: pause.seconds)
+            resumed.signal()
+        }
+        return inner.receive(timeout: timeout)
+    }
+
+    func close() { inner.close() }
 }
 
 private func result(_ trial: String, host: String) -> Message {
@@ -211,6 +243,35 @@ struct DispatcherInMemoryTests {
         #expect(try harness.ending() == .completed)
         #expect(harness.journal.state.results[t[0]]?.host == "w2")
         #expect(w2.next() == .shutdown(reason: "sweep complete"))
+    }
+
+    @Test("a pause of the coordinator beyond the liveness window, with a backlog after it, fails no attempt")
+    func coordinatorPauseIsNotTheWorkersSilence() throws {
+        var pausing: PausingTransport?
+        // Batches of 2: the heartbeats queued during the pause take many loop turns to read.
+        let harness = try DispatcherHarness(trials: 12, adjust: { $0.batchLimit = 2 }) { inner in
+            let transport = PausingTransport(inner)
+            pausing = transport
+            return transport
+        }
+        let workers = (0..<12).map { harness.worker("w\($0)") }
+        defer {
+            workers.forEach { $0.stop() }
+            harness.shutDown()
+        }
+        var held: [String: String] = [:]
+        for worker in workers {
+            worker.hello()
+            worker.send(.ready)
+            held[worker.id] = try worker.nextAssignment().trial
+        }
+        // Four liveness windows (150 ms each) without reading, while every worker heartbeats.
+        pausing?.pause(for: .milliseconds(600))
+        #expect(pausing?.resumed.wait(timeout: .now() + 5) == .success)
+        for worker in workers { worker.send(result(held[worker.id]!, host: worker.id)) }
+        #expect(try harness.ending() == .completed)
+        #expect(try harness.records("attemptFailed").isEmpty)
+        for worker in workers { #expect(harness.journal.state.results[held[worker.id]!]?.host == worker.id) }
     }
 
     @Test("a trial that fails 3 times is marked failed with its last error")
