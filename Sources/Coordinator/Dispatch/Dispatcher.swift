@@ -118,7 +118,9 @@ final class Dispatcher {
         var lastProgress = clock.now - settings.progressInterval
         let reapInterval = settings.heartbeatInterval / 5
         var ending = Ending.completed
-        var lastIteration = clock.now
+        // The previous turn's clock reading: a stop anywhere in the loop (typically in a journal
+        // commit) shows up as the gap between two readings.
+        var previousNow = clock.now
         // Since when the loop has been behind its messages (batches that hit the limit).
         var behindSince: ContinuousClock.Instant?
         var saidOverloaded = false
@@ -130,7 +132,8 @@ final class Dispatcher {
             let drained = try handleBatch(firstWait: .milliseconds(50))
             try journalStoredStates()
             let now = clock.now
-            excuseOwnAbsence(now - lastIteration, now: now)
+            excuseOwnAbsence(now - previousNow, now: now)
+            previousNow = now
             behindSince = drained ? nil : (behindSince ?? now)
             // Silence is judged from the messages received: while a backlog is still unread, a
             // worker's latest heartbeat may be in it (for at most one liveness window: past
@@ -157,7 +160,6 @@ final class Dispatcher {
                 onProgress(status())
                 lastProgress = now
             }
-            lastIteration = clock.now
         }
         if ending == .interrupted { try handOverRunningTrials(within: .seconds(10)) }
         // States still being written are journaled before the end (a restart continues from them).

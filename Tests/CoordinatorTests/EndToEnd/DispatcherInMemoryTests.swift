@@ -133,29 +133,40 @@ private final class DispatcherHarness: @unchecked Sendable {
     }
 }
 
-/// The coordinator's transport with a pause on demand: the next `receive` first sleeps, as the
-/// dispatch loop does when the coordinator is stopped (SIGSTOP) while workers go on sending.
+/// The coordinator's transport with a pause on demand: the next `receive` (before the loop reads
+/// its clock) or the next `send` (after it) first sleeps, as the dispatch loop does when the
+/// coordinator is stopped (SIGSTOP) while workers go on sending.
 // @unchecked Sendable: pending is touched only with `lock` held.
 private final class PausingTransport: CoordinatorTransport, @unchecked Sendable {
+    enum Place: Sendable { case receive, send }
+
     private let inner: CoordinatorTransport
     private let lock = NSLock()
-    private var pending: Duration?
+    private var pending: (duration: Duration, place: Place)?
     let resumed = DispatchSemaphore(value: 0)
 
     init(_ inner: CoordinatorTransport) { self.inner = inner }
 
-    func pause(for duration: Duration) { lock.withLock { pending = duration } }
+    func pause(for duration: Duration, in place: Place) { lock.withLock { pending = (duration, place) } }
 
-    func send(_ message: Message, to peer: PeerID) throws { try inner.send(message, to: peer) }
+    private func pauseIfDue(_ place: Place) {
+        let due = lock.withLock { () -> Duration? in
+            guard let pause = pending, pause.place == place else { return nil }
+            pending = nil
+            return pause.duration
+        }
+        guard let due else { return }
+        Thread.sleep(forTimeInterval: due.seconds)
+        resumed.signal()
+    }
+
+    func send(_ message: Message, to peer: PeerID) throws {
+        pauseIfDue(.send)
+        try inner.send(message, to: peer)
+    }
 
     func receive(timeout: Duration) -> Incoming? {
-        if let pause = lock.withLock({ () -> Duration? in
-            defer { pending = nil }
-            return pending
-        }) {
-            Thread.sleep(forTimeInterval: pause.seconds)
-            resumed.signal()
-        }
+        pauseIfDue(.receive)
         return inner.receive(timeout: timeout)
     }
 
@@ -245,8 +256,10 @@ struct DispatcherInMemoryTests {
         #expect(w2.next() == .shutdown(reason: "sweep complete"))
     }
 
-    @Test("a pause of the coordinator beyond the liveness window, with a backlog after it, fails no attempt")
-    func coordinatorPauseIsNotTheWorkersSilence() throws {
+    @Test(
+        "a pause of the coordinator beyond the liveness window, with a backlog after it, fails no attempt",
+        arguments: [PausingTransport.Place.receive, .send])
+    fileprivate func coordinatorPauseIsNotTheWorkersSilence(place: PausingTransport.Place) throws {
         var pausing: PausingTransport?
         // Batches of 2: the heartbeats queued during the pause take many loop turns to read.
         let harness = try DispatcherHarness(trials: 12, adjust: { $0.batchLimit = 2 }) { inner in
@@ -266,7 +279,7 @@ struct DispatcherInMemoryTests {
             held[worker.id] = try worker.nextAssignment().trial
         }
         // Four liveness windows (150 ms each) without reading, while every worker heartbeats.
-        pausing?.pause(for: .milliseconds(600))
+        pausing?.pause(for: .milliseconds(600), in: place)
         #expect(pausing?.resumed.wait(timeout: .now() + 5) == .success)
         for worker in workers { worker.send(result(held[worker.id]!, host: worker.id)) }
         #expect(try harness.ending() == .completed)
