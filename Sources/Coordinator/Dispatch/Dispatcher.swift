@@ -465,7 +465,7 @@ final class Dispatcher {
             try journal.stage(.assigned(trial: trial, worker: peer.description, attempt: attempt, fromStep: resume?.step))
             roster.hold(peer, trial: trial, attempt: attempt, now: now)
             reportedStep[trial] = resume?.step
-            settings.partialCurves?.started(trial)
+            settings.partialCurves?.started(trial, fromStep: resume?.step)
             if let resume {
                 // The state goes just before the assignment, on the same connection: in order.
                 for chunk in StateChunk.split(resume.data, trialId: trial, step: resume.step) {

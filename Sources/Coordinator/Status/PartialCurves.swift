@@ -5,7 +5,8 @@ import TrialSchema
 /// The curves of running trials so far, one JSON-lines file per trial in `RUN_DIR/partial/`,
 /// appended as progress messages arrive (no fsync: losing it loses nothing, the result carries
 /// the whole curve). `report` and `export` draw them for trials without a result yet. A trial
-/// handed out again starts its file afresh; a finished one's file is removed.
+/// handed out again keeps the points up to the step it continues from (none when it starts
+/// over); a finished one's file is removed.
 ///
 /// Points come at the worker's progress rate (about one a second), so a partial curve is a
 /// sample of the evaluations, not all of them.
@@ -20,10 +21,13 @@ struct PartialCurves: Sendable {
 
     private func path(_ trial: String) -> String { (directory as NSString).appendingPathComponent("\(trial).jsonl") }
 
-    /// A trial was handed out: its curve starts over.
-    func started(_ trial: String) {
+    /// A trial was handed out, from step 0 or continuing from a saved state at `fromStep`: its
+    /// curve keeps the points up to that step and drops what the lost attempt ran past it.
+    func started(_ trial: String, fromStep: Int? = nil) {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: path(trial), contents: nil)
+        let kept = fromStep.map { step in read(trial).filter { $0.step <= step } } ?? []
+        let text = kept.map { $0.json.canonicalText + "\n" }.joined()
+        _ = FileManager.default.createFile(atPath: path(trial), contents: Data(text.utf8))
     }
 
     func append(_ trial: String, _ point: CurvePoint) {
