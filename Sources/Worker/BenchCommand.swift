@@ -47,7 +47,9 @@ struct BenchCommand: ParsableCommand {
         print("config  \(trial.id): \(Self.describe(trial.target.architecture)), batch \(batch), \(amplifier)")
         print("dense-equivalent work: \(String(format: "%.2f", denseFlops / 1e9)) GFLOP/step")
         if state { try StateBench.run(plan: plan, data: data) }
-        print("path       threads  ms/step (median)  min     dense GFLOP/s  executed GFLOP/s")
+        print(
+            "path       threads  ms/step (median)  min     dense GFLOP/s  executed GFLOP/s  ms/eval  eval share at evalEvery \(trial.evalEvery)"
+        )
         for threadCount in threadCounts {
             BLAS.threads = threadCount
             for path in reference ? ComputePath.allCases : [.fast] {
@@ -64,12 +66,28 @@ struct BenchCommand: ParsableCommand {
                 times.sort()
                 let median = times[times.count / 2]
                 let executed = runner.model.executedFlopsPerStep(count: batch)
+                // One evaluation is what a trial runs every `evalEvery` steps: the training and test sets.
+                let evaluation = Self.medianMilliseconds(repeats: 3) {
+                    _ = runner.evaluate(data.train)
+                    _ = runner.evaluate(data.test)
+                }
+                let share = evaluation / (evaluation + Double(trial.evalEvery) * median)
                 print(
                     String(
-                        format: "%-10@ %7d  %16.2f  %6.2f  %13.1f  %16.1f", path == .reference ? "reference" : "engine",
-                        threadCount, median, times[0], denseFlops / median / 1e6, executed / median / 1e6))
+                        format: "%-10@ %7d  %16.2f  %6.2f  %13.1f  %16.1f  %7.1f  %5.1f %%", path == .reference ? "reference" : "engine",
+                        threadCount, median, times[0], denseFlops / median / 1e6, executed / median / 1e6, evaluation, 100 * share))
             }
         }
+    }
+
+    private static func medianMilliseconds(repeats: Int, _ work: () -> Void) -> Double {
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            work()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return times.sorted()[repeats / 2]
     }
 
     /// The config file, Nanda's transformer (d 128, 4 heads, d_mlp 512, ReLU, no LayerNorm, full
