@@ -93,33 +93,26 @@ enum GrokTransfer {
             case .copy: nil
             }
         let plan = try targetPlan(for: config, transfer: transfer, data: data, rank: rank)
-        let capacity = TrialRunner.workspaceCapacity(plan: plan, data: data)
-        switch plan.model {
-        case .mlp(let shape):
-            let model = TrialRunner.freshMLP(shape, plan: plan, capacity: capacity)
-            let tokens = config.task.readsTokens
-            switch transfer {
-            case .factorized: model.setParameter(tokens ? "embedding.A" : "hidden.0.A", to: weak.representation)
-            case .randomA: break
-            case .copy: model.setParameter(tokens ? "embedding" : "hidden.0.weight", to: weak.representation)
-            }
-            return (plan, model)
-        case .transformer(let shape):
+        var transformer = false
+        if case .transformer(let shape) = plan.model {
+            transformer = true
             if case .copy = transfer, weak.rank != shape.modelDimension {
                 throw EnginePlan.Unsupported(
                     path: "$.transfer.mode",
                     reason: "copy needs the weak embedding dimension (\(weak.rank)) equal to the target's (\(shape.modelDimension))")
             }
-            guard let model = TrialRunner.freshModel(plan: plan, capacity: capacity) as? Transformer else {
-                preconditionFailure("a transformer plan builds a transformer")
-            }
-            switch transfer {
-            case .factorized: model.setLeadingRows(of: "embedding.A", to: weak.representation)
-            case .randomA: break
-            case .copy: model.setLeadingRows(of: "embedding.token", to: weak.representation)
-            }
-            return (plan, model)
         }
+        let model = TrialRunner.freshModel(plan: plan, capacity: TrialRunner.workspaceCapacity(plan: plan, data: data))
+        // The slice that takes the weak representation: the factor A, or the whole input matrix for `copy`.
+        let tokens = config.task.readsTokens
+        let transferred: String? =
+            switch transfer {
+            case .factorized: tokens ? "embedding.A" : "hidden.0.A"
+            case .randomA: nil
+            case .copy: transformer ? "embedding.token" : (tokens ? "embedding" : "hidden.0.weight")
+            }
+        if let transferred { model.parameters.overwriteRows(of: transferred, with: weak.representation) }
+        return (plan, model)
     }
 }
 

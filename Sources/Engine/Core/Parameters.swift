@@ -41,4 +41,15 @@ public final class ParameterStore {
     public func gradient(_ slice: ParameterSlice) -> UnsafeMutablePointer<Float> { gradients.data + slice.offset }
 
     public func zeroGradients() { gradients.zero() }
+
+    /// Overwrites a parameter's leading rows (row-major, by name) with `values`: all of it when
+    /// `values` fills it, else the first rows, the others keeping theirs (a transferred table
+    /// that lacks some of the target's tokens).
+    public func overwriteRows(of name: String, with values: [Float]) {
+        let slice = slice(name), rowWidth = slice.shape.count > 1 ? slice.shape.dropFirst().reduce(1, *) : slice.count
+        precondition(
+            values.count <= slice.count && values.count % rowWidth == 0,
+            "\(name) (\(slice.shape)) cannot take \(values.count) values as whole rows")
+        values.withUnsafeBufferPointer { value(slice).update(from: $0.baseAddress!, count: values.count) }
+    }
 }

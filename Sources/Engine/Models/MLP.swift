@@ -359,15 +359,8 @@ public final class MLP: TrainableModel {
             }
         }
         let full: String = if case .tokens = shape.input { "embedding" } else { "hidden.0.weight" }
-        merged.setParameter(full, to: inputRepresentation())
+        merged.parameters.overwriteRows(of: full, with: inputRepresentation())
         return merged
-    }
-
-    /// Overwrites a parameter (by name) with `values`.
-    public func setParameter(_ name: String, to values: [Float]) {
-        let slice = parameters.slice(name)
-        precondition(values.count == slice.count, "\(name) holds \(slice.count) values, got \(values.count)")
-        values.withUnsafeBufferPointer { parameters.value(slice).update(from: $0.baseAddress!, count: slice.count) }
     }
 
     public var denseForwardFlopsPerExample: Double { shape.forwardFlopsPerExample }

@@ -272,8 +272,9 @@ extension Transformer {
             }
         }
         composeTokenTable()
-        merged.setParameter(
-            "embedding.token", to: Array(UnsafeBufferPointer(start: tokenTableValues, count: shape.vocabularySize * shape.modelDimension)))
+        merged.parameters.overwriteRows(
+            of: "embedding.token",
+            with: Array(UnsafeBufferPointer(start: tokenTableValues, count: shape.vocabularySize * shape.modelDimension)))
         return merged
     }
 

@@ -45,19 +45,4 @@ extension Transformer {
             transposeA: true, transposeB: false, m: r, n: d, k: v, a: parameters.value(a), lda: r,
             b: productGradient.data, ldb: d, beta: 1, c: parameters.gradient(b), ldc: d)
     }
-
-    /// Overwrites a parameter (by name) with `values`.
-    public func setParameter(_ name: String, to values: [Float]) {
-        let slice = parameters.slice(name)
-        precondition(values.count == slice.count, "\(name) holds \(slice.count) values, got \(values.count)")
-        values.withUnsafeBufferPointer { parameters.value(slice).update(from: $0.baseAddress!, count: slice.count) }
-    }
-
-    /// Overwrites the first rows of a parameter matrix (by name) with `values`, row-major; the
-    /// other rows keep their values (the tokens a source table does not have).
-    public func setLeadingRows(of name: String, to values: [Float]) {
-        let slice = parameters.slice(name)
-        precondition(values.count <= slice.count && values.count % slice.shape[1] == 0, "\(name) cannot take \(values.count) values")
-        values.withUnsafeBufferPointer { parameters.value(slice).update(from: $0.baseAddress!, count: values.count) }
-    }
 }
