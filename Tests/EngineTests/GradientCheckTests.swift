@@ -1,5 +1,6 @@
 import Engine
 import Testing
+import TrialSchema
 
 /// Every backward against central finite differences of a scalar objective
 /// L = Σ wᵢ · outᵢ (so dout = w), in Float32 with a step and tolerance to match.
@@ -18,6 +19,32 @@ struct GradientCheckTests {
             scale = max(scale, abs(left), abs(right))
         }
         #expect(difference / scale < tolerance, "max |Δ| \(difference) at scale \(scale)", sourceLocation: sourceLocation)
+    }
+
+    /// A transformer's fast path (its shortcuts) against the full computation over `data` in one
+    /// batch: logits equal up to 1e-5 and every parameter's cross-entropy gradient up to 1e-4
+    /// (float summation order), both models initialised alike.
+    static func expectShortcutsMatchFullComputation(
+        _ shape: TransformerShape, data: Dataset, seed: Int, scheme: TransformerInitialization = .nanda,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        func run(_ path: ComputePath) -> (logits: [Float], gradients: [Float]) {
+            let model = Transformer(shape: shape, capacity: data.count, path: path)
+            model.initialize(seed: seed, scheme: scheme)
+            model.parameters.zeroGradients()
+            let logits = data.tokens.withUnsafeBufferPointer { model.forward(InputBatch(tokens: $0.baseAddress!, count: data.count)) }
+            let values = Array(UnsafeBufferPointer(start: logits, count: data.count * shape.classes))
+            _ = data.labels.withUnsafeBufferPointer {
+                Loss.softmaxCrossEntropy(
+                    logits: logits, labels: $0.baseAddress!, count: data.count, classes: shape.classes,
+                    dlogits: logits, scale: data.count)
+            }
+            model.backward(dlogits: logits, count: data.count)
+            return (values, model.parameters.gradients.array)
+        }
+        let fast = run(.fast), full = run(.reference)
+        expectClose(fast.logits, full.logits, tolerance: 1e-5, sourceLocation: sourceLocation)
+        expectClose(fast.gradients, full.gradients, tolerance: 1e-4, sourceLocation: sourceLocation)
     }
 
     /// ∂/∂x[i] of objective() by central differences.

@@ -61,23 +61,7 @@ struct TransformerFormTests {
         let modulus = 11
         let shape = Self.shape(form, layout, layers: layers, modulus: modulus, width: 32, mlp: 64)
         let data = ModularArithmetic.dataset(operation: .multiply, modulus: modulus, papersOperandRanges: true)
-        func run(reference: Bool) -> (logits: [Float], gradients: [Float]) {
-            let model = Transformer(shape: shape, capacity: data.count, path: reference ? .reference : .fast)
-            model.initialize(seed: 43, scheme: .pytorch)
-            model.parameters.zeroGradients()
-            let logits = data.tokens.withUnsafeBufferPointer { model.forward(InputBatch(tokens: $0.baseAddress!, count: data.count)) }
-            let values = Array(UnsafeBufferPointer(start: logits, count: data.count * shape.classes))
-            _ = data.labels.withUnsafeBufferPointer {
-                Loss.softmaxCrossEntropy(
-                    logits: logits, labels: $0.baseAddress!, count: data.count, classes: shape.classes,
-                    dlogits: logits, scale: data.count)
-            }
-            model.backward(dlogits: logits, count: data.count)
-            return (values, model.parameters.gradients.array)
-        }
-        let fast = run(reference: false), full = run(reference: true)
-        Check.expectClose(fast.logits, full.logits, tolerance: 1e-5)
-        Check.expectClose(fast.gradients, full.gradients, tolerance: 1e-4)
+        Check.expectShortcutsMatchFullComputation(shape, data: data, seed: 43, scheme: .pytorch)
     }
 
     // MARK: Layouts

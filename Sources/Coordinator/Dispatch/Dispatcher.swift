@@ -118,9 +118,11 @@ final class Dispatcher {
         var lastProgress = clock.now - settings.progressInterval
         let reapInterval = settings.heartbeatInterval / 5
         var ending = Ending.completed
-        // The previous turn's clock reading: a stop anywhere in the loop (typically in a journal
-        // commit) shows up as the gap between two readings.
+        // The previous turn's readings of the wall clock and of this thread's CPU time: a stop
+        // anywhere in the loop (typically in a journal commit) shows up as wall time between two
+        // readings that the thread did not spend computing.
         var previousNow = clock.now
+        var previousCPU = Self.threadCPUTime()
         // Since when the loop has been behind its messages (batches that hit the limit).
         var behindSince: ContinuousClock.Instant?
         var saidOverloaded = false
@@ -132,8 +134,9 @@ final class Dispatcher {
             let drained = try handleBatch(firstWait: .milliseconds(50))
             try journalStoredStates()
             let now = clock.now
-            excuseOwnAbsence(now - previousNow, now: now)
-            previousNow = now
+            let cpu = Self.threadCPUTime()
+            excuseOwnAbsence((now - previousNow) - (cpu - previousCPU), now: now)
+            (previousNow, previousCPU) = (now, cpu)
             behindSince = drained ? nil : (behindSince ?? now)
             // Silence is judged from the messages received: while a backlog is still unread, a
             // worker's latest heartbeat may be in it (for at most one liveness window: past
@@ -189,9 +192,18 @@ final class Dispatcher {
         return handled < settings.batchLimit
     }
 
+    /// The CPU time the calling thread has used.
+    private static func threadCPUTime() -> Duration {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+    }
+
     /// The loop's own absence — the process stopped (SIGSTOP, a suspended VM), swapped out, or
     /// held up by a slow disk — is nobody's silence: every worker's clocks move on by it, so
     /// no worker is presumed dead and no trial stalled for the time the loop was not looking.
+    /// Time the loop spent computing (a flood of messages) is not excused: the backlog rule
+    /// covers it, for at most one liveness window.
     private func excuseOwnAbsence(_ away: Duration, now: ContinuousClock.Instant) {
         guard away > settings.heartbeatInterval else { return }
         roster.excuse(away, now: now)
