@@ -21,6 +21,27 @@ struct GradientCheckTests {
         #expect(difference / scale < tolerance, "max |Δ| \(difference) at scale \(scale)", sourceLocation: sourceLocation)
     }
 
+    /// Every parameter slice's gradient of L = Σ w · logits (w random from `weightSeed`) over
+    /// `count` examples of `tokens`, against central differences (step 1e-2, tolerance 2e-2).
+    static func expectTransformerGradientsMatchFiniteDifferences(
+        _ model: Transformer, tokens: [Int32], count n: Int, weightSeed: Int,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let w = random([n, model.classes], seed: weightSeed)
+        func objective() -> Double {
+            tokens.withUnsafeBufferPointer { dot(model.forward(InputBatch(tokens: $0.baseAddress!, count: n)), w) }
+        }
+        model.parameters.zeroGradients()
+        _ = objective()
+        model.backward(dlogits: w.data, count: n)
+        let analytic = model.parameters.gradients.array
+        let numeric = numericGradient(of: model.parameters.values, step: 1e-2, objective: objective)
+        for slice in model.parameters.slices {
+            let range = slice.offset..<(slice.offset + slice.count)
+            expectClose(Array(analytic[range]), Array(numeric[range]), tolerance: 2e-2, sourceLocation: sourceLocation)
+        }
+    }
+
     /// A transformer's fast path (its shortcuts) against the full computation over `data` in one
     /// batch: logits equal up to 1e-5 and every parameter's cross-entropy gradient up to 1e-4
     /// (float summation order), both models initialised alike.

@@ -109,20 +109,8 @@ struct ModularFormulaTests {
     func longSequenceGradients(layout: TokenLayout, reference: Bool) {
         let model = Transformer(shape: Self.shape(.dotMinus, layout, layers: 2), capacity: 4, path: reference ? .reference : .fast)
         model.initialize(seed: 51, scheme: .pytorch)
-        let n = 3, w = Check.random([n, model.classes], seed: 52)
         let tokens: [Int32] = [0, 2, 1, 1, 1, 2, 1, 2, 2, 0, 1, 1, 0, 2, 2]
-        func objective() -> Double {
-            tokens.withUnsafeBufferPointer { Check.dot(model.forward(InputBatch(tokens: $0.baseAddress!, count: n)), w) }
-        }
-        model.parameters.zeroGradients()
-        _ = objective()
-        model.backward(dlogits: w.data, count: n)
-        let analytic = model.parameters.gradients.array
-        let numeric = Check.numericGradient(of: model.parameters.values, step: 1e-2, objective: objective)
-        for slice in model.parameters.slices {
-            let range = slice.offset..<(slice.offset + slice.count)
-            Check.expectClose(Array(analytic[range]), Array(numeric[range]), tolerance: 2e-2)
-        }
+        Check.expectTransformerGradientsMatchFiniteDifferences(model, tokens: tokens, count: 3, weightSeed: 52)
     }
 
     /// The shortcuts (tables, position 0, last position) equal the full computation on the

@@ -26,20 +26,8 @@ struct TransformerFactorsTests {
         let model = Transformer(shape: Self.shape(form), capacity: 8, path: reference ? .reference : .fast)
         model.initialize(seed: 71, scheme: .pytorch)
         #expect(model.parameters.slices.map(\.name).prefix(3) == ["embedding.A", "embedding.B", "embedding.position"])
-        let n = 6, w = Check.random([n, model.classes], seed: 72)
         let tokens: [Int32] = [0, 1, 4, 4, 2, 3, 1, 2, 3, 3, 0, 2]
-        func objective() -> Double {
-            tokens.withUnsafeBufferPointer { Check.dot(model.forward(InputBatch(tokens: $0.baseAddress!, count: n)), w) }
-        }
-        model.parameters.zeroGradients()
-        _ = objective()
-        model.backward(dlogits: w.data, count: n)
-        let analytic = model.parameters.gradients.array
-        let numeric = Check.numericGradient(of: model.parameters.values, step: 1e-2, objective: objective)
-        for slice in model.parameters.slices {
-            let range = slice.offset..<(slice.offset + slice.count)
-            Check.expectClose(Array(analytic[range]), Array(numeric[range]), tolerance: 2e-2)
-        }
+        Check.expectTransformerGradientsMatchFiniteDifferences(model, tokens: tokens, count: 6, weightSeed: 72)
     }
 
     /// Tables, position 0 and the last-position shortcut on the factorised table, every equation mod 11.

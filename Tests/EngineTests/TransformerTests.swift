@@ -90,19 +90,7 @@ struct TransformerTests {
     func modelGradients(layerNorm: Bool, reference: Bool) {
         let model = Transformer(shape: Self.small(layerNorm: layerNorm), capacity: 8, path: reference ? .reference : .fast)
         model.initialize(seed: 31)
-        let n = 6, w = Check.random([n, model.classes], seed: 32)
-        func objective() -> Double {
-            Self.tokens.withUnsafeBufferPointer { Check.dot(model.forward(InputBatch(tokens: $0.baseAddress!, count: n)), w) }
-        }
-        model.parameters.zeroGradients()
-        _ = objective()
-        model.backward(dlogits: w.data, count: n)
-        let analytic = model.parameters.gradients.array
-        let numeric = Check.numericGradient(of: model.parameters.values, step: 1e-2, objective: objective)
-        for slice in model.parameters.slices {
-            let range = slice.offset..<(slice.offset + slice.count)
-            Check.expectClose(Array(analytic[range]), Array(numeric[range]), tolerance: 2e-2)
-        }
+        Check.expectTransformerGradientsMatchFiniteDifferences(model, tokens: Self.tokens, count: 6, weightSeed: 32)
     }
 
     /// ReLU's kink needs a small step; one layer, no LayerNorm (Nanda's model in miniature).
