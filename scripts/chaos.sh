@@ -128,64 +128,6 @@ if [ $worker_kills -eq 0 ] || [ $stops -eq 0 ] || { [ "$coordinator_kills" -ge 1
   exit 1
 fi
 
-python3 - "$work" "$trials" "$worker_kills" "$coordinator_restarts" "$stops" <<'PY'
-import csv, json, sys
-work, trials, worker_kills, coordinator_restarts, stops = sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:])
-VOLATILE = {"seconds", "host"}
-
-def journal(run):
-    ids, finished, records = [], {}, {}
-    for line in open(f"{work}/{run}/journal.jsonl"):
-        if not line.strip():
-            continue
-        record = json.loads(line)
-        kind = record["type"]
-        records[kind] = records.get(kind, 0) + 1
-        if kind in ("sweep", "extended"):
-            ids += [trial["id"] for trial in record["trials"]]
-        elif kind == "finished":
-            result = dict(record["result"])
-            for key in VOLATILE:
-                result.pop(key, None)
-            if isinstance(result.get("weak"), dict):
-                result["weak"] = {k: v for k, v in result["weak"].items() if k not in VOLATILE}
-            finished.setdefault(result["trialId"], []).append(result)
-    return ids, finished, records
-
-# Wall-clock columns differ between any two runs; attempts and the last attempt's error are the
-# run's history (the chaos run had retries), not the trial's result.
-HISTORY = ("second", "host", "worker", "attempts", "error", "recomputed")
-
-def table(run, name):
-    with open(f"{work}/{run}/{name}") as handle:
-        rows = list(csv.DictReader(handle))
-    keep = [c for c in (rows[0].keys() if rows else []) if not any(word in c.lower() for word in HISTORY)]
-    return sorted(tuple(row[c] for c in keep) for row in rows), keep
-
-clean_ids, clean, _ = journal("clean")
-ids, chaos, records = journal("chaos")
-resumed = sum(1 for line in open(f"{work}/chaos/journal.jsonl") if '"fromStep"' in line)
-lost = [t for t in ids if t not in chaos]
-duplicates = sum(len(v) - 1 for v in chaos.values())
-different = [t for t in ids if t in chaos and chaos[t][0] != clean.get(t, [None])[0]]
-clean_rows, columns = table("clean", "trials.csv")
-chaos_rows, _ = table("chaos", "trials.csv")
-clean_cells, cell_columns = table("clean", "cells.csv")
-chaos_cells, _ = table("chaos", "cells.csv")
-ok = (len(ids) == trials and sorted(ids) == sorted(clean_ids) and not lost and duplicates == 0
-      and not different and records.get("failed", 0) == 0 and clean_rows == chaos_rows and clean_cells == chaos_cells)
-print(f"chaos summary: {trials} trials; survived {worker_kills} worker kill -9s, {coordinator_restarts} coordinator "
-      f"kill -9s (restarted, resumed), {stops} SIGSTOPs beyond the liveness timeout")
-print(f"  journal: {records.get('assigned', 0)} assignments, {records.get('attemptFailed', 0)} failed attempts requeued, "
-      f"{records.get('interrupted', 0)} restarts requeued in-flight trials, {records.get('failed', 0)} trials failed, "
-      f"{records.get('checkpoint', 0)} checkpoints stored, {resumed} attempts continued from one")
-print(f"  trials lost: {len(lost)}, duplicates: {duplicates}, results different from the clean run: {len(different)} "
-      f"of {len(ids)}; trials.csv identical apart from time, host and attempt history ({len(columns)} columns): "
-      f"{'yes' if clean_rows == chaos_rows else 'NO'}; report cells.csv identical apart from time columns "
-      f"({len(cell_columns)} columns): {'yes' if clean_cells == chaos_cells else 'NO'}")
-if clean_rows != chaos_rows:
-    for clean_row, chaos_row in [(a, b) for a, b in zip(clean_rows, chaos_rows) if a != b][:3]:
-        print(f"  trials.csv differs:\n    clean {clean_row}\n    chaos {chaos_row}")
-print("chaos: PASS" if ok else "chaos: FAIL")
-sys.exit(0 if ok else 1)
-PY
+echo "chaos summary: $trials trials; survived $worker_kills worker kill -9s, $coordinator_restarts coordinator" \
+  "kill -9s (restarted, resumed), $stops SIGSTOPs beyond the liveness timeout"
+if python3 scripts/compare_runs.py "$work/clean" "$work/chaos" "$trials"; then echo "chaos: PASS"; else echo "chaos: FAIL"; exit 1; fi

@@ -120,6 +120,47 @@ func journalLines(_ directory: String) throws -> [String] {
         }
     }
 
+    @Test func repairSetsCorruptLinesAsideKeepsTheOriginalAndTheTrialsRunAgain() throws {
+        let directory = temporaryRunDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let plan = try journalPlan()
+        let ids = plan.trialIds
+        do {
+            let journal = try Journal.start(plan: plan, runDirectory: directory)
+            try journal.append(.assigned(trial: ids[0], worker: "w1", attempt: 1))
+            try journal.append(.finished(result(ids[0])))
+            try journal.append(.assigned(trial: ids[1], worker: "w2", attempt: 1))
+            try journal.append(.finished(result(ids[1])))
+        }
+        // Line 3, trial 0's result, is corrupted.
+        let path = (directory as NSString).appendingPathComponent(Journal.fileName)
+        var lines = try journalLines(directory)
+        let before = lines.joined(separator: "\n")
+        lines[2] = String(lines[2].prefix(20)) + "\u{0}#" + String(lines[2].dropFirst(22))
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect {
+            try Journal.read(runDirectory: directory)
+        } throws: { error in
+            "\(error)".contains("line 3: not a journal record") && "\(error)".contains("grok-coord repair \(directory)")
+        }
+
+        let outcome = try JournalRepair.repair(runDirectory: directory)
+        #expect(outcome.setAside.map(\.line) == [3] && outcome.kept == 4)
+        let original = try #require(outcome.original)
+        #expect(try String(contentsOfFile: original, encoding: .utf8) != before, "the corrupted original, as it was")
+        #expect(try String(contentsOfFile: original, encoding: .utf8).contains("\u{0}#"))
+        let state = try Journal.read(runDirectory: directory)
+        #expect(state.finished == [ids[1]], "trial 1's result survives")
+        #expect(state.progress[ids[0]]?.state == .running(worker: "w1", attempt: 1), "back to running: a resumed run requeues it")
+        // A journal that replays needs nothing.
+        #expect(try JournalRepair.repair(runDirectory: directory).original == nil)
+        // While a coordinator holds the run, repair refuses.
+        let journal = try Journal.open(runDirectory: directory)
+        withExtendedLifetime(journal) {
+            #expect(throws: JournalError.locked(file: path)) { try JournalRepair.repair(runDirectory: directory) }
+        }
+    }
+
     @Test func impossibleRecordIsAnErrorNamingTheLine() throws {
         let plan = try journalPlan()
         let lines = [

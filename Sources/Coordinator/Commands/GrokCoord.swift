@@ -11,7 +11,8 @@ struct GrokCoord: AsyncParsableCommand {
         commandName: "grok-coord",
         abstract: "Run GrokSweep hyperparameter sweeps over grokking experiments.",
         subcommands: [
-            RunSweepCommand.self, ExpandCommand.self, StatusCommand.self, ReportCommand.self, ExportCommand.self, KeysCommand.self,
+            RunSweepCommand.self, ExpandCommand.self, StatusCommand.self, ReportCommand.self, ExportCommand.self, RepairCommand.self,
+            KeysCommand.self,
             DispatchBenchmarkCommand.self, SimulateWorkersCommand.self,
         ],
         defaultSubcommand: RunSweepCommand.self

@@ -26,7 +26,10 @@ enum JournalError: Error, CustomStringConvertible, Equatable {
         case .invalidRecord(let reason):
             return reason
         case .badLine(let file, let line, let reason):
-            return "\(file): line \(line): \(reason)"
+            guard line > 1 else { return "\(file): line \(line): \(reason)" }
+            let runDirectory = (file as NSString).deletingLastPathComponent
+            return "\(file): line \(line): \(reason). To go on: grok-coord repair \(runDirectory) "
+                + "(sets unreadable lines aside and keeps the original; their trials run again)"
         case .io(let file, let reason):
             return "\(file): \(reason)"
         case .specChanged(let journal, let sweepFile, let added, let removed):

@@ -200,14 +200,8 @@ enum JournalReplay {
 
     static func replay(data: Data, file: String) throws -> Outcome {
         let bytes = [UInt8](data)
-        var segments: [Range<Int>] = []
-        var start = 0
-        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
-            segments.append(start..<index)
-            start = index + 1
-        }
-        if start < bytes.count { segments.append(start..<bytes.count) }
-        let isBlank = { (range: Range<Int>) in bytes[range].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } }
+        let segments = lineRanges(of: bytes)
+        let isBlank = { (range: Range<Int>) in isBlankLine(bytes[range]) }
         let lastContent = segments.lastIndex { !isBlank($0) }
 
         var state = JournalState()
@@ -234,5 +228,21 @@ enum JournalReplay {
         }
         let needsNewline = !bytes.isEmpty && bytes.last != UInt8(ascii: "\n")
         return Outcome(state: state, validLength: bytes.count, tornLineNumber: nil, needsNewline: needsNewline)
+    }
+
+    /// Each line's bytes without its newline, in order (a last line without one included).
+    static func lineRanges(of bytes: [UInt8]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            ranges.append(start..<index)
+            start = index + 1
+        }
+        if start < bytes.count { ranges.append(start..<bytes.count) }
+        return ranges
+    }
+
+    static func isBlankLine(_ line: ArraySlice<UInt8>) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 }

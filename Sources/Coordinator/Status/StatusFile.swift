@@ -27,8 +27,17 @@ final class StatusFile {
             encoder.outputFormatting = [.sortedKeys]
             try encoder.encode(status).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            printErr("grok-coord: cannot write \(path): \(error)")
+            printErr("grok-coord: cannot write \(path): \(Self.cause(of: error))")
         }
+    }
+
+    /// The system's reason (e.g. "No space left on device") rather than Foundation's wrapper.
+    private static func cause(of error: Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let underlying, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedDescription
     }
 
     static func read(runDirectory: String) throws -> SweepStatus {
