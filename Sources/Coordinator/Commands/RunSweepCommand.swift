@@ -133,16 +133,22 @@ struct RunSweepCommand: ParsableCommand {
         settings.backups.enabled = backups
         settings.watchdog.floor = .milliseconds(Int(progressTimeout * 1000))
         let dispatcher = Dispatcher(journal: journal, transport: transport, settings: settings, logger: logger)
-        let ending = try dispatcher.run(shouldStop: { InterruptHandler.requested }) { status in
-            view.show(status)
-            statusFile.update(status, force: status.phase != .running)
-            // Not once the sweep has ended: the last snapshot comes after the workers were told
-            // to shut down, and a worker that already obeyed must not be started again.
-            if !dispatcher.isComplete, !InterruptHandler.requested, let deaths = workers?.reviveDead() {
-                for death in deaths { try? dispatcher.workerDied(PeerID(death.worker), how: death.how) }
+        let running = Result {
+            try dispatcher.run(shouldStop: { InterruptHandler.requested }) { status in
+                view.show(status)
+                statusFile.update(status, force: status.phase != .running)
+                // Not once the sweep has ended: the last snapshot comes after the workers were told
+                // to shut down, and a worker that already obeyed must not be started again.
+                if !dispatcher.isComplete, !InterruptHandler.requested, let deaths = workers?.reviveDead() {
+                    for death in deaths { try? dispatcher.workerDied(PeerID(death.worker), how: death.how) }
+                }
             }
         }
         view.finish()
+        // A journal that cannot be written (a full disk…) ends the run with one line naming the
+        // file and the cause; what the journal holds is intact and the same command resumes.
+        if case .failure = running { workers?.stop() }
+        let ending = try UserFacingError.reporting { try running.get() }
         let reason = ending == .completed ? "sweep complete" : "sweep interrupted"
         dispatcher.drain(for: workers == nil ? .milliseconds(1500) : .seconds(3), reason: reason) {
             workers?.allExited ?? false
