@@ -78,3 +78,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzzing (`scripts/fuzz.sh` only): libFuzzer's entry points over the frame decoder and the
+// sweep-file parser, whose sources the target shares with the coordinator through a link.
+if Context.environment["GROKSWEEP_FUZZ"] != nil {
+    package.products.append(.executable(name: "grok-fuzz", targets: ["GrokFuzz"]))
+    package.targets.append(
+        .executableTarget(
+            name: "GrokFuzz",
+            dependencies: ["Engine", "Protocol", "TrialSchema"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer"])]
+        ))
+}

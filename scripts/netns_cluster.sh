@@ -90,6 +90,10 @@ table inet fault {
 NFT
 done
 on() { local node=$1; shift; ip netns exec "$tag$node" "$@"; }
+# In the background, `ip netns exec` itself becomes the program (it execs), so $! is its pid: the
+# one that kill -9 and SIGSTOP must reach. (A shell function sent to the background would be a
+# subshell whose death leaves the program running.)
+spawn() { local node=$1 log=$2; shift 2; ip netns exec "$tag$node" "$@" >>"$log" 2>&1 & }
 partition() { on "$1" nft add rule inet fault in iifname eth0 drop; on "$1" nft add rule inet fault out oifname eth0 drop; }
 lossy() {
   on "$1" nft add rule inet fault in iifname eth0 numgen random mod 100 "<" "$2" drop
@@ -114,27 +118,26 @@ echo "netns: $trials trials of $budget steps on 4 hosts (coordinator, 2 workers,
 
 endpoint="tcp://${address[c]}:5555"
 start_coordinator() {
-  on c "$coord_bin" "$work/sweep.json" --run-dir "$work/run" --bind "$endpoint" --curve-keys "$work/keys" \
-    --local-workers 0 >>"$work/coordinator.log" 2>&1 &
+  spawn c "$work/coordinator.log" "$coord_bin" "$work/sweep.json" --run-dir "$work/run" --bind "$endpoint" \
+    --curve-keys "$work/keys" --local-workers 0
   pids[coordinator]=$!
 }
 start_worker() {
   local node=$1 connect=$endpoint
   [ "$node" = w1 ] && connect="tcp://127.0.0.1:6000"
-  on "$node" "$worker_bin" --connect "$connect" --curve-keys "$work/keys/worker-${node#w}" --id "$node" --threads 1 \
-    >>"$work/worker-$node.log" 2>&1 &
+  spawn "$node" "$work/worker-$node.log" "$worker_bin" --connect "$connect" --curve-keys "$work/keys/worker-${node#w}" \
+    --id "$node" --threads 1
   pids[$node]=$!
 }
 start_coordinator
-on w1 python3 scripts/delay_proxy.py 127.0.0.1:6000 "${address[c]}:5555" 200 >"$work/proxy.log" 2>&1 &
+spawn w1 "$work/proxy.log" python3 scripts/delay_proxy.py 127.0.0.1:6000 "${address[c]}:5555" 200
 pids[proxy]=$!
 lossy w1 5
 start_worker w1
 start_worker w2
-on w3 "$worker_bin" --connect "$endpoint" --id keyless --threads 1 >"$work/worker-keyless.log" 2>&1 &
+spawn w3 "$work/worker-keyless.log" "$worker_bin" --connect "$endpoint" --id keyless --threads 1
 pids[keyless]=$!
-on w3 "$worker_bin" --connect "$endpoint" --curve-keys "$work/keys/worker-3" --id revoked --threads 1 \
-  >"$work/worker-revoked.log" 2>&1 &
+spawn w3 "$work/worker-revoked.log" "$worker_bin" --connect "$endpoint" --curve-keys "$work/keys/worker-3" --id revoked --threads 1
 pids[revoked]=$!
 
 journal="$work/run/journal.jsonl"

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs what GrokSweep needs on a fresh Debian machine: libzmq, OpenBLAS (and pyzmq for the
-# tests that talk to the coordinator from another ZeroMQ implementation). Idempotent.
+# tests that talk to the coordinator from another ZeroMQ implementation; as root, iproute2 and
+# nftables for the multi-host test in network namespaces). Idempotent.
 set -euo pipefail
 need=()
 [ -f /usr/include/zmq.h ] || need+=(libzmq3-dev)
 [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] || need+=(libopenblas-dev)
+if [ "$(id -u)" -eq 0 ]; then
+  command -v ip >/dev/null || need+=(iproute2)
+  command -v nft >/dev/null || need+=(nftables)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

@@ -126,6 +126,9 @@ struct DispatchBenchmarkCommand: ParsableCommand {
               checkpoints: \(dispatcher.statesStored) stored (\(String(format: "%.0f", Double(dispatcher.statesStored * stateBytes) / 1e6)) MB, \
             \(String(format: "%.1f", Double(dispatcher.statesStored * stateBytes) / 1e6 / window)) MB/s over the dispatch window), \
             \(dispatcher.statesRefused) refused
+              workers presumed dead for their silence: \(dispatcher.presumedDead) (every simulated worker stays alive: each one is a false alarm)
+              per worker: \(String(format: "%.1f", cpuSeconds / runSeconds / Double(workers) * 1e6)) µs of coordinator CPU per second, \
+            \(String(format: "%.1f", Double(memory.peak - afterJournal) / Double(workers))) KiB of memory (peak RSS over the journal's)
               exactly once: \(finished) of \(trials) finished, \(dispatcher.duplicateResults) duplicate results, \
             \(state.counts.failed) failed, replay agrees: \(replayed.counts == state.counts)
             """)

@@ -59,9 +59,9 @@ final class Dispatcher {
     /// Trials without a final state (finished or failed), kept incrementally: the loop checks
     /// completion every iteration.
     private var open: Set<String>
-    private let configs: [String: JSONValue]
-    /// Each trial's `stateKey`: the name of its saved states.
-    private let stateKeys: [String: String]
+    /// Each trial's config. Its JSON (and its `stateKey`, the name of its saved states) is built
+    /// when needed: a JSON tree per trial would dominate memory at a million trials.
+    private let configs: [String: TrialConfig]
     /// Chunks of states arriving from each worker.
     private var assemblers: [PeerID: StateAssembler] = [:]
     /// Stores complete states off the loop's thread.
@@ -90,6 +90,8 @@ final class Dispatcher {
     private(set) var strayMessages = 0
     /// `ready` messages from workers holding a trial that were not answered (rate limit).
     private(set) var repeatedReadies = 0
+    /// Workers declared dead for their silence (a load test's simulated workers never die).
+    private(set) var presumedDead = 0
 
     init(journal: Journal, transport: CoordinatorTransport, settings: Settings = Settings(), logger: Logger) {
         self.journal = journal
@@ -101,8 +103,7 @@ final class Dispatcher {
         let state = journal.state
         queue = TrialQueue(state.queued)
         open = Set(state.trialIds.filter { state.state(of: $0) != .finished && state.state(of: $0) != .failed })
-        configs = Dictionary(state.trials.map { ($0.id, $0.config.json) }, uniquingKeysWith: { first, _ in first })
-        stateKeys = Dictionary(state.trials.map { ($0.id, $0.config.stateKey) }, uniquingKeysWith: { first, _ in first })
+        configs = Dictionary(state.trials.map { ($0.id, $0.config) }, uniquingKeysWith: { first, _ in first })
         trialFacts = TrialFacts.of(state.trials)
         ingest = settings.states.map(StateIngest.init(store:))
         started = clock.now
@@ -484,7 +485,7 @@ final class Dispatcher {
                     outbox.append((.state(chunk), peer))
                 }
             }
-            outbox.append((.assign(trialId: trial, attempt: attempt, config: config), peer))
+            outbox.append((.assign(trialId: trial, attempt: attempt, config: config.json), peer))
             if settings.recordsAssignmentLatency { outboxAskedAt.append(roster.entry(peer)?.idleSince ?? clock.now) }
         }
     }
@@ -512,7 +513,7 @@ final class Dispatcher {
         if let resume {
             for chunk in StateChunk.split(resume.data, trialId: choice.trial, step: resume.step) { outbox.append((.state(chunk), peer)) }
         }
-        outbox.append((.assign(trialId: choice.trial, attempt: attempt, config: config), peer))
+        outbox.append((.assign(trialId: choice.trial, attempt: attempt, config: config.json), peer))
         return true
     }
 
@@ -543,7 +544,7 @@ final class Dispatcher {
             ingest.waitUntilStored(trial)
             try journalStoredStates()
         }
-        guard let states = settings.states, let step = journal.progress(of: trial)?.checkpointStep, let key = stateKeys[trial],
+        guard let states = settings.states, let step = journal.progress(of: trial)?.checkpointStep, let key = configs[trial]?.stateKey,
             let info = roster.entry(peer)?.info
         else { return nil }
         let (data, refusals) = states.load(key: key, build: info.build, threads: info.blasThreads)
@@ -560,7 +561,7 @@ final class Dispatcher {
     /// else, or one that fails its checks, is refused with the reason logged.
     private func receiveState(_ chunk: StateChunk, from peer: PeerID) throws {
         guard let ingest, roster.entry(peer)?.holding?.trial == chunk.trialId,
-            let key = stateKeys[chunk.trialId], let build = roster.entry(peer)?.info?.build
+            let key = configs[chunk.trialId]?.stateKey, let build = roster.entry(peer)?.info?.build
         else {
             statesRefused += chunk.part == 0 ? 1 : 0
             return
@@ -604,7 +605,7 @@ final class Dispatcher {
         logger.info(
             "ready from a worker holding a trial; assignment sent again",
             metadata: ["worker": "\(peer)", "trial": "\(held.trial)"])
-        outbox.append((.assign(trialId: held.trial, attempt: held.attempt, config: config), peer))
+        outbox.append((.assign(trialId: held.trial, attempt: held.attempt, config: config.json), peer))
     }
 
     /// A worker process this coordinator started has died (`how`: its exit status or signal):
@@ -649,6 +650,7 @@ final class Dispatcher {
         let deadline = now - settings.heartbeatInterval * settings.liveness
         for (peer, entry) in roster.removeSilent(before: deadline) {
             logger.warning("worker silent; presumed dead", metadata: ["worker": "\(peer)"])
+            presumedDead += 1
             backups.remove(peer)
             if let held = entry.holding {
                 try failAttempt(held.trial, attempt: held.attempt, worker: peer, error: "worker \(peer) went silent")
