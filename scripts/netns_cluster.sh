@@ -57,6 +57,7 @@ declare -A address=([c]=10.77.0.1 [w1]=10.77.0.11 [w2]=10.77.0.12 [w3]=10.77.0.1
 declare -A pids=()
 
 cleanup() {
+  local status=$?
   for pid in "${pids[@]}"; do kill -CONT "$pid" 2>/dev/null || true; kill -9 "$pid" 2>/dev/null || true; done
   for node in "${nodes[@]}"; do
     for pid in $(ip netns pids "$tag$node" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
@@ -64,7 +65,7 @@ cleanup() {
   done
   ip netns del "$hub" 2>/dev/null || true
   wait 2>/dev/null || true
-  if [ -n "${GROKSWEEP_NETNS_KEEP:-}" ]; then echo "netns: kept $work"; else rm -rf "$work"; fi
+  if [ -n "${GROKSWEEP_NETNS_KEEP:-}" ] || [ "$status" -ne 0 ]; then echo "netns: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 RANDOM=$seed
@@ -159,6 +160,18 @@ failures_of_current_trial() {
 }
 spared() { local node; for node in "$@"; do [ "$(failures_of_current_trial "$node")" -ge 1 ] && return 0; done; return 1; }
 stop_failures=0
+# Waits until no attempt has failed for 5 s (longer than the liveness timeout), so what an
+# earlier fault still causes (a restarted worker's hello, a link slow to recover) is not
+# charged to the next one.
+settle() {
+  local last since now
+  last=$(count attemptFailed) since=$(date +%s)
+  while [ $(($(date +%s) - since)) -lt 5 ]; do
+    sleep 0.5
+    now=$(count attemptFailed)
+    if [ "$now" != "$last" ]; then last=$now since=$(date +%s); fi
+  done
+}
 
 wait_finished 4
 note "slow lossy link (200 ms, 5 %)"
@@ -189,11 +202,16 @@ while running && [ "$(total)" -lt "$faults" ]; do
     4 | 5)
       # Beyond the workers' liveness (3 heartbeats of 1 s): they reconnect; the coordinator,
       # resumed, must blame none of them for its own absence.
-      sleep 1
+      settle
       before=$(count attemptFailed)
       kill -STOP "${pids[coordinator]}"; sleep 4.5; kill -CONT "${pids[coordinator]}"
       sleep 2
-      stop_failures=$((stop_failures + $(count attemptFailed) - before))
+      after=$(count attemptFailed)
+      if [ "$after" -gt "$before" ]; then
+        echo "netns: attempts failed across a coordinator SIGSTOP:" >&2
+        grep '"type":"attemptFailed"' "$journal" | tail -n $((after - before)) >&2
+      fi
+      stop_failures=$((stop_failures + after - before))
       note "coordinator SIGSTOP 4.5 s" ;;
     6 | 7)
       spared "$victim" && continue
