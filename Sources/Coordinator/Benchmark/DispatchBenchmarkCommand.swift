@@ -94,6 +94,7 @@ struct DispatchBenchmarkCommand: ParsableCommand {
         }
         let latencies = lines.compactMap { Double($0) }.sorted()
         let firstLatencies = lines.compactMap { $0.hasPrefix("first ") ? Double($0.dropFirst(6)) : nil }.sorted()
+        let beatDelay = lines.compactMap { $0.hasPrefix("beat-delay ") ? Double($0.dropFirst(11)) : nil }.max() ?? .nan
         let inside = dispatcher.assignmentLatencies.map { $0.seconds * 1000 }.sorted()
         let replayStart = clock.now
         let replayed = try Journal.read(runDirectory: runDirectory)
@@ -126,7 +127,9 @@ struct DispatchBenchmarkCommand: ParsableCommand {
               checkpoints: \(dispatcher.statesStored) stored (\(String(format: "%.0f", Double(dispatcher.statesStored * stateBytes) / 1e6)) MB, \
             \(String(format: "%.1f", Double(dispatcher.statesStored * stateBytes) / 1e6 / window)) MB/s over the dispatch window), \
             \(dispatcher.statesRefused) refused
-              workers presumed dead for their silence: \(dispatcher.presumedDead) (every simulated worker stays alive: each one is a false alarm)
+              workers presumed dead for their silence: \(dispatcher.presumedDead) (every simulated worker stays alive); \
+            the simulators' own worst heartbeat delay: \(Self.ms(beatDelay)) (beyond the liveness window, \
+            \(Int(Dispatcher.Settings().liveness)) s, the simulator fell behind, not the coordinator)
               per worker: \(String(format: "%.1f", cpuSeconds / runSeconds / Double(workers) * 1e6)) µs of coordinator CPU per second, \
             \(String(format: "%.1f", Double(memory.peak - afterJournal) / Double(workers))) KiB of memory (peak RSS over the journal's)
               exactly once: \(finished) of \(trials) finished, \(dispatcher.duplicateResults) duplicate results, \

@@ -62,6 +62,7 @@ struct SimulateWorkersCommand: ParsableCommand {
         var latencies: [Double] = []
         var firstLatencies: [Double] = []
         var assignedOnce = [Bool](repeating: false, count: count)
+        var worstBeatDelay = 0.0
         // One sealed state (a valid envelope of this build's name) serves every checkpoint.
         let state =
             stateBytes > 0
@@ -129,13 +130,19 @@ struct SimulateWorkersCommand: ParsableCommand {
                 lastBeatScan = now
                 for index in 0..<count where !shutDown[index] && now - lastBeat[index] >= .seconds(1) {
                     try group.send(.heartbeat, from: index)
+                    // How far this simulator itself fell behind: a member whose heartbeat goes out
+                    // late was silent because of its simulator, not through the coordinator's fault.
+                    if runningCount > 0 || assignedOnce[index] {
+                        worstBeatDelay = max(worstBeatDelay, (now - lastBeat[index]).seconds - 1)
+                    }
                     lastBeat[index] = now
                 }
             }
         }
         // "first" lines are warm-up (connect included); plain lines are steady-state latencies.
         let text =
-            firstLatencies.map { String(format: "first %.3f\n", $0) }.joined()
+            String(format: "beat-delay %.3f\n", worstBeatDelay * 1000)
+            + firstLatencies.map { String(format: "first %.3f\n", $0) }.joined()
             + latencies.map { String(format: "%.3f\n", $0) }.joined()
         try text.write(toFile: latencyFile, atomically: true, encoding: .utf8)
     }
