@@ -7,9 +7,6 @@ import Testing
 /// numbers and prints its summary; this test runs it on the binaries under test.
 @Suite("End to end: chaos (reduced)", .serialized, .timeLimit(.minutes(6)))
 struct ChaosTests {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/chaos.sh")
-
     static let hasPython: Bool = {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -27,30 +24,14 @@ struct ChaosTests {
     func reducedChaos() async throws {
         let directory = try EndToEnd.scratchDirectory("chaos")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let bin = try EndToEnd.binary("grok-coord").deletingLastPathComponent().path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [
-            Self.script.path, "--trials", "16", "--budget", "4000", "--workers", "2",
-            "--coordinator-kills", "1", "--seed", "3", "--checkpoint-every", "0.3",
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["GROKSWEEP_BIN"] = bin
-        environment["TMPDIR"] = directory
-        process.environment = environment
-        let logPath = (directory as NSString).appendingPathComponent("chaos.log")
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        // Waits without holding a thread of the test pool for the minutes the script runs.
-        while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        process.waitUntilExit()
-        try? log.close()
-        let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        let (status, output) = try await EndToEnd.runScript(
+            "chaos.sh",
+            [
+                "--trials", "16", "--budget", "4000", "--workers", "2", "--coordinator-kills", "1", "--seed", "3",
+                "--checkpoint-every", "0.3",
+            ], in: directory)
         print(output.split(separator: "\n").filter { $0.hasPrefix("chaos") || $0.hasPrefix("  ") }.joined(separator: "\n"))
-        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(status == 0, "\(output)")
         #expect(output.contains("trials lost: 0, duplicates: 0, results different from the clean run: 0 of 16"), "\(output)")
         // The killer forces one fault of each kind, then chance may add more (up to 2 SIGSTOPs): at
         // least one of each must have happened.

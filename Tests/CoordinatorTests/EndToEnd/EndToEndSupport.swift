@@ -64,6 +64,35 @@ enum EndToEnd {
         return url.path
     }
 
+    /// A script of `scripts/` run with bash on the binaries under test (`GROKSWEEP_BIN`), its
+    /// temporary files under `directory`; waits without holding a thread of the test pool for
+    /// the minutes it may run. Returns its exit status and its output (stdout and stderr).
+    static func runScript(
+        _ name: String, _ arguments: [String], in directory: String
+    ) async throws -> (
+        status: Int32, output: String
+    ) {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/\(name)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script.path] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["GROKSWEEP_BIN"] = try binary("grok-coord").deletingLastPathComponent().path
+        environment["TMPDIR"] = directory
+        process.environment = environment
+        let logPath = (directory as NSString).appendingPathComponent("\(name).log")
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        process.waitUntilExit()
+        try? log.close()
+        return (process.terminationStatus, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+    }
+
     /// Writes a sweep of `seeds` censored trials (modular addition mod 31, MLP d 32 / 128, weight
     /// decay 0.1 never groks within the budget, so every trial runs its whole budget: ~0.3 ms a
     /// step on one core, i.e. budget 2000 ≈ 0.6 s, 3000 ≈ 0.9 s).

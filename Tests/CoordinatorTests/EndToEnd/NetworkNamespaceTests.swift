@@ -8,9 +8,6 @@ import Testing
 /// says why it skips otherwise (exit 77), and so does this test.
 @Suite("End to end: hosts in network namespaces (reduced)", .serialized, .timeLimit(.minutes(6)))
 struct NetworkNamespaceTests {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/netns_cluster.sh")
-
     static let isRoot = getuid() == 0
 
     @Test(
@@ -19,30 +16,14 @@ struct NetworkNamespaceTests {
     func reducedCluster() async throws {
         let directory = try EndToEnd.scratchDirectory("netns")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let bin = try EndToEnd.binary("grok-coord").deletingLastPathComponent().path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.script.path, "--trials", "30", "--budget", "2000", "--seed", "5"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["GROKSWEEP_BIN"] = bin
-        environment["TMPDIR"] = directory
-        process.environment = environment
-        let logPath = (directory as NSString).appendingPathComponent("netns.log")
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        process.waitUntilExit()
-        try? log.close()
-        let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        let (status, output) = try await EndToEnd.runScript(
+            "netns_cluster.sh", ["--trials", "30", "--budget", "2000", "--seed", "5"], in: directory)
         print(output.split(separator: "\n").filter { $0.hasPrefix("netns") || $0.hasPrefix("  ") }.joined(separator: "\n"))
-        if process.terminationStatus == 77 {
+        if status == 77 {
             print("skipped: \(output)")
             return
         }
-        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(status == 0, "\(output)")
         #expect(output.contains("trials lost: 0, duplicates: 0, results different from the clean run: 0 of 30"), "\(output)")
         #expect(output.contains("intruders (no key, revoked key): 0 trials assigned"), "\(output)")
         #expect(output.contains("netns: PASS"))
