@@ -288,10 +288,10 @@ final class Journal: Sendable {
         guard success else { throw JournalError.io(file: path, reason: "\(what) (\(Self.errnoText()))") }
     }
 
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
+    static func errnoText() -> String { String(cString: strerror(errno)) }
 
     /// A new file's directory entry is only durable once the directory itself is synced.
-    private static func syncDirectory(_ directory: String) {
+    static func syncDirectory(_ directory: String) {
         let descriptor = openFile(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)

@@ -60,7 +60,7 @@ enum JournalRepair {
         guard rename(replacement, path) == 0 else {
             throw JournalError.io(file: path, reason: "cannot replace the journal (\(errnoText()))")
         }
-        syncDirectory(runDirectory)
+        Journal.syncDirectory(runDirectory)
         return Outcome(setAside: setAside, kept: kept.count, original: original)
     }
 
@@ -107,12 +107,5 @@ enum JournalRepair {
         }
     }
 
-    private static func syncDirectory(_ directory: String) {
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        _ = fsync(descriptor)
-        close(descriptor)
-    }
-
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
+    private static func errnoText() -> String { Journal.errnoText() }
 }
