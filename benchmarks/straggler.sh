@@ -32,13 +32,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-cat >"$work/straggler.json" <<JSON
-{ "name": "straggler",
-  "base": { "task": { "kind": "modular", "operation": "add", "modulus": 31, "trainFraction": 0.5 },
-            "target": { "embeddingDim": 32, "width": 128, "weightDecay": 0.1 } },
-  "budget": $budget, "evalEvery": 50,
-  "seeds": { "count": $trials, "start": 0 } }
-JSON
+scripts/censored_sweep.sh straggler "$trials" "$budget" >"$work/straggler.json"
 
 # One sweep: coordinator and two workers; the second is duty-cycled when $2 = slow.
 run() {

@@ -43,15 +43,7 @@ cleanup() {
 trap cleanup EXIT
 RANDOM=$seed
 
-# Short censored trials (mod 31, weight decay 0.1 never groks in the budget): deterministic work
-# of a fraction of a second each.
-cat >"$work/chaos.json" <<JSON
-{ "name": "chaos",
-  "base": { "task": { "kind": "modular", "operation": "add", "modulus": 31, "trainFraction": 0.5 },
-            "target": { "embeddingDim": 32, "width": 128, "weightDecay": 0.1 } },
-  "budget": $budget, "evalEvery": 50,
-  "seeds": { "count": $trials, "start": 0 } }
-JSON
+scripts/censored_sweep.sh chaos "$trials" "$budget" >"$work/chaos.json"
 
 echo "chaos: $trials trials of $budget steps, $workers workers, checkpoints every ${checkpoint_every}s (0: none), seed $seed; clean run first"
 "$coord_bin" "$work/chaos.json" --run-dir "$work/clean" --local-workers 2 >"$work/clean.log" 2>&1

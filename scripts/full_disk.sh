@@ -36,13 +36,7 @@ cleanup() { umount "$disk" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 mount -t tmpfs -o "size=$size" tmpfs "$disk" || { echo "full disk: SKIP: cannot mount a tmpfs here"; exit 77; }
 
-cat >"$work/sweep.json" <<JSON
-{ "name": "disk",
-  "base": { "task": { "kind": "modular", "operation": "add", "modulus": 31, "trainFraction": 0.5 },
-            "target": { "embeddingDim": 32, "width": 128, "weightDecay": 0.1 } },
-  "budget": 1000, "evalEvery": 50,
-  "seeds": { "count": $trials, "start": 0 } }
-JSON
+scripts/censored_sweep.sh disk "$trials" 1000 >"$work/sweep.json"
 ok=1
 fail() { echo "full disk: $*"; ok=0; }
 finished() { grep -c '"type":"finished"' "$1" || true; }

@@ -102,15 +102,7 @@ lossy() {
 }
 heal() { on "$1" nft flush chain inet fault in; on "$1" nft flush chain inet fault out; }
 
-# Short censored trials (mod 31, weight decay 0.1 never groks in the budget): deterministic work
-# of about a second each.
-cat >"$work/sweep.json" <<JSON
-{ "name": "netns",
-  "base": { "task": { "kind": "modular", "operation": "add", "modulus": 31, "trainFraction": 0.5 },
-            "target": { "embeddingDim": 32, "width": 128, "weightDecay": 0.1 } },
-  "budget": $budget, "evalEvery": 50,
-  "seeds": { "count": $trials, "start": 0 } }
-JSON
+scripts/censored_sweep.sh netns "$trials" "$budget" >"$work/sweep.json"
 "$coord_bin" keys "$work/keys" --workers 3 >/dev/null
 rm "$work/keys/admitted/worker-3.key"   # revoked: its bundle must be refused
 
